@@ -1,0 +1,71 @@
+"""Shared helpers of the CLI: console, error reporting, settings and engine."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from pydantic import ValidationError as SettingsError
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from zoneguard.db.engine import session_scope
+from zoneguard.db.ready import ready_engine
+from zoneguard.errors import ZoneGuardError
+from zoneguard.settings import Settings, get_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def settings() -> Settings:
+    """Settings for this command, with configuration errors reported plainly."""
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        err_console.print(f"[red]error:[/red] invalid configuration: {exc}")
+        raise typer.Exit(2) from None
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Report ZoneGuardError as a one-line message and a non-zero exit, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except ZoneGuardError as exc:
+            err_console.print(f"[red]error:[/red] {exc.detail}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+@contextmanager
+def open_session() -> Iterator[Session]:
+    """A committed-on-success session on a started, migrated database."""
+    engine = open_engine()
+    try:
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def open_engine() -> Engine:
+    """Engine on a started, migrated database."""
+    return ready_engine(settings())
+
+
+def print_json(value: Any) -> None:
+    """Print a JSON document to standard output (for scripts)."""
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")

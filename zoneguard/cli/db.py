@@ -1,0 +1,81 @@
+"""`zoneguard db up|down|status|migrate`: the embedded PostGIS cluster."""
+
+from __future__ import annotations
+
+import typer
+
+from zoneguard.cli.common import console, handle_errors, print_json, settings
+from zoneguard.db.embedded import ClusterStatus
+from zoneguard.db.engine import cluster_for
+from zoneguard.db.migrate import current_revision, head_revision
+from zoneguard.db.ready import ready_engine
+
+app = typer.Typer(help="Manage the embedded PostGIS cluster (or check the external one).")
+
+
+def _show(status: ClusterStatus) -> None:
+    state = "[green]running[/green]" if status.running else "[yellow]stopped[/yellow]"
+    if not status.initialised:
+        state = "[yellow]not initialised[/yellow]"
+    console.print(f"embedded PostGIS: {state}")
+    console.print(f"  home:        {status.home}")
+    console.print(f"  data dir:    {status.data_dir}")
+    console.print(f"  socket dir:  {status.socket_dir}")
+    console.print(f"  port:        {status.port} (127.0.0.1)")
+    console.print(f"  server user: {status.server_user}")
+    if status.pid:
+        console.print(f"  pid:         {status.pid}")
+
+
+@app.command()
+@handle_errors
+def up() -> None:
+    """Initialise (first use), start and migrate the embedded cluster; no-op when running."""
+    cfg = settings()
+    if cfg.database_url:
+        engine = ready_engine(cfg)
+        engine.dispose()
+        console.print("using the external database (ZONEGUARD_DATABASE_URL); it is migrated")
+        return
+    engine = ready_engine(cfg)
+    engine.dispose()
+    _show(cluster_for(cfg).status())
+
+
+@app.command()
+@handle_errors
+def down() -> None:
+    """Stop the embedded cluster."""
+    cfg = settings()
+    _show(cluster_for(cfg).down())
+
+
+@app.command()
+@handle_errors
+def status(json_output: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
+    """Say where the embedded cluster is and whether it runs."""
+    cfg = settings()
+    if cfg.database_url:
+        console.print("using the external database set by ZONEGUARD_DATABASE_URL")
+        return
+    current = cluster_for(cfg).status()
+    if json_output:
+        print_json({"home": current.home, "data_dir": current.data_dir,
+                    "socket_dir": current.socket_dir, "port": current.port,
+                    "initialised": current.initialised, "running": current.running,
+                    "pid": current.pid, "server_user": current.server_user})
+        return
+    _show(current)
+    if not current.running:
+        raise typer.Exit(3)
+
+
+@app.command()
+@handle_errors
+def migrate() -> None:
+    """Apply pending migrations (starting the embedded cluster if needed)."""
+    engine = ready_engine(settings())
+    try:
+        console.print(f"schema at revision {current_revision(engine)} (head {head_revision()})")
+    finally:
+        engine.dispose()

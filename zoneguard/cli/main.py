@@ -1,0 +1,15 @@
+"""The `zoneguard` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from zoneguard.cli import db
+
+app = typer.Typer(
+    name="zoneguard",
+    help="ZoneGuard: school safety-zone enforcement on PostGIS.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")

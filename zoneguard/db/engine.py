@@ -1,0 +1,63 @@
+"""Engines and sessions: the external server when configured, else the embedded cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from zoneguard.db.embedded import EmbeddedCluster
+from zoneguard.settings import Settings
+
+
+def cluster_for(settings: Settings) -> EmbeddedCluster:
+    """Return the embedded cluster object of the configured home."""
+    return EmbeddedCluster(settings.home, server_user=settings.server_user)
+
+
+def database_url(settings: Settings, *, start: bool = True) -> str:
+    """Return the database URL, starting the embedded cluster on demand."""
+    if settings.database_url:
+        url = settings.database_url
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+    cluster = cluster_for(settings)
+    status = cluster.up() if start else cluster.status()
+    return status.url
+
+
+def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
+    """Create a pooled engine; each new connection runs with UTC and a statement timeout."""
+    engine = create_engine(
+        url or database_url(settings),
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_pre_ping=True,
+        connect_args={"application_name": "zoneguard"},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: object, _record: object) -> None:
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        cursor.execute("SET TIME ZONE 'UTC'")
+        cursor.close()
+
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """Yield a session that commits on success and rolls back on any error."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

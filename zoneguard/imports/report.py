@@ -1,0 +1,187 @@
+"""Import report types and the report / rejected-rows CSV files written beside an input."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from zoneguard.errors import ImportProblem
+
+ImportKind = Literal["schools", "gates", "premises"]
+Severity = Literal["error", "warning"]
+
+#: Excel on Chinese Windows opens UTF-8 CSV correctly only with a BOM.
+REPORT_ENCODING = "utf-8-sig"
+_REPORT_FIELDS = ("row", "severity", "column", "value", "problem")
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One problem on one input row; `row` is 1-based as the user sees it (0: whole file)."""
+
+    row: int
+    column: str | None
+    value: str | None
+    problem: str
+    severity: Severity = "error"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the problem as a JSON-serialisable dict."""
+        return {
+            "row": self.row,
+            "severity": self.severity,
+            "column": self.column,
+            "value": self.value,
+            "problem": self.problem,
+        }
+
+
+@dataclass
+class ParsedImport:
+    """A read and validated import file: canonical frame (EPSG:4326) plus its report."""
+
+    kind: ImportKind
+    frame: gpd.GeoDataFrame
+    problems: list[RowProblem]
+    rejected_rows: set[int]
+    source_crs: str
+    declared_crs: str | None
+    file_name: str
+    file_sha256: str
+    encoding: str | None
+    warnings: list[str] = field(default_factory=list)
+    format: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Return True when no row was rejected."""
+        return not self.rejected_rows
+
+    def valid_frame(self) -> gpd.GeoDataFrame:
+        """Return the rows that were not rejected (for skip-invalid imports)."""
+        keep = ~self.frame["source_row"].isin(self.rejected_rows)
+        return self.frame.loc[keep].reset_index(drop=True)
+
+    def summary(self, *, max_problems: int = 200) -> dict[str, Any]:
+        """Return a JSON-serialisable report (first `max_problems` problems)."""
+        return {
+            "kind": self.kind,
+            "file_name": self.file_name,
+            "file_sha256": self.file_sha256,
+            "format": self.format,
+            "encoding": self.encoding,
+            "source_crs": self.source_crs,
+            "declared_crs": self.declared_crs,
+            "rows": len(self.frame),
+            "rejected": len(self.rejected_rows),
+            "warnings": list(self.warnings),
+            "problem_count": len(self.problems),
+            "problems": [p.as_dict() for p in self.problems[:max_problems]],
+        }
+
+    def as_problem(self) -> ImportProblem:
+        """Return the ImportProblem an all-or-nothing import raises for rejected rows."""
+        return ImportProblem(
+            f"{self.file_name}: {len(self.rejected_rows)} of {len(self.frame)} rows have "
+            "problems; nothing was imported. Fix the rows listed in the report "
+            "(导入报告) or import with skip-invalid.",
+            report=self.summary(),
+        )
+
+
+class FileUnusable(Exception):
+    """Raised inside the import layer for a whole-file problem; becomes an ImportProblem."""
+
+    def __init__(self, detail: str, **facts: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.facts = facts
+
+
+def file_problem(detail: str, *, file_name: str, kind: str, **facts: Any) -> ImportProblem:
+    """Return an ImportProblem for a file that cannot be used at all, with its report."""
+    report = {"kind": kind, "file_name": file_name, "error": detail, "problems": [], **facts}
+    return ImportProblem(f"{file_name}: {detail}", report=report)
+
+
+def jsonable(value: Any) -> Any:
+    """Return `value` as a JSON-serialisable value (dates → ISO text, NaN → None)."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, float | Decimal):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def report_path(parsed: ParsedImport, out_dir: Path) -> Path:
+    """Return the path of the `<file>.import-report.csv` for `parsed` in `out_dir`."""
+    return Path(out_dir) / f"{parsed.file_name}.import-report.csv"
+
+
+def rejected_path(parsed: ParsedImport, out_dir: Path) -> Path:
+    """Return the path of the `<file>.rejected.csv` for `parsed` in `out_dir`."""
+    return Path(out_dir) / f"{parsed.file_name}.rejected.csv"
+
+
+def write_report(parsed: ParsedImport, out_dir: Path) -> Path:
+    """Write every problem and file warning to `<file>.import-report.csv`; return its path."""
+    path = report_path(parsed, out_dir)
+    with path.open("w", encoding=REPORT_ENCODING, newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=_REPORT_FIELDS)
+        writer.writeheader()
+        for warning in parsed.warnings:
+            writer.writerow({"row": 0, "severity": "warning", "problem": warning})
+        for problem in sorted(parsed.problems, key=lambda p: p.row):
+            writer.writerow(problem.as_dict())
+    return path
+
+
+def write_rejected(parsed: ParsedImport, out_dir: Path) -> Path:
+    """Write rejected rows (original attributes + problem) to `<file>.rejected.csv`."""
+    path = rejected_path(parsed, out_dir)
+    reasons: dict[int, list[str]] = {}
+    for p in parsed.problems:
+        if p.severity == "error":
+            label = f"{p.column}: {p.problem}" if p.column else p.problem
+            reasons.setdefault(p.row, []).append(label)
+    frame = parsed.frame
+    rejected = frame.loc[frame["source_row"].isin(parsed.rejected_rows)]
+    records = list(zip(rejected["source_row"].tolist(), rejected["attributes"].tolist(), strict=True))
+    columns: dict[str, None] = {}
+    for _, attributes in records:
+        columns.update(dict.fromkeys(attributes))
+    header = ["source_row", *columns, "problem"]
+    with path.open("w", encoding=REPORT_ENCODING, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row, attributes in sorted(records, key=lambda r: int(r[0])):
+            values = ["" if attributes.get(c) is None else attributes.get(c) for c in columns]
+            writer.writerow([row, *values, "; ".join(reasons.get(int(row), []))])
+    return path
+
+
+def write_report_files(parsed: ParsedImport, out_dir: Path) -> tuple[Path, Path]:
+    """Write both the report and the rejected-rows file; return their paths."""
+    return write_report(parsed, out_dir), write_rejected(parsed, out_dir)

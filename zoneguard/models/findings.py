@@ -1,0 +1,117 @@
+"""Scans, findings (one premises × one school × one rule) and their workflow events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from zoneguard.domain import FindingState, Metric, ScanStatus, ScanTrigger, Verdict
+from zoneguard.models.base import Base, enum_check, utcnow_column
+
+
+class Scan(Base):
+    """One rescan of the registries against the rules."""
+
+    __tablename__ = "scan"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(8), nullable=False)
+    region: Mapped[str | None] = mapped_column(String(6))
+    status: Mapped[str] = mapped_column(String(10), nullable=False, server_default="running")
+    started_at: Mapped[datetime] = utcnow_column()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rule_set_version: Mapped[str | None] = mapped_column(String(64))
+    data_versions: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False,
+                                                          server_default="{}")
+    new: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    still_open: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    resolved: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    reopened: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    pairs: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (enum_check("trigger", ScanTrigger), enum_check("status", ScanStatus))
+
+
+class Finding(Base):
+    """A premises in conflict (or needing review) with a school under one rule."""
+
+    __tablename__ = "finding"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    school_id: Mapped[int] = mapped_column(
+        ForeignKey("school.id", ondelete="CASCADE"), nullable=False
+    )
+    premises_id: Mapped[int] = mapped_column(
+        ForeignKey("premises.id", ondelete="CASCADE"), nullable=False
+    )
+    rule_id: Mapped[str] = mapped_column(Text, nullable=False)
+    metric: Mapped[str] = mapped_column(String(8), nullable=False)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    threshold_m: Mapped[float | None] = mapped_column(Float)
+    verdict: Mapped[str] = mapped_column(String(10), nullable=False)
+    reasons: Mapped[list[str]] = mapped_column(JSONB, nullable=False, server_default="[]")
+    line: Mapped[Any] = mapped_column(
+        Geometry("LINESTRING", srid=4326, spatial_index=False), nullable=True
+    )
+    state: Mapped[str] = mapped_column(String(16), nullable=False, server_default="open")
+    resolution: Mapped[str | None] = mapped_column(Text)
+    assignee: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    rule_set_version: Mapped[str | None] = mapped_column(String(64))
+    first_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan.id", ondelete="SET NULL"))
+    last_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan.id", ondelete="SET NULL"))
+    first_seen: Mapped[datetime] = utcnow_column()
+    last_seen: Mapped[datetime] = utcnow_column()
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("school_id", "premises_id", "rule_id"),
+        enum_check("metric", Metric),
+        enum_check("verdict", Verdict),
+        enum_check("state", FindingState),
+        CheckConstraint("distance_m IS NULL OR distance_m >= 0", name="distance_valid"),
+        Index("ix_finding_state", "state"),
+        Index("ix_finding_premises_id", "premises_id"),
+        Index("ix_finding_line", "line", postgresql_using="gist"),
+    )
+
+
+class FindingEvent(Base):
+    """One workflow transition of a finding: who, when, from → to, comment, evidence."""
+
+    __tablename__ = "finding_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("finding.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    actor: Mapped[str] = mapped_column(Text, nullable=False)
+    at: Mapped[datetime] = utcnow_column()
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16), nullable=False)
+    comment: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    assignee: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan.id", ondelete="SET NULL"))
+    distance_m: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (enum_check("to_state", FindingState),)

@@ -1,0 +1,350 @@
+"""Rule sets: distances, protected levels and metrics per jurisdiction, loaded from YAML.
+
+The file format and the resolution order are described in ``data/rules/README.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import pydantic
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
+
+from zoneguard.domain import ExistingPolicy, Level, Metric
+from zoneguard.errors import RuleError, ValidationError
+
+NATIONAL = "CN"
+_ORDER = {level: index for index, level in enumerate(Level)}
+_REGION = re.compile(r"[0-9]{2}(?:[0-9]{2}){0,2}(?:[0-9]{3}){0,2}")
+
+
+def _as_code(value: Any) -> Any:
+    code = str(value) if type(value) is int else value
+    if not isinstance(code, str) or not re.fullmatch(r"CN|[0-9]{2}|[0-9]{4}|[0-9]{6}", code):
+        raise ValueError(f"must be CN or a 2, 4 or 6-digit GB/T 2260 code, got {value!r}")
+    if code.endswith("00"):
+        raise ValueError(f"write {code.rstrip('0')!r} for {code!r}: drop trailing 00 pairs")
+    return code
+
+
+Day = Annotated[date, Field(strict=True)]  # an unquoted YAML date: YYYY-MM-DD
+Code = Annotated[str, BeforeValidator(_as_code)]
+Count = Annotated[int, Field(ge=1, strict=True)]
+Text = Annotated[str, Field(min_length=1, strict=True)]
+
+
+class Rule(BaseModel):
+    """One rule: category, protected levels, distance, metric, basis, effective dates."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, Field(strict=True, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+    jurisdiction: Code
+    category: Annotated[str, Field(strict=True, pattern=r"^[a-z][a-z0-9_]*$")]
+    protects: tuple[Level, ...] = Field(min_length=1)
+    distance_m: Annotated[float, Field(gt=0, strict=True, allow_inf_nan=False)] | None
+    metric: Metric
+    existing: ExistingPolicy
+    min_enrolment: Count | None = None
+    min_enrolment_by_level: dict[Level, Count] | None = None
+    basis: Text
+    effective_from: Day
+    effective_to: Day | None = None
+    notes: Text | None = None
+
+    @pydantic.field_validator("protects")
+    @classmethod
+    def _canonical(cls, value: tuple[Level, ...]) -> tuple[Level, ...]:
+        return tuple(sorted(set(value), key=_ORDER.__getitem__))
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self) -> Rule:
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise ValueError(f"effective_to {self.effective_to} is before {self.effective_from}")
+        stray = sorted(set(self.min_enrolment_by_level or {}) - set(self.protects))
+        if stray:
+            raise ValueError(f"min_enrolment_by_level names levels not protected: {stray}")
+        return self
+
+    @property
+    def last_day(self) -> date:
+        """Return the last day in force (``date.max`` when open-ended)."""
+        return self.effective_to or date.max
+
+    def in_force(self, on: date) -> bool:
+        """Tell whether the rule is effective on a day (both ends inclusive)."""
+        return self.effective_from <= on <= self.last_day
+
+    def enrolment_threshold(self, level: Level) -> int | None:
+        """Return the minimum enrolment from which the rule protects a school of this level."""
+        return (self.min_enrolment_by_level or {}).get(level, self.min_enrolment)
+
+
+class RuleFile(BaseModel):
+    """The rules of one jurisdiction, as loaded from one file (``source``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    jurisdiction: Code
+    name: Text
+    version: Text
+    notes: Text | None = None
+    source: str = ""
+    rules: tuple[Rule, ...] = Field(min_length=1)
+
+
+class ResolvedRule(BaseModel):
+    """A rule protecting a school, the levels it was chosen for, and why to answer review."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: Rule
+    levels: tuple[Level, ...]
+    enrolment_unknown: bool = False
+    review_reasons: tuple[str, ...] = ()
+
+    @property
+    def needs_review(self) -> bool:
+        """Tell whether the caller must answer ``review`` for this rule."""
+        return bool(self.review_reasons)
+
+
+def _region_chain(region: str | None) -> list[str]:
+    """Return the jurisdiction codes covering a region, most local first."""
+    if region is None or region == NATIONAL:
+        return [NATIONAL]
+    if not isinstance(region, str) or not _REGION.fullmatch(region):
+        raise ValidationError(f"region {region!r} is not a GB/T 2260 code", region=region)
+    code = region[:6]
+    while len(code) > 2 and code.endswith("00"):
+        code = code[:-2]
+    return [code[:n] for n in (6, 4, 2) if len(code) >= n] + [NATIONAL]
+
+
+def _no_distance(rule: Rule) -> list[str]:
+    if rule.distance_m is None:
+        return [f"{rule.jurisdiction} has set no distance for {rule.category} (rule {rule.id})"]
+    return []
+
+
+def _check_consistency(files: Iterable[RuleFile]) -> None:
+    codes: dict[str, str] = {}
+    ids: dict[str, str] = {}
+    for file in files:
+        src = file.source
+        if file.jurisdiction in codes:
+            seen = codes[file.jurisdiction]
+            raise RuleError(f"{src}: jurisdiction {file.jurisdiction} repeats {seen}", file=src)
+        codes[file.jurisdiction] = src
+        for index, rule in enumerate(file.rules):
+            if rule.id in ids:
+                raise RuleError(f"{src}: duplicate rule id {rule.id!r} ({ids[rule.id]})", file=src)
+            ids[rule.id] = src
+            for prior in file.rules[:index]:
+                shared = sorted(set(rule.protects) & set(prior.protects), key=_ORDER.__getitem__)
+                if (
+                    prior.category == rule.category
+                    and shared
+                    and prior.effective_from <= rule.last_day
+                    and rule.effective_from <= prior.last_day
+                ):
+                    raise RuleError(
+                        f"{src}: rules {prior.id!r} and {rule.id!r} both cover {rule.category} "
+                        f"for {', '.join(shared)} on overlapping dates",
+                        file=src,
+                    )
+
+
+class RuleSet(BaseModel):
+    """Every loaded rule file; resolves which rules protect a school."""
+
+    model_config = ConfigDict(frozen=True)
+
+    files: tuple[RuleFile, ...]
+    _index: dict[str, RuleFile] = PrivateAttr(default_factory=dict)
+    _version: str = PrivateAttr(default="")
+
+    def model_post_init(self, context: Any, /) -> None:  # noqa: ARG002 - pydantic hook
+        """Check cross-file consistency, index the files and hash their content."""
+        _check_consistency(self.files)
+        self._index = {file.jurisdiction: file for file in self.files}
+        heads = [f.model_dump(mode="json", exclude={"source", "rules"}) for f in self.files]
+        payload = {
+            "files": sorted(heads, key=lambda head: str(head["jurisdiction"])),
+            "rules": [rule.model_dump(mode="json") for rule in self.rules],
+        }
+        canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        self._version = "rs-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @property
+    def version(self) -> str:
+        """Content hash of the parsed rules, independent of file order and YAML layout."""
+        return self._version
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """Every rule of every file, ordered by id."""
+        return tuple(sorted((r for f in self.files for r in f.rules), key=lambda r: r.id))
+
+    def categories(self) -> set[str]:
+        """Return every category some rule names."""
+        return {rule.category for rule in self.rules}
+
+    def max_distance_m(self, category: str | None = None) -> float:
+        """Return the largest distance of any rule (of one category); 0.0 when none is set."""
+        return max(
+            (r.distance_m for r in self.rules if category in (None, r.category) and r.distance_m),
+            default=0.0,
+        )
+
+    def _resolve(
+        self, category: str, levels: Iterable[Level], region: str | None, on: date
+    ) -> dict[Level, Rule]:
+        """Pick, per level, the rule of the most local file in force (files never overlap)."""
+        chain = [self._index[code] for code in _region_chain(region) if code in self._index]
+        chosen: dict[Level, Rule] = {}
+        for level in levels:
+            hits = (r for f in chain for r in f.rules if r.category == category and r.in_force(on))
+            if (hit := next((r for r in hits if level in r.protects), None)) is not None:
+                chosen[level] = hit
+        return chosen
+
+    def applicable(
+        self,
+        *,
+        category: str,
+        levels: Iterable[str],
+        region: str | None,
+        on: date,
+        enrolment: int | None = None,
+    ) -> list[ResolvedRule]:
+        """Return the rules protecting a school of these levels in a region on a day."""
+        try:
+            wanted = [Level(value) for value in levels]
+        except ValueError as exc:
+            raise ValidationError(f"unknown school level: {exc}") from None
+        if enrolment is not None and enrolment < 0:
+            raise ValidationError(f"enrolment must not be negative, got {enrolment}")
+        found: dict[str, tuple[Rule, set[Level], list[str]]] = {}
+        for level, rule in self._resolve(category, wanted, region, on).items():
+            threshold = rule.enrolment_threshold(level)
+            if threshold is not None and enrolment is not None and enrolment < threshold:
+                continue
+            _, covered, reasons = found.setdefault(rule.id, (rule, set(), []))
+            covered.add(level)
+            if threshold is not None and enrolment is None:
+                reasons.append(f"enrolment unknown; {rule.id} protects {level} from {threshold}")
+        return [
+            ResolvedRule(
+                rule=rule,
+                levels=tuple(sorted(covered, key=_ORDER.__getitem__)),
+                enrolment_unknown=bool(reasons),
+                review_reasons=tuple(_no_distance(rule) + reasons),
+            )
+            for rule, covered, reasons in sorted(found.values(), key=lambda item: item[0].id)
+        ]
+
+    def rules_in_force(self, region: str | None, on: date) -> list[Rule]:
+        """Return the rules that decide some (category, level) in a region on a day."""
+        chosen = (self._resolve(category, Level, region, on) for category in self.categories())
+        winners = {rule.id: rule for by_level in chosen for rule in by_level.values()}
+        return sorted(winners.values(), key=lambda r: (r.category, r.id))
+
+
+def bundled_rules_dir() -> Path:
+    """Return the directory of the rule files shipped with ZoneGuard."""
+    return Path(__file__).resolve().parents[1] / "data" / "rules"
+
+
+def _duplicate_key(node: yaml.Node | None) -> str | None:
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.MappingNode):
+        keys = [k for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+        for index, key in enumerate(keys):
+            if any(key.value == prior.value for prior in keys[:index]):
+                return f"duplicate key {key.value!r} at line {key.start_mark.line + 1}"
+        children = [value for _, value in node.value]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    return next((found for child in children if (found := _duplicate_key(child))), None)
+
+
+def _rule_lines(node: yaml.Node | None) -> list[int]:
+    for key, value in node.value if isinstance(node, yaml.MappingNode) else ():
+        if key.value == "rules" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def _describe(error: Any, data: dict[str, Any], lines: list[int]) -> str | None:
+    loc, where = list(error["loc"]), ""
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        index, loc = loc[1], loc[2:]
+        if loc == ["jurisdiction"]:
+            return None  # an echo of the file's own jurisdiction error
+        raw = data["rules"][index]
+        rule_id = raw.get("id") if isinstance(raw, dict) else None
+        line = f", line {lines[index]}" if index < len(lines) else ""
+        where = f"rule {rule_id!r} (rules[{index}]{line})" if rule_id else f"rules[{index}]{line}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    kind = error["type"]
+    message = {"extra_forbidden": "unknown field", "missing": "missing field"}.get(kind, message)
+    if kind in ("enum", "string_pattern_mismatch"):
+        message += f", got {error['input']!r}"
+    return ": ".join(part for part in (where, ".".join(map(str, loc)), message) if part)
+
+
+def load_rule_file(path: Path) -> RuleFile:
+    """Read and validate one rule file; every problem raises `RuleError` naming the file."""
+    try:
+        loader = yaml.SafeLoader(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{path}: cannot read rule file: {exc}", file=str(path)) from None
+    try:
+        node = loader.get_single_node()
+        problem = _duplicate_key(node)
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        detail = getattr(exc, "problem", None) or exc
+        raise RuleError(f"{path}: YAML syntax error{where}: {detail}", file=str(path)) from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        problem = problem or "expected a mapping with jurisdiction, name, version and rules"
+    elif "source" in data:
+        problem = problem or "source: unknown field"
+    elif isinstance(rules := data.get("rules"), list):
+        for index, raw in enumerate(rules):
+            if isinstance(raw, dict) and "jurisdiction" in raw:
+                problem = problem or f"rules[{index}]: jurisdiction: set once, at file level"
+            elif isinstance(raw, dict):
+                rules[index] = {**raw, "jurisdiction": data.get("jurisdiction")}
+    if problem or not isinstance(data, dict):
+        raise RuleError(f"{path}: {problem}", file=str(path))
+    try:
+        return RuleFile.model_validate({**data, "source": str(path)})
+    except pydantic.ValidationError as exc:
+        found = [_describe(e, data, _rule_lines(node)) for e in exc.errors()]
+        problems = [p for p in found if p]
+        raise RuleError(
+            f"{path}: " + "; ".join(problems), file=str(path), problems=problems
+        ) from None
+
+
+def load_rule_set(rules_dir: Path) -> RuleSet:
+    """Load every ``*.yaml`` / ``*.yml`` file of a directory into one validated rule set."""
+    if not rules_dir.is_dir():
+        raise RuleError(f"{rules_dir}: not a directory of rule files", file=str(rules_dir))
+    paths = sorted(p for p in rules_dir.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
+    if not paths:
+        raise RuleError(f"{rules_dir}: no rule files (*.yaml, *.yml)", file=str(rules_dir))
+    return RuleSet(files=tuple(load_rule_file(p) for p in paths))

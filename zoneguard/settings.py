@@ -1,0 +1,78 @@
+"""Settings: one object, read from `ZONEGUARD_*` environment variables on demand."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _default_home() -> Path:
+    return Path(user_data_dir("zoneguard", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field is `ZONEGUARD_<NAME>` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="ZONEGUARD_", extra="ignore")
+
+    environment: str = Field(default="development", description="development | production")
+    database_url: str | None = Field(
+        default=None, description="External PostGIS URL; unset means the embedded cluster"
+    )
+    home: Path = Field(default_factory=_default_home, description="Data directory")
+    rules_dir: Path | None = Field(default=None, description="Replaces the bundled data/rules/")
+    review_margin_m: float = Field(default=3.0, ge=0, description="Margin around a threshold")
+    point_school_radius_m: float = Field(
+        default=150.0, ge=0, description="Assumed campus radius of a school known as a point"
+    )
+    walking_snap_max_m: float = Field(default=50.0, gt=0, description="Max snap to the network")
+    import_max_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    scan_cron: str = Field(default="0 2 * * *", description="Nightly rescan schedule")
+    timezone: str = Field(default="Asia/Shanghai")
+    pool_size: int = Field(default=5, ge=1)
+    metrics_public: bool = Field(default=True)
+    basemap: str = Field(default="osm", description="osm | tianditu | amap | none")
+    tianditu_key: str | None = None
+    server_user: str = Field(
+        default="postgres", description="Unprivileged OS user that runs the embedded cluster as root"
+    )
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @field_validator("basemap")
+    @classmethod
+    def _known_basemap(cls, value: str) -> str:
+        if value not in {"osm", "tianditu", "amap", "none"}:
+            raise ValueError("basemap must be one of osm, tianditu, amap, none")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment == "production" and self.database_url is None:
+            raise ValueError(
+                "ZONEGUARD_DATABASE_URL must be set in production (the embedded cluster is for "
+                "development and single-machine use)"
+            )
+        if self.basemap == "tianditu" and not self.tianditu_key:
+            raise ValueError("ZONEGUARD_TIANDITU_KEY is required when ZONEGUARD_BASEMAP=tianditu")
+        return self
+
+    @property
+    def effective_rules_dir(self) -> Path:
+        """Directory the rule files are read from."""
+        return self.rules_dir if self.rules_dir is not None else PROJECT_ROOT / "data" / "rules"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read from the environment on first use."""
+    return Settings()
