@@ -1,21 +1,19 @@
-"""Rule sets: distances, protected levels and metrics per jurisdiction, loaded from YAML.
-
-The file format and the resolution order are described in ``data/rules/README.md``.
-"""
+"""Rule sets per jurisdiction, loaded from YAML; format and resolution in data/rules/README.md."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
 import pydantic
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from zoneguard.domain import ExistingPolicy, Level, Metric
 from zoneguard.errors import RuleError, ValidationError
@@ -34,7 +32,6 @@ def _as_code(value: Any) -> Any:
     return code
 
 
-Day = Annotated[date, Field(strict=True)]  # an unquoted YAML date: YYYY-MM-DD
 Code = Annotated[str, BeforeValidator(_as_code)]
 Count = Annotated[int, Field(ge=1, strict=True)]
 Text = Annotated[str, Field(min_length=1, strict=True)]
@@ -44,7 +41,6 @@ class Rule(BaseModel):
     """One rule: category, protected levels, distance, metric, basis, effective dates."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
     id: Annotated[str, Field(strict=True, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
     jurisdiction: Code
     category: Annotated[str, Field(strict=True, pattern=r"^[a-z][a-z0-9_]*$")]
@@ -55,8 +51,8 @@ class Rule(BaseModel):
     min_enrolment: Count | None = None
     min_enrolment_by_level: dict[Level, Count] | None = None
     basis: Text
-    effective_from: Day
-    effective_to: Day | None = None
+    effective_from: Annotated[date, Field(strict=True)]  # YAML date, unquoted: YYYY-MM-DD
+    effective_to: Annotated[date, Field(strict=True)] | None = None
     notes: Text | None = None
 
     @pydantic.field_validator("protects")
@@ -73,14 +69,9 @@ class Rule(BaseModel):
             raise ValueError(f"min_enrolment_by_level names levels not protected: {stray}")
         return self
 
-    @property
-    def last_day(self) -> date:
-        """Return the last day in force (``date.max`` when open-ended)."""
-        return self.effective_to or date.max
-
     def in_force(self, on: date) -> bool:
         """Tell whether the rule is effective on a day (both ends inclusive)."""
-        return self.effective_from <= on <= self.last_day
+        return self.effective_from <= on <= (self.effective_to or date.max)
 
     def enrolment_threshold(self, level: Level) -> int | None:
         """Return the minimum enrolment from which the rule protects a school of this level."""
@@ -91,7 +82,6 @@ class RuleFile(BaseModel):
     """The rules of one jurisdiction, as loaded from one file (``source``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
     jurisdiction: Code
     name: Text
     version: Text
@@ -104,7 +94,6 @@ class ResolvedRule(BaseModel):
     """A rule protecting a school, the levels it was chosen for, and why to answer review."""
 
     model_config = ConfigDict(frozen=True)
-
     rule: Rule
     levels: tuple[Level, ...]
     enrolment_unknown: bool = False
@@ -117,21 +106,12 @@ class ResolvedRule(BaseModel):
 
 
 def _region_chain(region: str | None) -> list[str]:
-    """Return the jurisdiction codes covering a region, most local first."""
     if region is None or region == NATIONAL:
         return [NATIONAL]
     if not isinstance(region, str) or not _REGION.fullmatch(region):
         raise ValidationError(f"region {region!r} is not a GB/T 2260 code", region=region)
-    code = region[:6]
-    while len(code) > 2 and code.endswith("00"):
-        code = code[:-2]
+    code = re.sub(r"(?:00)+$", "", region[:6])  # 440100 is the city 4401, 440000 the province
     return [code[:n] for n in (6, 4, 2) if len(code) >= n] + [NATIONAL]
-
-
-def _no_distance(rule: Rule) -> list[str]:
-    if rule.distance_m is None:
-        return [f"{rule.jurisdiction} has set no distance for {rule.category} (rule {rule.id})"]
-    return []
 
 
 def _check_consistency(files: Iterable[RuleFile]) -> None:
@@ -148,45 +128,31 @@ def _check_consistency(files: Iterable[RuleFile]) -> None:
                 raise RuleError(f"{src}: duplicate rule id {rule.id!r} ({ids[rule.id]})", file=src)
             ids[rule.id] = src
             for prior in file.rules[:index]:
-                shared = sorted(set(rule.protects) & set(prior.protects), key=_ORDER.__getitem__)
-                if (
-                    prior.category == rule.category
-                    and shared
-                    and prior.effective_from <= rule.last_day
-                    and rule.effective_from <= prior.last_day
-                ):
-                    raise RuleError(
-                        f"{src}: rules {prior.id!r} and {rule.id!r} both cover {rule.category} "
-                        f"for {', '.join(shared)} on overlapping dates",
-                        file=src,
-                    )
+                common = sorted(set(rule.protects) & set(prior.protects), key=_ORDER.__getitem__)
+                shared = ", ".join(map(str, common))
+                day = max(prior.effective_from, rule.effective_from)  # first common day, if any
+                overlap = prior.in_force(day) and rule.in_force(day)
+                if prior.category == rule.category and shared and overlap:
+                    both = f"rules {prior.id!r} and {rule.id!r} both cover {rule.category}"
+                    raise RuleError(f"{src}: {both} for {shared} on overlapping dates", file=src)
 
 
 class RuleSet(BaseModel):
     """Every loaded rule file; resolves which rules protect a school."""
 
     model_config = ConfigDict(frozen=True)
-
     files: tuple[RuleFile, ...]
-    _index: dict[str, RuleFile] = PrivateAttr(default_factory=dict)
-    _version: str = PrivateAttr(default="")
 
     def model_post_init(self, context: Any, /) -> None:  # noqa: ARG002 - pydantic hook
-        """Check cross-file consistency, index the files and hash their content."""
+        """Check cross-file consistency: jurisdictions, rule ids, overlapping rules."""
         _check_consistency(self.files)
-        self._index = {file.jurisdiction: file for file in self.files}
-        heads = [f.model_dump(mode="json", exclude={"source", "rules"}) for f in self.files]
-        payload = {
-            "files": sorted(heads, key=lambda head: str(head["jurisdiction"])),
-            "rules": [rule.model_dump(mode="json") for rule in self.rules],
-        }
-        canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        self._version = "rs-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
-    @property
+    @cached_property
     def version(self) -> str:
         """Content hash of the parsed rules, independent of file order and YAML layout."""
-        return self._version
+        rules = [rule.model_dump(mode="json") for rule in self.rules]
+        canonical = json.dumps(rules, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return "rs-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -199,22 +165,17 @@ class RuleSet(BaseModel):
 
     def max_distance_m(self, category: str | None = None) -> float:
         """Return the largest distance of any rule (of one category); 0.0 when none is set."""
-        return max(
-            (r.distance_m for r in self.rules if category in (None, r.category) and r.distance_m),
-            default=0.0,
-        )
+        found = [r.distance_m for r in self.rules if category in (None, r.category)]
+        return max((d for d in found if d is not None), default=0.0)
 
     def _resolve(
         self, category: str, levels: Iterable[Level], region: str | None, on: date
     ) -> dict[Level, Rule]:
-        """Pick, per level, the rule of the most local file in force (files never overlap)."""
-        chain = [self._index[code] for code in _region_chain(region) if code in self._index]
-        chosen: dict[Level, Rule] = {}
-        for level in levels:
-            hits = (r for f in chain for r in f.rules if r.category == category and r.in_force(on))
-            if (hit := next((r for r in hits if level in r.protects), None)) is not None:
-                chosen[level] = hit
-        return chosen
+        by_code = {file.jurisdiction: file for file in self.files}
+        chain = [by_code[code] for code in _region_chain(region) if code in by_code]
+        hits = [r for f in chain for r in f.rules if r.category == category and r.in_force(on)]
+        first = {level: next((r for r in hits if level in r.protects), None) for level in levels}
+        return {level: rule for level, rule in first.items() if rule is not None}
 
     def applicable(
         self,
@@ -240,13 +201,14 @@ class RuleSet(BaseModel):
             _, covered, reasons = found.setdefault(rule.id, (rule, set(), []))
             covered.add(level)
             if threshold is not None and enrolment is None:
-                reasons.append(f"enrolment unknown; {rule.id} protects {level} from {threshold}")
+                reasons.append(f"enrolment unknown ({rule.id} applies to {level} from {threshold})")
+        unset = "{0.jurisdiction} has set no distance for {0.category} (rule {0.id})"
         return [
             ResolvedRule(
                 rule=rule,
                 levels=tuple(sorted(covered, key=_ORDER.__getitem__)),
                 enrolment_unknown=bool(reasons),
-                review_reasons=tuple(_no_distance(rule) + reasons),
+                review_reasons=(unset.format(rule),) * (rule.distance_m is None) + tuple(reasons),
             )
             for rule, covered, reasons in sorted(found.values(), key=lambda item: item[0].id)
         ]
@@ -263,27 +225,18 @@ def bundled_rules_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "data" / "rules"
 
 
-def _duplicate_key(node: yaml.Node | None) -> str | None:
-    children: list[yaml.Node] = []
-    if isinstance(node, yaml.MappingNode):
-        keys = [k for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+class _Loader(yaml.SafeLoader):  # rejects duplicate keys, which PyYAML would silently merge
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        keys = [key for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
         for index, key in enumerate(keys):
             if any(key.value == prior.value for prior in keys[:index]):
-                return f"duplicate key {key.value!r} at line {key.start_mark.line + 1}"
-        children = [value for _, value in node.value]
-    elif isinstance(node, yaml.SequenceNode):
-        children = list(node.value)
-    return next((found for child in children if (found := _duplicate_key(child))), None)
+                raise yaml.MarkedYAMLError(
+                    None, None, f"duplicate key {key.value!r}", key.start_mark
+                )
+        return super().construct_mapping(node, deep)
 
 
-def _rule_lines(node: yaml.Node | None) -> list[int]:
-    for key, value in node.value if isinstance(node, yaml.MappingNode) else ():
-        if key.value == "rules" and isinstance(value, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value.value]
-    return []
-
-
-def _describe(error: Any, data: dict[str, Any], lines: list[int]) -> str | None:
+def _describe(error: Any, data: dict[str, Any]) -> str | None:
     loc, where = list(error["loc"]), ""
     if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
         index, loc = loc[1], loc[2:]
@@ -291,10 +244,8 @@ def _describe(error: Any, data: dict[str, Any], lines: list[int]) -> str | None:
             return None  # an echo of the file's own jurisdiction error
         raw = data["rules"][index]
         rule_id = raw.get("id") if isinstance(raw, dict) else None
-        line = f", line {lines[index]}" if index < len(lines) else ""
-        where = f"rule {rule_id!r} (rules[{index}]{line})" if rule_id else f"rules[{index}]{line}"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    kind = error["type"]
+        where = f"rule {rule_id!r} (rules[{index}])" if rule_id else f"rules[{index}]"
+    message, kind = str(error["msg"]).removeprefix("Value error, "), error["type"]
     message = {"extra_forbidden": "unknown field", "missing": "missing field"}.get(kind, message)
     if kind in ("enum", "string_pattern_mismatch"):
         message += f", got {error['input']!r}"
@@ -304,12 +255,11 @@ def _describe(error: Any, data: dict[str, Any], lines: list[int]) -> str | None:
 def load_rule_file(path: Path) -> RuleFile:
     """Read and validate one rule file; every problem raises `RuleError` naming the file."""
     try:
-        loader = yaml.SafeLoader(path.read_text(encoding="utf-8"))
+        loader = _Loader(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"{path}: cannot read rule file: {exc}", file=str(path)) from None
     try:
         node = loader.get_single_node()
-        problem = _duplicate_key(node)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -318,14 +268,15 @@ def load_rule_file(path: Path) -> RuleFile:
         raise RuleError(f"{path}: YAML syntax error{where}: {detail}", file=str(path)) from None
     finally:
         loader.dispose()
+    problem = None
     if not isinstance(data, dict):
-        problem = problem or "expected a mapping with jurisdiction, name, version and rules"
+        problem = "expected a mapping with jurisdiction, name, version and rules"
     elif "source" in data:
-        problem = problem or "source: unknown field"
+        problem = "source: unknown field"
     elif isinstance(rules := data.get("rules"), list):
         for index, raw in enumerate(rules):
             if isinstance(raw, dict) and "jurisdiction" in raw:
-                problem = problem or f"rules[{index}]: jurisdiction: set once, at file level"
+                problem = f"rules[{index}]: jurisdiction: set once, at file level"
             elif isinstance(raw, dict):
                 rules[index] = {**raw, "jurisdiction": data.get("jurisdiction")}
     if problem or not isinstance(data, dict):
@@ -333,11 +284,9 @@ def load_rule_file(path: Path) -> RuleFile:
     try:
         return RuleFile.model_validate({**data, "source": str(path)})
     except pydantic.ValidationError as exc:
-        found = [_describe(e, data, _rule_lines(node)) for e in exc.errors()]
-        problems = [p for p in found if p]
-        raise RuleError(
-            f"{path}: " + "; ".join(problems), file=str(path), problems=problems
-        ) from None
+        problems = [p for e in exc.errors() if (p := _describe(e, data))]
+        detail = f"{path}: " + "; ".join(problems)
+        raise RuleError(detail, file=str(path), problems=problems) from None
 
 
 def load_rule_set(rules_dir: Path) -> RuleSet:

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     basemap: str = Field(default="osm", description="osm | tianditu | amap | none")
     tianditu_key: str | None = None
     server_user: str = Field(
-        default="postgres", description="Unprivileged OS user that runs the embedded cluster as root"
+        default="postgres", description="Unprivileged OS user running the embedded cluster as root"
     )
 
     @field_validator("home", mode="after")

@@ -33,7 +33,7 @@ def test_every_searched_geometry_has_a_gist_index(session: Session) -> None:
     rows = session.execute(text(
         "SELECT indexname, indexdef FROM pg_indexes WHERE indexdef ILIKE '%USING gist%'"
     )).all()
-    defs = {name: definition for name, definition in rows}
+    defs = dict(rows)
     for name in ("ix_school_footprint_geog", "ix_school_boundary", "ix_premises_geog",
                  "ix_school_gate_geog", "ix_premises_location"):
         assert name in defs

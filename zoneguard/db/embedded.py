@@ -138,7 +138,9 @@ class EmbeddedCluster:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _run_as(self, user: ServerUser, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    def _run_as(
+        self, user: ServerUser, args: list[str], cwd: Path
+    ) -> subprocess.CompletedProcess[str]:
         kwargs: dict[str, object] = {}
         if not user.is_self:
             kwargs = {"user": user.uid, "group": user.gid, "extra_groups": []}

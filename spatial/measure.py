@@ -1,0 +1,100 @@
+"""Measurement SQL: the one path from a premises point to the schools around it.
+
+Every distance is geodesic on the WGS 84 ellipsoid (PostGIS geography, spheroid), in metres:
+`boundary_m` from the premises point to the campus polygon (0 inside, holes and multipart
+campuses count; the school point for a point-only school), `gate_m` from the premises door
+(entrance, or the point when no entrance is known) to the nearest gate. Candidates come from
+the GiST index on `geography(COALESCE(boundary, location))` through `ST_DWithin`; the exact
+distance is then the geodesic between the two points that realise it (`zg_nearest_point`).
+Screening (one point) and scans (all premises) both select `PAIR_COLUMNS` over `PAIR_JOINS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+# Fragments shared by the screening and the scan queries. `{pt}` and `{door}` are replaced by
+# fixed SQL expressions of this module (never by user values), which are bound parameters.
+PAIR_JOINS = """
+CROSS JOIN LATERAL (SELECT zg_nearest_point(COALESCE(s.boundary, s.location), {pt}) AS near) nb
+LEFT JOIN LATERAL (
+    SELECT g.id AS gate_id, g.location AS gate,
+           ST_Distance(geography(g.location), geography({door}), true) AS gate_m
+    FROM school_gate g WHERE g.school_id = s.id
+    ORDER BY 3, g.id LIMIT 1
+) ng ON true
+"""
+
+PAIR_COLUMNS = """
+    s.id AS school_id, s.code AS school_code, s.name AS school_name, s.levels,
+    s.enrolment, s.region AS school_region, s.precision, s.opened_on AS school_opened_on,
+    ST_Distance(geography(nb.near), geography({pt}), true) AS boundary_m,
+    ST_X(nb.near) AS near_lon, ST_Y(nb.near) AS near_lat,
+    ng.gate_id, ng.gate_m, ST_X(ng.gate) AS gate_lon, ST_Y(ng.gate) AS gate_lat
+"""
+
+_SCREEN_SQL = f"""
+WITH q AS (
+    SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt,
+           ST_SetSRID(ST_MakePoint(:door_lon, :door_lat), 4326) AS door
+)
+SELECT {PAIR_COLUMNS.format(pt="q.pt")}
+FROM q
+JOIN school s
+  ON ST_DWithin(geography(COALESCE(s.boundary, s.location)), geography(q.pt), :radius_m, true)
+{PAIR_JOINS.format(pt="q.pt", door="q.door")}
+WHERE s.closed_on IS NULL OR s.closed_on > :on
+ORDER BY boundary_m, s.id
+"""
+
+
+@dataclass(frozen=True)
+class SchoolCandidate:
+    """A school near a premises, with both measured distances and their realising points."""
+
+    school_id: int
+    school_code: str
+    school_name: str
+    levels: tuple[str, ...]
+    enrolment: int | None
+    school_region: str | None
+    precision: str
+    school_opened_on: date | None
+    boundary_m: float
+    near_lon: float
+    near_lat: float
+    gate_id: int | None
+    gate_m: float | None
+    gate_lon: float | None
+    gate_lat: float | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> SchoolCandidate:
+        """Build a candidate from a row selecting `PAIR_COLUMNS`."""
+        data = dict(row._mapping)
+        data["levels"] = tuple(data["levels"])
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
+
+def schools_near(
+    db: Session | Connection,
+    *,
+    lon: float,
+    lat: float,
+    radius_m: float,
+    on: date,
+    door: tuple[float, float] | None = None,
+) -> list[SchoolCandidate]:
+    """Schools whose campus (or point) lies within `radius_m` metres of (lon, lat) EPSG:4326."""
+    door_lon, door_lat = door if door is not None else (lon, lat)
+    rows = db.execute(
+        text(_SCREEN_SQL),
+        {"lon": lon, "lat": lat, "door_lon": door_lon, "door_lat": door_lat,
+         "radius_m": radius_m, "on": on},
+    )
+    return [SchoolCandidate.from_row(row) for row in rows]

@@ -1,0 +1,105 @@
+"""Test data builders: schools, gates and premises written straight into the test session."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from shapely import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+RULES_YAML = """\
+jurisdiction: CN
+name: test rules
+version: "t1"
+rules:
+  - id: t.internet_cafe
+    category: internet_cafe
+    protects: [primary, secondary]
+    distance_m: 200
+    metric: boundary
+    existing: violation
+    basis: test basis 200
+    effective_from: 2000-01-01
+  - id: t.tobacco
+    category: tobacco
+    protects: [primary, secondary, kindergarten]
+    distance_m: 100
+    metric: boundary
+    existing: review
+    basis: test basis 100
+    effective_from: 2000-01-01
+  - id: t.lottery
+    category: lottery
+    protects: [primary, secondary, kindergarten]
+    distance_m: 50
+    metric: boundary
+    existing: exempt
+    basis: test basis 50
+    effective_from: 2000-01-01
+  - id: t.fireworks
+    category: fireworks
+    protects: [primary, secondary, kindergarten]
+    distance_m: 100
+    metric: gate
+    existing: violation
+    basis: test basis gate
+    effective_from: 2000-01-01
+  - id: t.entertainment
+    category: entertainment
+    protects: [primary, secondary]
+    distance_m: 200
+    metric: walking
+    existing: violation
+    basis: test basis walking
+    effective_from: 2000-01-01
+"""
+
+
+def write_rules(directory: Path, body: str = RULES_YAML, name: str = "cn.yaml") -> Path:
+    """Write one rule file into `directory` and return the directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / name).write_text(body, encoding="utf-8")
+    return directory
+
+
+def add_school(
+    session: Session,
+    code: str,
+    geom: BaseGeometry,
+    *,
+    levels: tuple[str, ...] = ("primary",),
+    name: str | None = None,
+    region: str | None = None,
+    enrolment: int | None = None,
+    opened_on: date | None = None,
+) -> int:
+    """Insert a school with a campus polygon (or a point) in EPSG:4326; return its id."""
+    is_area = geom.geom_type in ("Polygon", "MultiPolygon")
+    if isinstance(geom, Polygon):
+        geom = MultiPolygon([geom])
+    params: dict[str, Any] = {
+        "code": code, "name": name or code, "levels": list(levels), "region": region,
+        "enrolment": enrolment, "opened_on": opened_on, "wkt": geom.wkt,
+        "precision": "boundary" if is_area else "point",
+    }
+    sql = (
+        "INSERT INTO school (code, name, levels, region, enrolment, opened_on, boundary, "
+        "location, precision) VALUES (:code, :name, :levels, :region, :enrolment, :opened_on, "
+        + ("ST_GeomFromText(:wkt, 4326), ST_PointOnSurface(ST_GeomFromText(:wkt, 4326)), "
+           if is_area else "NULL, ST_GeomFromText(:wkt, 4326), ")
+        + ":precision) RETURNING id"
+    )
+    return int(session.execute(text(sql), params).scalar_one())
+
+
+def add_gate(session: Session, school_id: int, lon: float, lat: float, kind: str = "main") -> int:
+    """Insert a gate of a school; return its id."""
+    return int(session.execute(
+        text("INSERT INTO school_gate (school_id, kind, location) VALUES "
+             "(:sid, :kind, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) RETURNING id"),
+        {"sid": school_id, "kind": kind, "lon": lon, "lat": lat},
+    ).scalar_one())

@@ -1,0 +1,186 @@
+"""Reading and validating import files: schools, gates and premises registries.
+
+`read_table` reads CSV, XLSX, GeoJSON, Shapefile (plain or zipped), GeoPackage and OSM
+files into a canonical EPSG:4326 frame plus a row-level report; nothing touches the
+database. Whole-file problems raise `ImportProblem` (its `extra["report"]` holds the
+report); row problems are returned so the caller can choose all-or-nothing or skip-invalid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Literal
+
+from pyproj import CRS
+
+from spatial.crs import CrsSpec, parse_crs
+from spatial.errors import CrsError
+from zoneguard.imports import columns, osm, readers, validate
+from zoneguard.imports.report import (
+    FileUnusable,
+    ImportKind,
+    ParsedImport,
+    RowProblem,
+    file_problem,
+    write_rejected,
+    write_report,
+    write_report_files,
+)
+
+__all__ = [
+    "ImportKind",
+    "ParsedImport",
+    "RowProblem",
+    "read_table",
+    "write_rejected",
+    "write_report",
+    "write_report_files",
+]
+
+_CRS_FORMS = "EPSG:n, wgs84, cgcs2000, gcj02, bd09"
+
+
+def read_table(
+    path: Path,
+    *,
+    kind: Literal["schools", "gates", "premises"],
+    crs: str | None,
+    column_map: dict[str, str] | None = None,
+    category: str | None = None,
+    region: str | None = None,
+    known_categories: set[str] | None = None,
+    max_bytes: int | None = None,
+    sheet: str | None = None,
+    layer: str | None = None,
+) -> ParsedImport:
+    """Read and validate an import file; raise ImportProblem if the file is unusable.
+
+    `category` is the category of rows without one (for OSM: the only category kept);
+    `region` the GB/T 2260 code of rows without one; `sheet` / `layer` pick an XLSX sheet
+    or a GeoPackage layer. Geometries come back in EPSG:4326 degrees.
+    """
+    path = Path(path)
+    try:
+        return _read(path, kind, crs, column_map, category, region, known_categories,
+                     max_bytes, sheet, layer)
+    except FileUnusable as exc:
+        raise file_problem(exc.detail, file_name=path.name, kind=kind, **exc.facts) from exc
+
+
+def _read(path: Path, kind: ImportKind, crs: str | None, column_map: dict[str, str] | None,
+          category: str | None, region: str | None, known_categories: set[str] | None,
+          max_bytes: int | None, sheet: str | None, layer: str | None) -> ParsedImport:
+    if kind not in columns.FIELDS:
+        raise FileUnusable(f"unknown import kind {kind!r}; use schools, gates or premises")
+    if not path.is_file():
+        raise FileUnusable("no such file")
+    fmt = readers.detect_format(path)
+    size = readers.input_size(path, fmt)
+    if size == 0:
+        raise FileUnusable("the file is empty (0 bytes)")
+    if max_bytes is not None and size > max_bytes:
+        raise FileUnusable(readers.too_big(size, max_bytes))
+    if region is not None and not validate.REGION_CODE.fullmatch(region):
+        raise FileUnusable(f"--region must be a GB/T 2260 code such as 430103, not {region!r}")
+    user_crs = _parse_user_crs(crs)
+    if fmt == "osm" and user_crs is not None and user_crs.name != "EPSG:4326":
+        raise FileUnusable(f"OSM data is always WGS 84 (EPSG:4326), not {user_crs.name}: "
+                           "omit --crs or pass --crs wgs84")
+    if fmt == "osm":
+        raw = osm.read_osm(path, kind=kind, category=category)
+    elif fmt == "csv":
+        raw = readers.read_csv(path)
+    elif fmt == "xlsx":
+        raw = readers.read_xlsx(path, sheet)
+    else:
+        raw = readers.read_vector(path, fmt, layer=layer, max_bytes=max_bytes)
+    source, crs_warnings = _resolve_crs(user_crs, raw.declared_crs, fmt)
+    cols, col_warnings = _columns(raw, kind, column_map)
+    context = validate.Context(kind, source, region, category, known_categories,
+                               path.name.split(".")[0])
+    frame, problems = validate.validate(raw, cols, context)
+    warnings = raw.warnings + crs_warnings + col_warnings + _derived_warnings(raw, cols, kind)
+    return ParsedImport(
+        kind=kind, frame=frame, problems=problems,
+        rejected_rows={p.row for p in problems if p.severity == "error"},
+        source_crs=source.name, declared_crs=raw.declared_crs, file_name=path.name,
+        file_sha256=_sha256(path), encoding=raw.encoding, warnings=warnings, format=fmt,
+    )
+
+
+def _parse_user_crs(crs: str | None) -> CrsSpec | None:
+    if crs is None:
+        return None
+    try:
+        return parse_crs(crs)
+    except CrsError as exc:
+        raise FileUnusable(f"--crs: {exc}") from exc
+
+
+def _same_crs(user: CrsSpec, declared: str) -> bool:
+    if user.name == declared:
+        return True
+    if user.kind != "epsg":
+        return False
+    try:
+        return bool(CRS.from_user_input(declared).equals(user.name, ignore_axis_order=True))
+    except Exception:  # pyproj cannot parse what GDAL named; treat as different
+        return False
+
+
+def _resolve_crs(user: CrsSpec | None, declared: str | None, fmt: str) -> tuple[CrsSpec,
+                                                                                 list[str]]:
+    if fmt == "osm":
+        return parse_crs("EPSG:4326"), []
+    if declared is None:
+        if user is None:
+            raise FileUnusable(
+                f"--crs is required: a {fmt.upper()} file does not say which coordinate "
+                f"system (坐标系) its coordinates use; accepted: {_CRS_FORMS} "
+                "(Amap/Tencent exports are gcj02, Baidu exports bd09)"
+            )
+        return user, []
+    if user is None:
+        raise FileUnusable(
+            f"the file declares {declared}; confirm it with --crs {declared}, or name the CRS "
+            "the coordinates really use (e.g. --crs gcj02 for Amap data). Nothing is guessed"
+        )
+    if _same_crs(user, declared):
+        return user, []
+    return user, [f"the file declares {declared} but --crs says {user.name}; using {user.name}"]
+
+
+def _columns(raw: readers.RawTable, kind: ImportKind,
+             column_map: dict[str, str] | None) -> tuple[dict[str, str], list[str]]:
+    headers = [str(c) for c in raw.frame.columns]
+    for column, fieldname in (column_map or {}).items():
+        if column not in headers:
+            raise FileUnusable(f"--column names {column!r}, which the file does not have; "
+                               f"its columns are {headers}")
+        if fieldname not in columns.FIELDS[kind]:
+            raise FileUnusable(f"--column maps {column!r} to unknown field {fieldname!r}; "
+                               f"{kind} fields are {list(columns.FIELDS[kind])}")
+    return columns.resolve_columns(headers, kind, column_map)
+
+
+def _derived_warnings(raw: readers.RawTable, cols: dict[str, str], kind: ImportKind) -> list[str]:
+    warnings = []
+    if raw.geometry is not None and {"lon", "lat"} <= cols.keys():
+        warnings.append(f"the file has geometries and coordinate columns ({cols['lon']}, "
+                        f"{cols['lat']}); the geometries are used, the columns kept as attributes")
+    if kind == "schools" and "code" not in cols:
+        warnings.append("no school code column (学校标识码); codes derived from name and "
+                        "location (gen:<sha1>); they stay stable for the same name and place")
+    if kind == "premises" and "licence_no" not in cols and "source_id" in cols:
+        warnings.append(f"no licence number column (许可证号); licence numbers derived from the "
+                        f"{cols['source_id']!r} column as <file>#<id>")
+    return warnings
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

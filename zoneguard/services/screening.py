@@ -1,0 +1,153 @@
+"""Screening of a licence application: verdict, conflicts, measured lines, stored record."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from geoalchemy2.elements import WKTElement
+from sqlalchemy.orm import Session
+
+from spatial.crs import parse_crs, to_wgs84
+from spatial.errors import CrsError
+from spatial.measure import schools_near
+from zoneguard.domain import Verdict
+from zoneguard.errors import CrsProblem, ValidationError
+from zoneguard.models import ScreeningRecord
+from zoneguard.rules import RuleSet
+from zoneguard.services.decide import Judgement, Tolerances, judge, overall
+from zoneguard.services.rulesets import current_rule_set, store_rule_set
+from zoneguard.settings import Settings, get_settings
+
+XY = tuple[float, float]
+DEFAULT_REACH_M = 200.0
+
+
+@dataclass
+class ScreeningResult:
+    """The answer to one application."""
+
+    verdict: Verdict
+    category: str
+    point: XY
+    door: XY
+    region: str | None
+    on: date
+    rule_set_version: str
+    conflicts: list[Judgement] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    record_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready result, with the measured lines as a GeoJSON FeatureCollection."""
+        conflicts = [c.as_dict() for c in self.conflicts]
+        features = [
+            {"type": "Feature",
+             "geometry": {"type": "LineString", "coordinates": c["line"]},
+             "properties": {"school_code": c["school"]["code"], "rule_id": c["rule_id"],
+                            "metric": c["metric"], "distance_m": c["distance_m"],
+                            "verdict": c["verdict"]}}
+            for c in conflicts if c["line"] is not None
+        ]
+        return {
+            "id": self.record_id,
+            "verdict": self.verdict.value,
+            "category": self.category,
+            "location": {"lon": self.point[0], "lat": self.point[1], "crs": "EPSG:4326"},
+            "entrance": {"lon": self.door[0], "lat": self.door[1], "crs": "EPSG:4326"},
+            "region": self.region,
+            "on": self.on.isoformat(),
+            "reasons": self.reasons,
+            "conflicts": conflicts,
+            "lines": {"type": "FeatureCollection", "features": features},
+            "rule_set_version": self.rule_set_version,
+        }
+
+
+def _to_wgs84(xy: XY, crs: str, what: str) -> XY:
+    try:
+        spec = parse_crs(crs)
+    except CrsError as exc:
+        raise CrsProblem(str(exc)) from None
+    if not all(math.isfinite(v) for v in xy):
+        raise ValidationError(f"{what} coordinates must be numbers, got {xy}")
+    lon, lat = to_wgs84([xy[0]], [xy[1]], spec)
+    out = (float(lon[0]), float(lat[0]))
+    if not (-180 <= out[0] <= 180 and -90 <= out[1] <= 90) or not all(map(math.isfinite, out)):
+        raise ValidationError(f"{what} ({xy[0]}, {xy[1]}) in {spec.name} is not a valid position")
+    return out
+
+
+def screen(
+    session: Session,
+    *,
+    category: str,
+    point: XY,
+    crs: str = "EPSG:4326",
+    region: str | None = None,
+    on: date | None = None,
+    entrance: XY | None = None,
+    issued_on: date | None = None,
+    actor: str = "cli",
+    store: bool = True,
+    settings: Settings | None = None,
+    rule_set: RuleSet | None = None,
+) -> ScreeningResult:
+    """Screen an application of `category` at `point` (in `crs`) against the rules in force."""
+    cfg = settings or get_settings()
+    rules = rule_set or current_rule_set(cfg)
+    if category not in rules.categories():
+        known = ", ".join(sorted(rules.categories()))
+        raise ValidationError(f"unknown category {category!r}; the rules name: {known}")
+    if region is not None and not (region.isdigit() and len(region) in (2, 4, 6)):
+        raise ValidationError(f"region {region!r} is not a GB/T 2260 code (2, 4 or 6 digits)")
+    day = on or date.today()
+    pt = _to_wgs84(point, crs, "location")
+    door = _to_wgs84(entrance, crs, "entrance") if entrance is not None else pt
+    tolerances = Tolerances(cfg.review_margin_m, cfg.point_school_radius_m)
+    reach = rules.max_distance_m(category) or DEFAULT_REACH_M
+    radius = reach + tolerances.margin_m + tolerances.point_school_radius_m + 1.0
+    result = ScreeningResult(Verdict.ALLOWED, category, pt, door, region, day, rules.version)
+    for school in schools_near(session, lon=pt[0], lat=pt[1], radius_m=radius, on=day,
+                               door=door):
+        for resolved in rules.applicable(category=category, levels=school.levels,
+                                         region=region or school.school_region, on=day,
+                                         enrolment=school.enrolment):
+            verdict = judge(school, resolved, point=pt, door=door, tolerances=tolerances,
+                            issued_on=issued_on, fallback_threshold_m=reach)
+            if verdict.verdict is not Verdict.ALLOWED:
+                result.conflicts.append(verdict)
+    result.verdict = overall(result.conflicts)
+    if not result.conflicts:
+        result.reasons.append(f"no protected school within the {category} rules' distances")
+    else:
+        result.reasons.extend(
+            f"{c.school.school_name} ({c.school.school_code}): {c.verdict.value} under "
+            f"{c.rule.rule.id}" + (f" — {'; '.join(c.reasons)}" if c.reasons else "")
+            for c in result.conflicts
+        )
+    if store:
+        _store(session, result, rules=rules, actor=actor, crs=crs, point=point, entrance=entrance)
+    return result
+
+
+def _store(session: Session, result: ScreeningResult, *, rules: RuleSet, actor: str, crs: str,
+           point: XY, entrance: XY | None) -> None:
+    store_rule_set(session, rules)
+    request = {"category": result.category, "location": {"x": point[0], "y": point[1],
+               "crs": crs}, "entrance": None if entrance is None else
+               {"x": entrance[0], "y": entrance[1], "crs": crs},
+               "region": result.region, "on": result.on.isoformat()}
+    record = ScreeningRecord(
+        category=result.category, region=result.region,
+        location=WKTElement(f"POINT({result.point[0]} {result.point[1]})", srid=4326),
+        request=request, verdict=result.verdict.value, result={},
+        rule_set_version=result.rule_set_version, actor=actor,
+    )
+    session.add(record)
+    session.flush()
+    result.record_id = record.id
+    record.result = result.as_dict()
+    session.flush()
