@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from zoneguard.cli import db
+from zoneguard.cli.screen import screen_command
 
 app = typer.Typer(
     name="zoneguard",
@@ -13,3 +14,4 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.command("screen")(screen_command)

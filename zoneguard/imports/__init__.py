@@ -81,7 +81,7 @@ def _read(path: Path, kind: ImportKind, crs: str | None, column_map: dict[str, s
         raise FileUnusable("the file is empty (0 bytes)")
     if max_bytes is not None and size > max_bytes:
         raise FileUnusable(readers.too_big(size, max_bytes))
-    if region is not None and not validate.REGION_CODE.fullmatch(region):
+    if region is not None and not columns.REGION_CODE.fullmatch(region):
         raise FileUnusable(f"--region must be a GB/T 2260 code such as 430103, not {region!r}")
     user_crs = _parse_user_crs(crs)
     if fmt == "osm" and user_crs is not None and user_crs.name != "EPSG:4326":

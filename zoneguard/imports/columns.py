@@ -55,11 +55,13 @@ _BY_KIND: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 _LEVEL_WORDS: dict[str, tuple[Level, ...]] = {
-    "幼儿园": (Level.KINDERGARTEN,), "学前": (Level.KINDERGARTEN,), "学前教育": (Level.KINDERGARTEN,),
+    "幼儿园": (Level.KINDERGARTEN,), "学前": (Level.KINDERGARTEN,),
+    "学前教育": (Level.KINDERGARTEN,),
     "小学": (Level.PRIMARY,),
     "初中": (Level.SECONDARY,), "高中": (Level.SECONDARY,), "中学": (Level.SECONDARY,),
     "完全中学": (Level.SECONDARY,), "初级中学": (Level.SECONDARY,), "高级中学": (Level.SECONDARY,),
-    "九年一贯制": (Level.PRIMARY, Level.SECONDARY), "十二年一贯制": (Level.PRIMARY, Level.SECONDARY),
+    "九年一贯制": (Level.PRIMARY, Level.SECONDARY),
+    "十二年一贯制": (Level.PRIMARY, Level.SECONDARY),
     "中职": (Level.VOCATIONAL,), "职业": (Level.VOCATIONAL,), "中等职业": (Level.VOCATIONAL,),
     "职业技术": (Level.VOCATIONAL,), "中专": (Level.VOCATIONAL,), "技工": (Level.VOCATIONAL,),
     "特殊教育": (Level.SPECIAL,), "特教": (Level.SPECIAL,),
@@ -96,6 +98,7 @@ _AMAP_LEVELS = {"幼儿园": Level.KINDERGARTEN, "小学": Level.PRIMARY, "中�
                 "高等院校": Level.HIGHER, "职业技术学校": Level.VOCATIONAL}
 _LIST_SPLIT = re.compile(r"[;；、,，/|]+")
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
+REGION_CODE = re.compile(r"\d{6}(?:\d{3}){0,2}")
 _DATE_PATTERNS = (
     re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"),
     re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?"),
@@ -191,6 +194,27 @@ def parse_date(value: Any) -> dt.date | None:
             parts = [int(g) for g in match.groups()] + [1, 1]
             return dt.date(parts[0], parts[1], parts[2])  # raises ValueError if impossible
     raise ValueError(text)
+
+
+def parse_count(value: Any) -> int | None:
+    """Return a cell as a non-negative whole number (None when blank); raise ValueError."""
+    number = parse_number(value)
+    if number is None:
+        return None
+    if not number.is_integer():
+        raise ValueError(f"not a whole number: {value}")
+    if number < 0:
+        raise ValueError(f"negative number {int(number)}")
+    return int(number)
+
+
+def parse_region(value: Any, default: str | None = None) -> str | None:
+    """Return a GB/T 2260 region code (`default` when blank); raise ValueError otherwise."""
+    text = as_text(value) or default
+    if text is not None and not REGION_CODE.fullmatch(text):
+        raise ValueError(f"region must be a GB/T 2260 code such as 310104, not {text!r} "
+                         "(district names such as 区县 stay in the attributes)")
+    return text
 
 
 def parse_levels(value: Any) -> list[str]:

@@ -157,7 +157,8 @@ def _scan(path: Path) -> _Scan:
     scan = _Scan()
     processor = osmium.FileProcessor(str(path)).with_locations()
     processor = processor.with_areas(KeyFilter("amenity", "shop", "leisure"))
-    for obj in processor:
+    for item in processor:
+        obj: Any = item  # pyosmium yields a union of OSM object types
         if obj.is_area():
             tags = dict(obj.tags)
             if not _wanted(tags):
@@ -211,7 +212,7 @@ def read_osm(path: Path, *, kind: str, category: str | None) -> RawTable:
     else:
         rows = _premises(scan, category, warnings)
     if not rows:
-        raise FileUnusable(f"the OSM file holds no {kind} (see the tag mapping in zoneguard.imports.osm)")
+        raise FileUnusable(f"the OSM file holds no {kind} (see zoneguard.imports.osm for tags)")
     geometry = np.asarray([r.pop("geometry") for r in rows], dtype=object)
     attributes = [r.pop("attributes") for r in rows]
     frame = pd.DataFrame(rows, dtype=object)

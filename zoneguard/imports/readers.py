@@ -59,7 +59,8 @@ def detect_format(path: Path) -> str:
 def input_size(path: Path, fmt: str) -> int:
     """Return the size in bytes of the file (a shapefile counts its sidecar files)."""
     if fmt == "shapefile" and path.suffix.lower() == ".shp":
-        return sum(_sidecar(path, ext).stat().st_size for ext in _SIDECARS if _sidecar(path, ext))
+        files = [_sidecar(path, ext) for ext in _SIDECARS]
+        return sum(f.stat().st_size for f in files if f is not None)
     return path.stat().st_size
 
 
@@ -93,9 +94,8 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 
 def _looks_like_text(text: str) -> bool:
-    odd = sum(
-        1 for ch in text if unicodedata.category(ch) in {"Cc", "Co", "Cs", "Cn"} and ch not in "\t\r\n"
-    )
+    odd = sum(1 for ch in text
+              if unicodedata.category(ch) in {"Cc", "Co", "Cs", "Cn"} and ch not in "\t\r\n")
     return "\x00" not in text and odd <= len(text) // 1000
 
 
@@ -228,7 +228,7 @@ def _unzip_shapefile(path: Path, workdir: Path, max_bytes: int | None) -> Path:
         wanted = [m for m in members if m.filename.lower().rsplit(".", 1)[0] == stem]
         total = sum(m.file_size for m in wanted)
         if max_bytes is not None and total > max_bytes:
-            raise FileUnusable(_too_big(total, max_bytes, "unpacked"))
+            raise FileUnusable(too_big(total, max_bytes, "unpacked"))
         for member in wanted:
             ext = member.filename.rsplit(".", 1)[-1].lower()
             (workdir / f"layer.{ext}").write_bytes(archive.read(member))
@@ -289,11 +289,7 @@ def declared_crs_name(crs: Any) -> str | None:
     return f"EPSG:{code}" if code is not None else str(parsed.name)
 
 
-def _too_big(size: int, limit: int, what: str = "") -> str:
+def too_big(size: int, limit: int, what: str = "") -> str:
+    """Return the message for a file over `max_bytes`."""
     return (f"the file is {size / 1e6:.1f} MB {what}".rstrip() + f", over the limit of "
             f"{limit / 1e6:.1f} MB: split it by district or raise the limit")
-
-
-def too_big(size: int, limit: int) -> str:
-    """Return the message for a file over `max_bytes`."""
-    return _too_big(size, limit)

@@ -168,7 +168,7 @@ def write_rejected(parsed: ParsedImport, out_dir: Path) -> Path:
             reasons.setdefault(p.row, []).append(label)
     frame = parsed.frame
     rejected = frame.loc[frame["source_row"].isin(parsed.rejected_rows)]
-    records = list(zip(rejected["source_row"].tolist(), rejected["attributes"].tolist(), strict=True))
+    records = list(zip(rejected["source_row"], rejected["attributes"], strict=True))
     columns: dict[str, None] = {}
     for _, attributes in records:
         columns.update(dict.fromkeys(attributes))

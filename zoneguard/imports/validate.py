@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,6 @@ from zoneguard.imports.report import FileUnusable, RowProblem, Severity, jsonabl
 
 #: Rough extent of China (lon_min, lat_min, lon_max, lat_max), degrees.
 CHINA_BBOX = (73.0, 3.8, 135.1, 53.6)
-REGION_CODE = re.compile(r"\d{6}(?:\d{3}){0,2}")
 COLUMNS: dict[str, tuple[str, ...]] = {
     "schools": ("code", "name", "levels", "enrolment", "region", "opened_on", "closed_on",
                 "address", "precision"),
@@ -47,7 +45,7 @@ class Context:
 
 def is_chinese_region(code: str | None) -> bool:
     """Return True for a GB/T 2260 code of a Chinese province-level area (11-82)."""
-    return bool(code and REGION_CODE.fullmatch(code) and 11 <= int(code[:2]) <= 82)
+    return bool(code and C.REGION_CODE.fullmatch(code) and 11 <= int(code[:2]) <= 82)
 
 
 def in_china(lon: Any, lat: Any) -> Any:
@@ -57,11 +55,16 @@ def in_china(lon: Any, lat: Any) -> Any:
 
 
 class _Rows:
-    """Collects problems against the user's row numbers and column names."""
+    """The table's values by field, and the problems found, in the user's row numbers."""
 
     def __init__(self, raw: RawTable, cols: dict[str, str]) -> None:
         self.numbers, self.cols, self.problems = raw.source_rows, cols, list(raw.problems)
+        self.values = {f: raw.frame[c].tolist() for f, c in cols.items()}
+        self.n = len(raw.frame)
         self.flagged: set[int] = set()
+
+    def get(self, fieldname: str) -> list[Any]:
+        return self.values.get(fieldname, [None] * self.n)
 
     def add(self, i: int, fieldname: str, value: Any, text: str,
             severity: Severity = "error") -> None:
@@ -72,12 +75,24 @@ class _Rows:
                                         shown[:200] if shown else None, text, severity))
 
     def parse(self, i: int, fieldname: str, value: Any, parser: Callable[[Any], Any],
-              message: str) -> Any:
+              message: str = "{exc}") -> Any:
         try:
             return parser(value)
         except ValueError as exc:
             self.add(i, fieldname, value, message.format(exc=exc))
             return None
+
+    def parsed(self, fieldname: str, parser: Callable[[Any], Any],
+               message: str = "{exc}") -> list[Any]:
+        return [self.parse(i, fieldname, v, parser, message)
+                for i, v in enumerate(self.get(fieldname))]
+
+    def text(self, fieldname: str, missing: str | None = None) -> list[str | None]:
+        out = [C.as_text(v) for v in self.get(fieldname)]
+        for i, text in enumerate(out):
+            if text is None and missing is not None:
+                self.add(i, fieldname, None, f"missing {missing}")
+        return out
 
 
 def check_required(raw: RawTable, cols: dict[str, str], ctx: Context) -> None:
@@ -104,43 +119,28 @@ def validate(raw: RawTable, cols: dict[str, str], ctx: Context) -> tuple[gpd.Geo
     """Validate every row and return the canonical frame (EPSG:4326) and the problems."""
     check_required(raw, cols, ctx)
     rows = _Rows(raw, cols)
-    n = len(raw.frame)
-    values = {f: raw.frame[c].tolist() for f, c in cols.items()}
-    regions = [rows.parse(i, "region", v, lambda v: _region(v, ctx.region),
-                          "{exc}") for i, v in enumerate(values.get("region", [None] * n))]
-    geoms = _locate(raw, values, regions, ctx, rows)
-    record: dict[str, list[Any]] = {"region": regions}
+    regions = rows.parsed("region", lambda v: C.parse_region(v, ctx.region))
+    geoms = _locate(raw, regions, ctx, rows)
+    record: dict[str, Any] = {"region": regions}
     if ctx.kind == "schools":
-        _schools(values, geoms, record, ctx, rows)
+        _schools(geoms, record, rows)
     elif ctx.kind == "gates":
-        _gates(values, record, rows)
+        _gates(record, rows)
     else:
-        _premises(values, record, ctx, rows)
+        _premises(record, ctx, rows)
     data = {c: record[c] for c in COLUMNS[ctx.kind]}
-    if ctx.kind == "schools":
-        data["enrolment"] = pd.array(data["enrolment"], dtype="Int64")
-    attributes = raw.attributes or [
+    data["attributes"] = raw.attributes or [
         {str(k): jsonable(v) for k, v in r.items()} for r in raw.frame.to_dict("records")
     ]
-    data["attributes"] = attributes
     data["source_row"] = raw.source_rows
     frame = gpd.GeoDataFrame(data, geometry=list(geoms), crs="EPSG:4326")
     return frame, rows.problems
 
 
-def _region(value: Any, default: str | None) -> str | None:
-    text = C.as_text(value) or default
-    if text is not None and not REGION_CODE.fullmatch(text):
-        raise ValueError(f"region must be a GB/T 2260 code such as 310104, not {text!r} "
-                         "(district names such as 区县 stay in the attributes)")
-    return text
-
-
-def _points(values: dict[str, list[Any]], x: str, y: str, rows: _Rows,
-            only: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    out = np.full(len(only), None, dtype=object)
-    xs, ys = values.get(x, [None] * len(only)), values.get(y, [None] * len(only))
-    for i in np.flatnonzero(only):
+def _points(rows: _Rows, x: str, y: str, only: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    out = np.full(rows.n, None, dtype=object)
+    xs, ys = rows.get(x), rows.get(y)
+    for i in (int(k) for k in np.flatnonzero(only)):
         lon = rows.parse(i, x, xs[i], C.parse_number, "not a number")
         lat = rows.parse(i, y, ys[i], C.parse_number, "not a number")
         if lon is not None and lat is not None:
@@ -148,13 +148,12 @@ def _points(values: dict[str, list[Any]], x: str, y: str, rows: _Rows,
     return out
 
 
-def _locate(raw: RawTable, values: dict[str, list[Any]], regions: list[str | None],
-            ctx: Context, rows: _Rows) -> np.ndarray[Any, Any]:
-    n = len(raw.frame)
-    src = np.full(n, None, dtype=object) if raw.geometry is None else raw.geometry.copy()
-    if {"lon", "lat"} <= values.keys():
+def _locate(raw: RawTable, regions: list[str | None], ctx: Context,
+            rows: _Rows) -> np.ndarray[Any, Any]:
+    src = np.full(rows.n, None, dtype=object) if raw.geometry is None else raw.geometry.copy()
+    if {"lon", "lat"} <= rows.values.keys():
         missing = shapely.is_missing(src) | shapely.is_empty(src)
-        src[missing] = _points(values, "lon", "lat", rows, missing)[missing]
+        src[missing] = _points(rows, "lon", "lat", missing)[missing]
     sx, sy = shapely.get_x(shapely.centroid(src)), shapely.get_y(shapely.centroid(src))
     present = np.isfinite(sx) & np.isfinite(sy)
     src[~present] = None
@@ -162,17 +161,16 @@ def _locate(raw: RawTable, values: dict[str, list[Any]], regions: list[str | Non
     wx, wy = shapely.get_x(shapely.centroid(wgs)), shapely.get_y(shapely.centroid(wgs))
     geographic = ctx.crs.kind != "epsg" or CRS.from_epsg(ctx.crs.epsg or 4326).is_geographic
     swapped = in_china(sy, sx)
-    for i in range(n):
+    for i in range(rows.n):
+        where = f"({sx[i]:.6f}, {sy[i]:.6f})"
+        out_of_range = geographic and (abs(sx[i]) > 180 or abs(sy[i]) > 90)
+        outside = (ctx.crs.kind != "epsg" or is_chinese_region(regions[i])) and not in_china(
+            wx[i], wy[i])
         if not present[i]:
             if i not in rows.flagged:
                 column = "geometry" if raw.geometry is not None else "lon"
                 rows.add(i, column, None, "missing coordinates (经纬度为空)")
-            continue
-        out_of_range = geographic and (abs(sx[i]) > 180 or abs(sy[i]) > 90)
-        outside = (ctx.crs.kind != "epsg" or is_chinese_region(regions[i])) and not in_china(
-            wx[i], wy[i])
-        where = f"({sx[i]:.6f}, {sy[i]:.6f})"
-        if (out_of_range or outside) and geographic and swapped[i]:
+        elif (out_of_range or outside) and geographic and swapped[i]:
             rows.add(i, "lon", sx[i], f"latitude and longitude look swapped (经纬度颠倒): {where} "
                      "is not in China but the swapped pair is; swap the columns")
         elif out_of_range:
@@ -201,83 +199,57 @@ def _shape(geom: Any, i: int, kind: str, rows: _Rows) -> Any:
         rows.add(i, "geometry", gtype, f"geometry must be {wanted}, not {gtype}")
         return None
     parts = shapely.get_parts(geom)
-    distinct = [len(set(p.exterior.coords)) for p in parts]
-    if geom.area == 0 or min(distinct, default=0) < 3:
+    if geom.area == 0 or min(len(set(p.exterior.coords)) for p in parts) < 3:
         rows.add(i, "geometry", gtype, "degenerate polygon (zero area or fewer than 3 distinct "
                  "points): draw the campus outline again")
         return None
     if geom.is_valid:
         return shapely.MultiPolygon(parts)
     reason = shapely.is_valid_reason(geom)
-    fixed = shapely.make_valid(geom)
-    polygons = [p for p in shapely.get_parts(shapely.get_parts(fixed)) if p.geom_type == "Polygon"]
-    repaired = shapely.MultiPolygon(polygons)
+    fixed = shapely.get_parts(shapely.get_parts(shapely.make_valid(geom)))
+    repaired = shapely.MultiPolygon([p for p in fixed if p.geom_type == "Polygon"])
     if repaired.area == 0:
         rows.add(i, "geometry", gtype, f"invalid polygon ({reason}) cannot be repaired")
         return None
-    rows.add(i, "geometry", gtype, f"invalid polygon ({reason}) repaired with make_valid "
-             f"into {len(polygons)} part(s); check the outline", "warning")
+    rows.add(i, "geometry", gtype, f"invalid polygon ({reason}) repaired with make_valid into "
+             f"{len(repaired.geoms)} part(s); check the outline", "warning")
     return repaired
 
 
-def _text(values: dict[str, list[Any]], fieldname: str, n: int) -> list[str | None]:
-    return [C.as_text(v) for v in values.get(fieldname, [None] * n)]
-
-
-def _required_text(values: dict[str, list[Any]], fieldname: str, n: int, rows: _Rows,
-                   label: str) -> list[str | None]:
-    out = _text(values, fieldname, n)
-    for i, text in enumerate(out):
-        if text is None:
-            rows.add(i, fieldname, None, f"missing {label}")
-    return out
-
-
-def _dates(values: dict[str, list[Any]], fieldname: str, n: int, rows: _Rows) -> list[Any]:
-    return [rows.parse(i, fieldname, v, C.parse_date, "bad date {exc!s:.40} (use YYYY-MM-DD)")
-            for i, v in enumerate(values.get(fieldname, [None] * n))]
-
-
-def _ordered(first: list[Any], second: list[Any], fieldname: str, rows: _Rows) -> None:
-    for i, (a, b) in enumerate(zip(first, second, strict=True)):
+def _dates(rows: _Rows, first: str, second: str) -> tuple[list[Any], list[Any]]:
+    message = "bad date {exc!s:.40} (use YYYY-MM-DD)"
+    start, end = rows.parsed(first, C.parse_date, message), rows.parsed(second, C.parse_date, message)
+    for i, (a, b) in enumerate(zip(start, end, strict=True)):
         if a is not None and b is not None and b < a:
-            rows.add(i, fieldname, b.isoformat(), f"{fieldname} {b} is before {a}")
+            rows.add(i, second, b.isoformat(), f"{second} {b} is before {first} {a}")
+    return start, end
 
 
 def _duplicates(keys: list[Any], fieldname: str, label: str, rows: _Rows) -> None:
     seen: dict[Any, int] = {}
     for i, key in enumerate(keys):
-        if key is None or (isinstance(key, tuple) and key[0] is None):
+        shown = key[0] if isinstance(key, tuple) else key
+        if shown is None:
             continue
         if key in seen:
-            shown = key[0] if isinstance(key, tuple) else key
             rows.add(i, fieldname, shown, f"duplicate {label} (also on row {seen[key]})")
         else:
             seen[key] = rows.numbers[i]
 
 
-def _schools(values: dict[str, list[Any]], geoms: np.ndarray[Any, Any],
-             record: dict[str, list[Any]], ctx: Context, rows: _Rows) -> None:
-    n = len(geoms)
-    names = _required_text(values, "name", n, rows, "school name (学校名称)")
-    record["name"] = names
-    record["levels"] = [rows.parse(i, "levels", v, C.parse_levels, "{exc}")
-                        for i, v in enumerate(values["levels"])]
-    codes = _text(values, "code", n)
+def _schools(geoms: np.ndarray[Any, Any], record: dict[str, Any], rows: _Rows) -> None:
+    record["name"] = names = rows.text("name", "school name (学校名称)")
+    record["levels"] = rows.parsed("levels", C.parse_levels)
+    record["code"] = codes = rows.text("code")
     for i, code in enumerate(codes):
         if code is None and geoms[i] is not None and names[i] is not None:
             codes[i] = _derived_code(names[i] or "", geoms[i])
-            if "code" in values:
+            if "code" in rows.values:
                 rows.add(i, "code", None, f"no school code; derived {codes[i]}", "warning")
-    record["code"] = codes
     _duplicates(codes, "code", "school code", rows)
-    enrolment = [rows.parse(i, "enrolment", v, _count, "{exc}")
-                 for i, v in enumerate(values.get("enrolment", [None] * n))]
-    record["enrolment"] = enrolment
-    record["opened_on"] = _dates(values, "opened_on", n, rows)
-    record["closed_on"] = _dates(values, "closed_on", n, rows)
-    _ordered(record["opened_on"], record["closed_on"], "closed_on", rows)
-    record["address"] = _text(values, "address", n)
+    record["enrolment"] = pd.array(rows.parsed("enrolment", C.parse_count), dtype="Int64")
+    record["opened_on"], record["closed_on"] = _dates(rows, "opened_on", "closed_on")
+    record["address"] = rows.text("address")
     record["precision"] = [None if g is None else "point" if g.geom_type == "Point"
                            else "boundary" for g in geoms]
 
@@ -288,65 +260,43 @@ def _derived_code(name: str, geom: Any) -> str:
     return f"gen:{digest[:16]}"
 
 
-def _count(value: Any) -> int | None:
-    number = C.parse_number(value)
-    if number is None:
-        return None
-    if not number.is_integer():
-        raise ValueError(f"not a whole number: {value}")
-    if number < 0:
-        raise ValueError(f"negative enrolment {int(number)}")
-    return int(number)
-
-
-def _gates(values: dict[str, list[Any]], record: dict[str, list[Any]], rows: _Rows) -> None:
-    n = len(rows.numbers)
-    record["school_code"] = _required_text(values, "school_code", n, rows, "school code")
-    kinds = []
-    for i, v in enumerate(values.get("kind", [None] * n)):
-        kind, known = C.parse_gate_kind(v)
+def _gates(record: dict[str, Any], rows: _Rows) -> None:
+    record["school_code"] = rows.text("school_code", "school code (学校标识码)")
+    record["kind"] = []
+    for i, value in enumerate(rows.get("kind")):
+        kind, known = C.parse_gate_kind(value)
         if not known:
-            rows.add(i, "kind", v, "unknown gate kind; recorded as other", "warning")
-        kinds.append(kind)
-    record["kind"] = kinds
-    record["name"] = _text(values, "name", n)
+            rows.add(i, "kind", value, "unknown gate kind; recorded as other", "warning")
+        record["kind"].append(kind)
+    record["name"] = rows.text("name")
 
 
-def _premises(values: dict[str, list[Any]], record: dict[str, list[Any]], ctx: Context,
-              rows: _Rows) -> None:
-    n = len(rows.numbers)
-    if "licence_no" in values:
-        record["licence_no"] = _required_text(values, "licence_no", n, rows, "licence number")
+def _premises(record: dict[str, Any], ctx: Context, rows: _Rows) -> None:
+    if "licence_no" in rows.values:
+        record["licence_no"] = rows.text("licence_no", "licence number (许可证号)")
     else:
-        ids = _required_text(values, "source_id", n, rows, "id to derive the licence number")
+        ids = rows.text("source_id", "id to derive the licence number from")
         record["licence_no"] = [None if s is None else f"{ctx.file_stem}#{s}" for s in ids]
-    record["name"] = _required_text(values, "name", n, rows, "name (名称)")
-    cats = [C.as_text(v) or ctx.category for v in values.get("category", [None] * n)]
-    record["category"] = [rows.parse(i, "category", v,
-                                     lambda v: C.parse_category(v, ctx.known_categories), "{exc}")
-                          for i, v in enumerate(cats)]
-    record["address"] = _text(values, "address", n)
-    record["operator"] = _text(values, "operator", n)
-    record["issued_on"] = _dates(values, "issued_on", n, rows)
-    record["expires_on"] = _dates(values, "expires_on", n, rows)
-    _ordered(record["issued_on"], record["expires_on"], "expires_on", rows)
-    record["status"] = [rows.parse(i, "status", v, C.parse_status, "{exc}")
-                        for i, v in enumerate(values.get("status", [None] * n))]
-    record["entrance"] = _entrances(values, n, ctx, rows)
+    record["name"] = rows.text("name", "name (名称)")
+    rows.values["category"] = [C.as_text(v) or ctx.category for v in rows.get("category")]
+    record["category"] = rows.parsed(
+        "category", lambda v: C.parse_category(v, ctx.known_categories))
+    record["address"], record["operator"] = rows.text("address"), rows.text("operator")
+    record["issued_on"], record["expires_on"] = _dates(rows, "issued_on", "expires_on")
+    record["status"] = rows.parsed("status", C.parse_status)
+    record["entrance"] = _entrances(ctx, rows)
     keys = list(zip(record["licence_no"], record["category"], record["region"], strict=True))
     _duplicates(keys, "licence_no", "licence number in this category and region", rows)
 
 
-def _entrances(values: dict[str, list[Any]], n: int, ctx: Context, rows: _Rows) -> list[Any]:
-    if not ({"entrance_lon", "entrance_lat"} & values.keys()):
-        return [None] * n
-    points = _points(values, "entrance_lon", "entrance_lat", rows, np.ones(n, dtype=bool))
-    converted = geometries_to_wgs84(points, ctx.crs)
-    out: list[Any] = []
-    for i, (src, point) in enumerate(zip(points, converted, strict=True)):
-        pair = (values.get("entrance_lon", [None] * n)[i], values.get("entrance_lat", [None] * n)[i])
-        if src is None and any(not C.is_blank(v) for v in pair):
+def _entrances(ctx: Context, rows: _Rows) -> list[Any]:
+    if not ({"entrance_lon", "entrance_lat"} & rows.values.keys()):
+        return [None] * rows.n
+    before = set(rows.flagged)
+    points = _points(rows, "entrance_lon", "entrance_lat", np.ones(rows.n, dtype=bool))
+    pairs = zip(rows.get("entrance_lon"), rows.get("entrance_lat"), strict=True)
+    for i, pair in enumerate(pairs):
+        if points[i] is None and i not in rows.flagged - before and not all(map(C.is_blank, pair)):
             rows.add(i, "entrance_lon", pair[0], "entrance needs both longitude and latitude")
-        ok = point is not None and not point.is_empty and np.isfinite([point.x, point.y]).all()
-        out.append(point if ok else None)
-    return out
+    converted = geometries_to_wgs84(points, ctx.crs)
+    return [p if p is not None and np.isfinite([p.x, p.y]).all() else None for p in converted]
