@@ -20,7 +20,7 @@ from zoneguard.errors import RuleError, ValidationError
 
 NATIONAL = "CN"
 _ORDER = {level: index for index, level in enumerate(Level)}
-_REGION = re.compile(r"[0-9]{2}(?:[0-9]{2}){0,2}(?:[0-9]{3}){0,2}")
+_REGION = re.compile(r"[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12}")
 
 
 def _as_code(value: Any) -> Any:
@@ -265,7 +265,7 @@ def load_rule_file(path: Path) -> RuleFile:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         detail = getattr(exc, "problem", None) or exc
-        raise RuleError(f"{path}: YAML syntax error{where}: {detail}", file=str(path)) from None
+        raise RuleError(f"{path}: invalid YAML{where}: {detail}", file=str(path)) from None
     finally:
         loader.dispose()
     problem = None

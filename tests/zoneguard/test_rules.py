@@ -44,7 +44,7 @@ def rule(rule_id: str, **overrides: Any) -> dict[str, Any]:
 
 
 def write(
-    directory: Path, name: str, jurisdiction: str, rules: list[dict[str, Any]], **top: Any
+    directory: Path, name: str, jurisdiction: str | int, rules: list[dict[str, Any]], **top: Any
 ) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     doc = {"jurisdiction": jurisdiction, "name": f"test {jurisdiction}", "version": "1", **top}
@@ -202,7 +202,9 @@ def test_override_is_per_level(tmp_path: Path) -> None:
         ("p.kg", (Level.KINDERGARTEN,)),
     ]
     # Levels that no rule protects, and unknown categories, resolve to nothing.
-    assert rules.applicable(category="internet_cafe", levels=["higher"], region=None, on=TODAY) == []
+    assert (
+        rules.applicable(category="internet_cafe", levels=["higher"], region=None, on=TODAY) == []
+    )
     assert rules.applicable(category="zoo", levels=SCHOOL, region=None, on=TODAY) == []
     assert rules.applicable(category="internet_cafe", levels=[], region=None, on=TODAY) == []
 
@@ -214,7 +216,12 @@ def test_effective_dates_and_gaps(tmp_path: Path) -> None:
         "44.yaml",
         "44",
         [
-            rule("p.old", distance_m=150, effective_from=date(2020, 1, 1), effective_to=date(2020, 12, 31)),
+            rule(
+                "p.old",
+                distance_m=150,
+                effective_from=date(2020, 1, 1),
+                effective_to=date(2020, 12, 31),
+            ),
             rule("p.new", distance_m=100, effective_from=date(2022, 1, 1)),
         ],
     )
@@ -284,10 +291,11 @@ def test_resolution_picks_longest_prefix(region: str, day: date) -> None:
     in_force = [
         r
         for r in rules.rules
-        if region.startswith(r.jurisdiction if r.jurisdiction != "CN" else "")
-        and r.in_force(day)
+        if region.startswith(r.jurisdiction if r.jurisdiction != "CN" else "") and r.in_force(day)
     ]
-    best = max(in_force, key=lambda r: 0 if r.jurisdiction == "CN" else len(r.jurisdiction), default=None)
+    best = max(
+        in_force, key=lambda r: 0 if r.jurisdiction == "CN" else len(r.jurisdiction), default=None
+    )
     assert ids(resolved) == ([best.id] if best else [])
 
 
@@ -319,41 +327,80 @@ INVALID_FILES = {
         replaced("    basis: test\n", "    basis: test\n    distanse_m: 100\n"),
         ["'cn.x'", "distanse_m", "unknown field"],
     ),
-    "unknown file field": (file_text(head="jurisdiction: CN\nauthor: me"), ["author", "unknown field"]),
-    "unknown level": (replaced("[primary, secondary]", "[primary, college]"), ["'cn.x'", "protects", "'college'"]),
+    "unknown file field": (
+        file_text(head="jurisdiction: CN\nauthor: me"),
+        ["author", "unknown field"],
+    ),
+    "unknown level": (
+        replaced("[primary, secondary]", "[primary, college]"),
+        ["'cn.x'", "protects", "'college'"],
+    ),
     "no level": (replaced("[primary, secondary]", "[]"), ["protects", "at least 1"]),
-    "unknown metric": (replaced("metric: boundary", "metric: crow"), ["'cn.x'", "metric", "'crow'"]),
-    "unknown existing policy": (replaced("existing: review", "existing: maybe"), ["existing", "'maybe'"]),
-    "bad category": (replaced("category: internet_cafe", "category: Internet Cafe"), ["category", "'Internet Cafe'"]),
+    "unknown metric": (
+        replaced("metric: boundary", "metric: crow"),
+        ["'cn.x'", "metric", "'crow'"],
+    ),
+    "unknown existing policy": (
+        replaced("existing: review", "existing: maybe"),
+        ["existing", "'maybe'"],
+    ),
+    "bad category": (
+        replaced("category: internet_cafe", "category: Internet Cafe"),
+        ["category", "'Internet Cafe'"],
+    ),
     "numeric category": (replaced("category: internet_cafe", "category: 7"), ["category"]),
     "bad rule id": (replaced("id: cn.x", "id: CN X"), ["id", "'CN X'"]),
-    "zero distance": (replaced("distance_m: 200", "distance_m: 0"), ["'cn.x'", "distance_m", "greater than 0"]),
-    "negative distance": (replaced("distance_m: 200", "distance_m: -5"), ["distance_m", "greater than 0"]),
+    "zero distance": (
+        replaced("distance_m: 200", "distance_m: 0"),
+        ["'cn.x'", "distance_m", "greater than 0"],
+    ),
+    "negative distance": (
+        replaced("distance_m: 200", "distance_m: -5"),
+        ["distance_m", "greater than 0"],
+    ),
     "boolean distance": (replaced("distance_m: 200", "distance_m: true"), ["distance_m", "number"]),
     "text distance": (replaced("distance_m: 200", "distance_m: '200'"), ["distance_m", "number"]),
     "infinite distance": (replaced("distance_m: 200", "distance_m: .inf"), ["distance_m"]),
     "missing distance": (replaced("    distance_m: 200\n", ""), ["distance_m", "missing field"]),
     "missing basis": (replaced("    basis: test\n", ""), ["basis", "missing field"]),
     "effective_to before effective_from": (
-        replaced("effective_from: 2000-01-01", "effective_from: 2000-01-01\n    effective_to: 1999-12-31"),
+        replaced(
+            "effective_from: 2000-01-01", "effective_from: 2000-01-01\n    effective_to: 1999-12-31"
+        ),
         ["'cn.x'", "effective_to 1999-12-31 is before 2000-01-01"],
     ),
     "date-time instead of date": (
         replaced("effective_from: 2000-01-01", "effective_from: 2000-01-01 10:00:00"),
         ["effective_from", "date"],
     ),
-    "number instead of date": (replaced("effective_from: 2000-01-01", "effective_from: 2000"), ["effective_from"]),
-    "zero enrolment": (replaced("existing: review", "existing: review\n    min_enrolment: 0"), ["min_enrolment"]),
+    "number instead of date": (
+        replaced("effective_from: 2000-01-01", "effective_from: 2000"),
+        ["effective_from"],
+    ),
+    "zero enrolment": (
+        replaced("existing: review", "existing: review\n    min_enrolment: 0"),
+        ["min_enrolment"],
+    ),
     "threshold for unprotected level": (
-        replaced("existing: review", "existing: review\n    min_enrolment_by_level: {kindergarten: 200}"),
+        replaced(
+            "existing: review", "existing: review\n    min_enrolment_by_level: {kindergarten: 200}"
+        ),
         ["min_enrolment_by_level", "kindergarten"],
     ),
     "threshold for unknown level": (
-        replaced("existing: review", "existing: review\n    min_enrolment_by_level: {nursery: 200}"),
+        replaced(
+            "existing: review", "existing: review\n    min_enrolment_by_level: {nursery: 200}"
+        ),
         ["min_enrolment_by_level", "nursery"],
     ),
-    "jurisdiction inside a rule": (replaced("id: cn.x", "id: cn.x\n    jurisdiction: '44'"), ["rules[0]", "jurisdiction"]),
-    "source in a file": (file_text(head="jurisdiction: CN\nsource: elsewhere"), ["source", "unknown field"]),
+    "jurisdiction inside a rule": (
+        replaced("id: cn.x", "id: cn.x\n    jurisdiction: '44'"),
+        ["rules[0]", "jurisdiction"],
+    ),
+    "source in a file": (
+        file_text(head="jurisdiction: CN\nsource: elsewhere"),
+        ["source", "unknown field"],
+    ),
     "3-digit jurisdiction": (file_text(head="jurisdiction: 440"), ["jurisdiction", "440"]),
     "lettered jurisdiction": (file_text(head="jurisdiction: GD"), ["jurisdiction", "'GD'"]),
     "padded province code": (file_text(head="jurisdiction: '440000'"), ["jurisdiction", "'44'"]),
@@ -365,12 +412,19 @@ INVALID_FILES = {
     "list document": ("- a\n- b\n", ["expected a mapping"]),
     "YAML syntax error": (
         "jurisdiction: CN\nname: test\nversion: '1'\nrules:\n  - id: [unclosed\n",
-        ["YAML syntax error", "line 6"],
+        ["invalid YAML at line 6", "column 1"],  # PyYAML notices at the end of the stream
     ),
-    "YAML tab indentation": ("jurisdiction: CN\nname: test\n\tversion: '1'\n", ["YAML syntax error", "line 3"]),
+    "YAML mapping in a scalar": (
+        replaced("basis: test", "basis: see: art. 9"),
+        ["invalid YAML at line 11", "mapping values are not allowed"],
+    ),
+    "YAML tab indentation": (
+        "jurisdiction: CN\nname: test\n\tversion: '1'\n",
+        ["invalid YAML at line 3"],
+    ),
     "duplicate key": (
         replaced("distance_m: 200", "distance_m: 200\n    distance_m: 100"),
-        ["duplicate key 'distance_m'", "line 11"],
+        ["invalid YAML at line 9", "duplicate key 'distance_m'"],
     ),
 }
 
@@ -432,7 +486,10 @@ def test_two_files_for_one_jurisdiction(tmp_path: Path) -> None:
     ("first", "second"),
     [
         ({}, {}),  # both open-ended
-        ({"effective_to": date(2020, 1, 1)}, {"effective_from": date(2020, 1, 1)}),  # one shared day
+        (
+            {"effective_to": date(2020, 1, 1)},
+            {"effective_from": date(2020, 1, 1)},
+        ),  # one shared day
         ({"effective_from": date(2021, 1, 1)}, {"effective_to": date(2030, 1, 1)}),
         ({"protects": ["kindergarten", "primary"]}, {"protects": ["primary"]}),
     ],
@@ -478,7 +535,7 @@ def test_unreadable_encoding(tmp_path: Path) -> None:
 
 
 def test_rule_model_inherits_file_jurisdiction(tmp_path: Path) -> None:
-    path = write(tmp_path, "44.yaml", 44, [rule("a", protects=["secondary", "primary", "primary"])])  # type: ignore[arg-type]
+    path = write(tmp_path, "44.yaml", 44, [rule("a", protects=["secondary", "primary", "primary"])])
     loaded = load_rule_file(path)
     assert loaded.jurisdiction == "44" and loaded.source == str(path)
     assert loaded.rules[0].jurisdiction == "44"
@@ -491,7 +548,12 @@ def test_rule_model_inherits_file_jurisdiction(tmp_path: Path) -> None:
 
 def test_version_is_stable_under_order_and_formatting(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
-    write(a, "cn.yaml", "CN", [rule("x"), rule("y", category="lottery", protects=["primary", "kindergarten"])])
+    write(
+        a,
+        "cn.yaml",
+        "CN",
+        [rule("x"), rule("y", category="lottery", protects=["primary", "kindergarten"])],
+    )
     write(a, "44.yaml", "44", [rule("z", distance_m=100.0)])
     # Same content: other file names (so another load order), rules and keys reordered,
     # levels reordered, flow style, comments, 100 written as 100.0.
@@ -506,7 +568,9 @@ def test_version_is_stable_under_order_and_formatting(tmp_path: Path) -> None:
     cn["rules"].reverse()
     cn["rules"][0]["protects"].reverse()
     cn["rules"] = [dict(reversed(list(r.items()))) for r in cn["rules"]]
-    (b / "z-national.yaml").write_text("# national\n" + yaml.safe_dump(cn, indent=4), encoding="utf-8")
+    (b / "z-national.yaml").write_text(
+        "# national\n" + yaml.safe_dump(cn, indent=4), encoding="utf-8"
+    )
     assert load_rule_set(a).version == load_rule_set(b).version
     # The bundled set has the same version wherever it is copied to.
     shutil.copytree(bundled_rules_dir(), tmp_path / "copy")

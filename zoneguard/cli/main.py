@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from zoneguard.cli import db
+from zoneguard.cli import db, imports
 from zoneguard.cli.screen import screen_command
 
 app = typer.Typer(
@@ -14,4 +14,5 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(imports.app, name="import")
 app.command("screen")(screen_command)

@@ -4,6 +4,13 @@
 files into a canonical EPSG:4326 frame plus a row-level report; nothing touches the
 database. Whole-file problems raise `ImportProblem` (its `extra["report"]` holds the
 report); row problems are returned so the caller can choose all-or-nothing or skip-invalid.
+
+Options of `read_table`: `crs` names the coordinates' CRS (required unless the file
+declares one, which must then be confirmed; OSM is always WGS 84); `column_map` maps
+`COLUMN -> field` over the built-in aliases (see `columns`); `category` is the category
+of rows without one (for OSM: the only category kept); `region` the GB/T 2260 code of rows
+without one; `known_categories` the categories the rule set names; `max_bytes` a size
+limit; `sheet` / `layer` pick an XLSX sheet or a GeoPackage layer.
 """
 
 from __future__ import annotations
@@ -54,12 +61,7 @@ def read_table(
     sheet: str | None = None,
     layer: str | None = None,
 ) -> ParsedImport:
-    """Read and validate an import file; raise ImportProblem if the file is unusable.
-
-    `category` is the category of rows without one (for OSM: the only category kept);
-    `region` the GB/T 2260 code of rows without one; `sheet` / `layer` pick an XLSX sheet
-    or a GeoPackage layer. Geometries come back in EPSG:4326 degrees.
-    """
+    """Read and validate an import file (EPSG:4326 out); raise ImportProblem if unusable."""
     path = Path(path)
     try:
         return _read(path, kind, crs, column_map, category, region, known_categories,
@@ -95,7 +97,7 @@ def _read(path: Path, kind: ImportKind, crs: str | None, column_map: dict[str, s
         raw = readers.read_xlsx(path, sheet)
     else:
         raw = readers.read_vector(path, fmt, layer=layer, max_bytes=max_bytes)
-    source, crs_warnings = _resolve_crs(user_crs, raw.declared_crs, fmt)
+    source, crs_warnings = _resolve_crs(user_crs, raw)
     cols, col_warnings = _columns(raw, kind, column_map)
     context = validate.Context(kind, source, region, category, known_categories,
                                path.name.split(".")[0])
@@ -118,19 +120,16 @@ def _parse_user_crs(crs: str | None) -> CrsSpec | None:
         raise FileUnusable(f"--crs: {exc}") from exc
 
 
-def _same_crs(user: CrsSpec, declared: str) -> bool:
+def _same_crs(user: CrsSpec, declared: str, wkt: str | None) -> bool:
     if user.name == declared:
         return True
-    if user.kind != "epsg":
+    if user.kind != "epsg" or wkt is None:
         return False
-    try:
-        return bool(CRS.from_user_input(declared).equals(user.name, ignore_axis_order=True))
-    except Exception:  # pyproj cannot parse what GDAL named; treat as different
-        return False
+    return bool(CRS.from_wkt(wkt).equals(user.name, ignore_axis_order=True))
 
 
-def _resolve_crs(user: CrsSpec | None, declared: str | None, fmt: str) -> tuple[CrsSpec,
-                                                                                 list[str]]:
+def _resolve_crs(user: CrsSpec | None, raw: readers.RawTable) -> tuple[CrsSpec, list[str]]:
+    declared, fmt = raw.declared_crs, raw.format
     if fmt == "osm":
         return parse_crs("EPSG:4326"), []
     if declared is None:
@@ -142,11 +141,12 @@ def _resolve_crs(user: CrsSpec | None, declared: str | None, fmt: str) -> tuple[
             )
         return user, []
     if user is None:
+        confirm = f"--crs {declared}" if declared.startswith("EPSG:") else "--crs EPSG:<code>"
         raise FileUnusable(
-            f"the file declares {declared}; confirm it with --crs {declared}, or name the CRS "
+            f"the file declares {declared}; confirm it with {confirm}, or name the CRS "
             "the coordinates really use (e.g. --crs gcj02 for Amap data). Nothing is guessed"
         )
-    if _same_crs(user, declared):
+    if _same_crs(user, declared, raw.declared_wkt):
         return user, []
     return user, [f"the file declares {declared} but --crs says {user.name}; using {user.name}"]
 

@@ -173,9 +173,12 @@ def parse_number(value: Any) -> float | None:
     if isinstance(value, int | float):
         return float(value)
     text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
-    number = float(text)  # raises ValueError for text
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
     if not math.isfinite(number):
-        raise ValueError(text)
+        raise ValueError(f"not a number: {text}")
     return number
 
 

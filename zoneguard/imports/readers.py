@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -44,6 +45,7 @@ class RawTable:
     warnings: list[str] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     attributes: list[dict[str, Any]] | None = None
+    declared_wkt: str | None = None
 
 
 def detect_format(path: Path) -> str:
@@ -252,12 +254,16 @@ def read_vector(path: Path, fmt: str, *, layer: str | None, max_bytes: int | Non
         raise FileUnusable(f"cannot read the file (truncated or corrupt?): {exc}") from exc
     if len(frame) == 0:
         raise FileUnusable("the file has no features")
-    geometry = np.asarray(shapely.force_2d(np.asarray(frame.geometry.array)), dtype=object)
-    attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     if encoding:
         warnings.append(f"the .dbf has no .cpg; detected {encoding} text")
-    return RawTable(attributes.astype(object), geometry, list(range(1, len(frame) + 1)),
-                    declared_crs_name(frame.crs), fmt, info_encoding, warnings)
+    crs = getattr(frame, "crs", None)
+    geometry = None
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
+        geometry = np.asarray(shapely.force_2d(np.asarray(frame.geometry.array)), dtype=object)
+        frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    return RawTable(frame.astype(object), geometry, list(range(1, len(frame) + 1)),
+                    declared_crs_name(crs), fmt, info_encoding, warnings,
+                    declared_wkt=None if crs is None else CRS.from_user_input(crs).to_wkt())
 
 
 def _gpkg_layer(path: Path, layer: str | None, warnings: list[str]) -> str:

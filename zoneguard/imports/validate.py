@@ -134,7 +134,7 @@ def validate(raw: RawTable, cols: dict[str, str], ctx: Context) -> tuple[gpd.Geo
     ]
     data["source_row"] = raw.source_rows
     frame = gpd.GeoDataFrame(data, geometry=list(geoms), crs="EPSG:4326")
-    return frame, rows.problems
+    return frame, sorted(rows.problems, key=lambda p: p.row)
 
 
 def _points(rows: _Rows, x: str, y: str, only: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -154,6 +154,7 @@ def _locate(raw: RawTable, regions: list[str | None], ctx: Context,
     if {"lon", "lat"} <= rows.values.keys():
         missing = shapely.is_missing(src) | shapely.is_empty(src)
         src[missing] = _points(rows, "lon", "lat", missing)[missing]
+    src[shapely.is_empty(src)] = None
     sx, sy = shapely.get_x(shapely.centroid(src)), shapely.get_y(shapely.centroid(src))
     present = np.isfinite(sx) & np.isfinite(sy)
     src[~present] = None
@@ -199,18 +200,16 @@ def _shape(geom: Any, i: int, kind: str, rows: _Rows) -> Any:
         rows.add(i, "geometry", gtype, f"geometry must be {wanted}, not {gtype}")
         return None
     parts = shapely.get_parts(geom)
-    if geom.area == 0 or min(len(set(p.exterior.coords)) for p in parts) < 3:
+    valid = geom.is_valid
+    fixed = shapely.get_parts(shapely.get_parts(geom if valid else shapely.make_valid(geom)))
+    repaired = shapely.MultiPolygon([p for p in fixed if p.geom_type == "Polygon"])
+    if repaired.area == 0 or min(len(set(p.exterior.coords)) for p in parts) < 3:
         rows.add(i, "geometry", gtype, "degenerate polygon (zero area or fewer than 3 distinct "
                  "points): draw the campus outline again")
         return None
-    if geom.is_valid:
-        return shapely.MultiPolygon(parts)
+    if valid:
+        return repaired
     reason = shapely.is_valid_reason(geom)
-    fixed = shapely.get_parts(shapely.get_parts(shapely.make_valid(geom)))
-    repaired = shapely.MultiPolygon([p for p in fixed if p.geom_type == "Polygon"])
-    if repaired.area == 0:
-        rows.add(i, "geometry", gtype, f"invalid polygon ({reason}) cannot be repaired")
-        return None
     rows.add(i, "geometry", gtype, f"invalid polygon ({reason}) repaired with make_valid into "
              f"{len(repaired.geoms)} part(s); check the outline", "warning")
     return repaired
@@ -218,7 +217,8 @@ def _shape(geom: Any, i: int, kind: str, rows: _Rows) -> Any:
 
 def _dates(rows: _Rows, first: str, second: str) -> tuple[list[Any], list[Any]]:
     message = "bad date {exc!s:.40} (use YYYY-MM-DD)"
-    start, end = rows.parsed(first, C.parse_date, message), rows.parsed(second, C.parse_date, message)
+    start = rows.parsed(first, C.parse_date, message)
+    end = rows.parsed(second, C.parse_date, message)
     for i, (a, b) in enumerate(zip(start, end, strict=True)):
         if a is not None and b is not None and b < a:
             rows.add(i, second, b.isoformat(), f"{second} {b} is before {first} {a}")

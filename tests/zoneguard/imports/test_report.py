@@ -1,0 +1,46 @@
+"""The report and rejected-rows files written beside an input."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from zoneguard.errors import ImportProblem
+from zoneguard.imports import read_table, write_report_files
+
+
+def test_report_and_rejected_files(tmp_path: Path) -> None:
+    source = tmp_path / "schools.csv"
+    source.write_text("学校名称,学段,经度,纬度,备注\n一小,小学,121.47,31.23,好\n"
+                      "二小,培训机构,121.48,31.23,\"含,逗号\"\n三小,小学,abc,31.23,\n",
+                      encoding="utf-8")
+    parsed = read_table(source, kind="schools", crs="wgs84")
+    report, rejected = write_report_files(parsed, tmp_path)
+    assert report.name == "schools.csv.import-report.csv"
+    assert rejected.name == "schools.csv.rejected.csv"
+    assert report.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel needs the BOM
+    with report.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[0]["row"] == "0" and "no school code column" in rows[0]["problem"]
+    assert [(r["row"], r["column"]) for r in rows[1:]] == [("3", "学段"), ("4", "经度")]
+    with rejected.open(encoding="utf-8-sig", newline="") as handle:
+        bad = list(csv.DictReader(handle))
+    assert [r["source_row"] for r in bad] == ["3", "4"]
+    assert bad[0]["备注"] == "含,逗号" and bad[0]["学校名称"] == "二小"
+    assert "学段: unknown school level" in bad[0]["problem"]
+    assert bad[1]["经度"] == "abc" and "not a number" in bad[1]["problem"]
+
+
+def test_summary_and_problem_are_json(tmp_path: Path) -> None:
+    source = tmp_path / "s.csv"
+    source.write_text("学校名称,学段,经度,纬度,建校日期\n一小,幼儿园,121.47,31.23,2001-09-01\n"
+                      "二小,?,121.47,31.23,\n", encoding="utf-8")
+    parsed = read_table(source, kind="schools", crs="wgs84")
+    json.dumps(parsed.summary())
+    json.dumps(parsed.frame.attributes.tolist())
+    problem = parsed.as_problem()
+    assert isinstance(problem, ImportProblem) and "1 of 2 rows" in problem.detail
+    assert problem.extra["report"]["rejected"] == 1
+    valid = parsed.valid_frame()
+    assert valid.name.tolist() == ["一小"]

@@ -1,0 +1,48 @@
+"""The audit log: every write records who did what to which entity, before and after."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from zoneguard.models import AuditLog
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+def jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Return a JSON-ready copy of a mapping (dates as ISO text, sets as lists)."""
+    if value is None:
+        return None
+    result: dict[str, Any] = json.loads(json.dumps(value, default=_plain, ensure_ascii=False))
+    return result
+
+
+def audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str | int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Add one audit-log row to the session's transaction (written with the change itself)."""
+    session.add(AuditLog(
+        actor=actor, action=action, entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        before=jsonable(before), after=jsonable(after),
+    ))

@@ -1,0 +1,190 @@
+"""API keys: created once (the secret is shown only then), stored hashed, verified, revoked.
+
+A key reads `zg_<prefix>_<secret>`: the prefix (12 hex digits) finds the row, the secret
+(256 random bits) is checked against its SHA-256 digest in constant time. A slow password
+hash buys nothing for a secret with 256 bits of entropy, and would cost every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from zoneguard.domain import Role
+from zoneguard.errors import NotFound, Unauthorized, ValidationError
+from zoneguard.models import ApiKey
+from zoneguard.services.audit import audit
+
+_TOKEN = re.compile(r"zg_([0-9a-f]{12})_([A-Za-z0-9_-]{32,128})")
+_CATEGORY = re.compile(r"[a-z][a-z0-9_]*")
+_REGION = re.compile(r"[0-9]{2}|[0-9]{4}|[0-9]{6}")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a key may see and touch: premises categories and a region-code prefix (None: all)."""
+
+    categories: frozenset[str] | None = None
+    region_prefix: str | None = None
+
+    @property
+    def unrestricted(self) -> bool:
+        """True when the scope limits nothing."""
+        return self.categories is None and self.region_prefix is None
+
+    def allows_category(self, category: str | None) -> bool:
+        """Tell whether a premises category is inside the scope."""
+        return self.categories is None or (category is not None and category in self.categories)
+
+    def allows_region(self, region: str | None) -> bool:
+        """Tell whether a GB/T 2260 region code is inside the scope's prefix."""
+        return self.region_prefix is None or (
+            region is not None and region.startswith(self.region_prefix))
+
+    def allows(self, *, category: str | None, region: str | None) -> bool:
+        """Tell whether a premises of this category in this region is inside the scope."""
+        return self.allows_category(category) and self.allows_region(region)
+
+
+UNRESTRICTED = Scope()
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """An API key as stored, without its secret."""
+
+    id: int
+    name: str
+    prefix: str
+    role: Role
+    categories: tuple[str, ...] | None
+    region_prefix: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def scope(self) -> Scope:
+        """The data this key may reach: admin and governance see everything."""
+        if self.role in (Role.ADMIN, Role.GOVERNANCE):
+            return UNRESTRICTED
+        cats = frozenset(self.categories) if self.categories is not None else None
+        return Scope(categories=cats, region_prefix=self.region_prefix)
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this key's holder."""
+        return f"key:{self.id}:{self.name}"
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready description (no secret)."""
+        return {"id": self.id, "name": self.name, "prefix": self.prefix, "role": self.role.value,
+                "categories": None if self.categories is None else list(self.categories),
+                "region_prefix": self.region_prefix, "created_at": self.created_at.isoformat(),
+                "revoked_at": None if self.revoked_at is None else self.revoked_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A freshly created key: the token is shown once and never stored."""
+
+    info: KeyInfo
+    token: str
+
+
+def _digest(prefix: str, secret: str) -> str:
+    return hashlib.sha256(f"{prefix}:{secret}".encode()).hexdigest()
+
+
+def _info(row: ApiKey) -> KeyInfo:
+    return KeyInfo(id=row.id, name=row.name, prefix=row.prefix, role=Role(row.role),
+                   categories=None if row.categories is None else tuple(row.categories),
+                   region_prefix=row.region_prefix, created_at=row.created_at,
+                   revoked_at=row.revoked_at)
+
+
+def _check_scope(role: Role, categories: list[str] | None, region_prefix: str | None) -> None:
+    for category in categories or []:
+        if not _CATEGORY.fullmatch(category):
+            raise ValidationError(f"category {category!r} is not a category name")
+    if categories is not None and not categories:
+        raise ValidationError("give at least one category, or none for every category")
+    if region_prefix is not None and not _REGION.fullmatch(region_prefix):
+        raise ValidationError(f"region {region_prefix!r} is not a 2, 4 or 6-digit GB/T 2260 code")
+    if role is Role.BUREAU and categories is None:
+        raise ValidationError("a bureau key must name its categories (--categories)")
+
+
+def create_key(
+    session: Session,
+    *,
+    role: str,
+    name: str,
+    categories: list[str] | None = None,
+    region_prefix: str | None = None,
+    actor: str = "cli",
+) -> NewKey:
+    """Create a key of a role and scope; return it with its token (shown only this once)."""
+    try:
+        wanted = Role(role)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise ValidationError(f"unknown role {role!r}; roles: {known}") from None
+    if not name.strip():
+        raise ValidationError("a key needs a name")
+    cats = sorted(set(categories)) if categories is not None else None
+    _check_scope(wanted, cats, region_prefix)
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    row = ApiKey(name=name.strip(), prefix=prefix, secret_hash=_digest(prefix, secret),
+                 role=wanted.value, categories=cats, region_prefix=region_prefix)
+    session.add(row)
+    session.flush()
+    session.refresh(row)
+    info = _info(row)
+    audit(session, actor=actor, action="create", entity="api_key", entity_id=row.id,
+          after=info.as_dict())
+    return NewKey(info=info, token=f"zg_{prefix}_{secret}")
+
+
+def list_keys(session: Session, *, include_revoked: bool = True) -> list[KeyInfo]:
+    """Every key, oldest first (without secrets)."""
+    stmt = select(ApiKey).order_by(ApiKey.id)
+    if not include_revoked:
+        stmt = stmt.where(ApiKey.revoked_at.is_(None))
+    return [_info(row) for row in session.scalars(stmt)]
+
+
+def revoke_key(session: Session, key_id: int, *, actor: str = "cli") -> KeyInfo:
+    """Revoke a key at once; revoking twice keeps the first time."""
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        raise NotFound(f"no API key {key_id}")
+    before = _info(row).as_dict()
+    if row.revoked_at is None:
+        row.revoked_at = session.scalar(select(func.now()))
+        session.flush()
+        audit(session, actor=actor, action="revoke", entity="api_key", entity_id=row.id,
+              before=before, after=_info(row).as_dict())
+    return _info(row)
+
+
+def verify_key(session: Session, token: str) -> KeyInfo:
+    """Return the live key a token names, or raise Unauthorized."""
+    match = _TOKEN.fullmatch(token.strip())
+    if match is None:
+        raise Unauthorized("malformed API key (expected zg_<prefix>_<secret>)")
+    prefix, secret = match.groups()
+    row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    expected = row.secret_hash if row is not None else _digest("0" * 12, "")
+    if not hmac.compare_digest(expected, _digest(prefix, secret)) or row is None:
+        raise Unauthorized("unknown API key")
+    if row.revoked_at is not None:
+        raise Unauthorized("this API key has been revoked")
+    return _info(row)
