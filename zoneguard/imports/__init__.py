@@ -85,6 +85,11 @@ def _read(path: Path, kind: ImportKind, crs: str | None, column_map: dict[str, s
         raise FileUnusable(readers.too_big(size, max_bytes))
     if region is not None and not columns.REGION_CODE.fullmatch(region):
         raise FileUnusable(f"--region must be a GB/T 2260 code such as 430103, not {region!r}")
+    if category is not None:
+        try:
+            category = columns.parse_category(category, known_categories)
+        except ValueError as exc:
+            raise FileUnusable(f"--category: {exc}") from exc
     user_crs = _parse_user_crs(crs)
     if fmt == "osm" and user_crs is not None and user_crs.name != "EPSG:4326":
         raise FileUnusable(f"OSM data is always WGS 84 (EPSG:4326), not {user_crs.name}: "
@@ -100,7 +105,7 @@ def _read(path: Path, kind: ImportKind, crs: str | None, column_map: dict[str, s
     source, crs_warnings = _resolve_crs(user_crs, raw)
     cols, col_warnings = _columns(raw, kind, column_map)
     context = validate.Context(kind, source, region, category, known_categories,
-                               path.name.split(".")[0])
+                               path.stem)
     frame, problems = validate.validate(raw, cols, context)
     warnings = raw.warnings + crs_warnings + col_warnings + _derived_warnings(raw, cols, kind)
     return ParsedImport(
@@ -167,8 +172,9 @@ def _columns(raw: readers.RawTable, kind: ImportKind,
 def _derived_warnings(raw: readers.RawTable, cols: dict[str, str], kind: ImportKind) -> list[str]:
     warnings = []
     if raw.geometry is not None and {"lon", "lat"} <= cols.keys():
-        warnings.append(f"the file has geometries and coordinate columns ({cols['lon']}, "
-                        f"{cols['lat']}); the geometries are used, the columns kept as attributes")
+        warnings.append(f"the file has a geometry and coordinate columns ({cols['lon']}, "
+                        f"{cols['lat']}); the geometry is used, the columns only where no "
+                        "feature has one")
     if kind == "schools" and "code" not in cols:
         warnings.append("no school code column (学校标识码); codes derived from name and "
                         "location (gen:<sha1>); they stay stable for the same name and place")

@@ -11,6 +11,14 @@ from typing import Any
 
 from zoneguard.domain import Category, GateKind, Level, PremisesStatus
 
+#: Canonical output columns of each kind (besides attributes, source_row and geometry).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "schools": ("code", "name", "levels", "enrolment", "region", "opened_on", "closed_on",
+                "address", "precision"),
+    "gates": ("school_code", "kind", "name"),
+    "premises": ("licence_no", "name", "category", "address", "operator", "region",
+                 "issued_on", "expires_on", "status", "entrance"),
+}
 #: Input fields each kind understands (lon/lat/entrance_*/source_id are inputs, not columns).
 FIELDS: dict[str, tuple[str, ...]] = {
     "schools": ("code", "name", "levels", "enrolment", "region", "opened_on", "closed_on",
@@ -98,7 +106,7 @@ _AMAP_LEVELS = {"幼儿园": Level.KINDERGARTEN, "小学": Level.PRIMARY, "中�
                 "高等院校": Level.HIGHER, "职业技术学校": Level.VOCATIONAL}
 _LIST_SPLIT = re.compile(r"[;；、,，/|]+")
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
-REGION_CODE = re.compile(r"\d{6}(?:\d{3}){0,2}")
+REGION_CODE = re.compile(r"\d{2}(?:\d{2}){0,2}")
 _DATE_PATTERNS = (
     re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"),
     re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?"),

@@ -107,12 +107,12 @@ class _Scan:
     expected: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def _wanted(tags: dict[str, str]) -> bool:
-    return tags.get("amenity") in SCHOOL_AMENITIES or premises_category(tags) is not None
-
-
 def _is_school(tags: dict[str, str]) -> bool:
     return tags.get("amenity") in SCHOOL_AMENITIES
+
+
+def _wanted(tags: dict[str, str]) -> bool:
+    return _is_school(tags) or premises_category(tags) is not None
 
 
 def _is_premises(category: str | None) -> Callable[[dict[str, str]], bool]:
@@ -190,10 +190,8 @@ def _scan(path: Path) -> _Scan:
 def _incomplete(scan: _Scan, relevant: Callable[[dict[str, str]], bool]) -> list[str]:
     built = {a.code for a in scan.areas}
     missing = [code for code, tags in scan.expected.items() if code not in built and relevant(tags)]
-    if not missing:
-        return []
     return [f"{len(missing)} OSM outlines are incomplete in this extract (nodes missing) "
-            f"and were skipped: {', '.join(missing[:20])}"]
+            f"and were skipped: {', '.join(missing[:20])}"] if missing else []
 
 
 def read_osm(path: Path, *, kind: str, category: str | None) -> RawTable:
@@ -235,9 +233,9 @@ def _address(tags: dict[str, str]) -> str | None:
 
 
 def _schools(scan: _Scan, warnings: list[str]) -> list[dict[str, Any]]:
-    campuses = [a for a in scan.areas if a.tags.get("amenity") in SCHOOL_AMENITIES]
+    campuses = [a for a in scan.areas if _is_school(a.tags)]
     names = {_name(a) for a in campuses} - {None}
-    points = [n for n in scan.nodes if n.tags.get("amenity") in SCHOOL_AMENITIES]
+    points = [n for n in scan.nodes if _is_school(n.tags)]
     kept = [n for n in points if _name(n) not in names]
     if len(kept) < len(points):
         warnings.append(f"{len(points) - len(kept)} OSM school nodes duplicate a campus "
@@ -256,17 +254,14 @@ def _schools(scan: _Scan, warnings: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def _door_kind(tags: dict[str, str]) -> str:
-    return _GATE_KINDS.get(tags.get("entrance", ""), GateKind.OTHER).value
-
-
 def _gates(scan: _Scan) -> list[dict[str, Any]]:
     rows = []
-    for campus in (a for a in scan.areas if a.tags.get("amenity") in SCHOOL_AMENITIES):
+    for campus in (a for a in scan.areas if _is_school(a.tags)):
         for ref in dict.fromkeys(campus.ring_refs):
             if ref in scan.doors:
                 lon, lat, tags = scan.doors[ref]
-                rows.append({"school_code": campus.code, "kind": _door_kind(tags),
+                kind = _GATE_KINDS.get(tags.get("entrance", ""), GateKind.OTHER).value
+                rows.append({"school_code": campus.code, "kind": kind,
                              "name": tags.get("name"), "geometry": shapely.Point(lon, lat),
                              "attributes": {"osm_type": "node", "osm_id": ref, **tags}})
     return rows

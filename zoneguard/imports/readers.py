@@ -96,9 +96,10 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 
 def _looks_like_text(text: str) -> bool:
-    odd = sum(1 for ch in text
+    sample = text[:200_000]  # control or unassigned characters betray binary data early
+    odd = sum(1 for ch in sample
               if unicodedata.category(ch) in {"Cc", "Co", "Cs", "Cn"} and ch not in "\t\r\n")
-    return "\x00" not in text and odd <= len(text) // 1000
+    return "\x00" not in text and odd <= len(sample) // 1000
 
 
 def read_csv(path: Path) -> RawTable:
@@ -169,12 +170,11 @@ def _count(row: list[Any]) -> int:
 
 def _unique(names: list[str]) -> list[str]:
     seen: dict[str, int] = {}
-    out = []
     for i, name in enumerate(names):
         base = name or f"column_{i + 1}"
         seen[base] = seen.get(base, 0) + 1
-        out.append(base if seen[base] == 1 else f"{base}.{seen[base] - 1}")
-    return out
+        names[i] = base if seen[base] == 1 else f"{base}.{seen[base] - 1}"
+    return names
 
 
 def shapefile_encoding(shp: Path) -> str | None:

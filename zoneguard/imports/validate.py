@@ -20,13 +20,6 @@ from zoneguard.imports.report import FileUnusable, RowProblem, Severity, jsonabl
 
 #: Rough extent of China (lon_min, lat_min, lon_max, lat_max), degrees.
 CHINA_BBOX = (73.0, 3.8, 135.1, 53.6)
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "schools": ("code", "name", "levels", "enrolment", "region", "opened_on", "closed_on",
-                "address", "precision"),
-    "gates": ("school_code", "kind", "name"),
-    "premises": ("licence_no", "name", "category", "address", "operator", "region",
-                 "issued_on", "expires_on", "status", "entrance"),
-}
 _REQUIRED = {"schools": ("name", "levels"), "gates": ("school_code",), "premises": ("name",)}
 _POINT_ONLY = {"gates", "premises"}
 
@@ -128,7 +121,7 @@ def validate(raw: RawTable, cols: dict[str, str], ctx: Context) -> tuple[gpd.Geo
         _gates(record, rows)
     else:
         _premises(record, ctx, rows)
-    data = {c: record[c] for c in COLUMNS[ctx.kind]}
+    data = {c: record[c] for c in C.COLUMNS[ctx.kind]}
     data["attributes"] = raw.attributes or [
         {str(k): jsonable(v) for k, v in r.items()} for r in raw.frame.to_dict("records")
     ]
@@ -151,10 +144,11 @@ def _points(rows: _Rows, x: str, y: str, only: np.ndarray[Any, Any]) -> np.ndarr
 def _locate(raw: RawTable, regions: list[str | None], ctx: Context,
             rows: _Rows) -> np.ndarray[Any, Any]:
     src = np.full(rows.n, None, dtype=object) if raw.geometry is None else raw.geometry.copy()
-    if {"lon", "lat"} <= rows.values.keys():
-        missing = shapely.is_missing(src) | shapely.is_empty(src)
-        src[missing] = _points(rows, "lon", "lat", missing)[missing]
     src[shapely.is_empty(src)] = None
+    if {"lon", "lat"} <= rows.values.keys() and shapely.is_missing(src).all():
+        # coordinate columns are used only when the file has no geometry at all: beside
+        # geometries they are often another datum (Changsha: BD-09 beside GCJ-02)
+        src = _points(rows, "lon", "lat", np.ones(rows.n, dtype=bool))
     sx, sy = shapely.get_x(shapely.centroid(src)), shapely.get_y(shapely.centroid(src))
     present = np.isfinite(sx) & np.isfinite(sy)
     src[~present] = None

@@ -7,14 +7,14 @@ the whole write runs inside a savepoint that is rolled back, so the counts are e
 
 from __future__ import annotations
 
+import io
 import json
-import math
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy import text
@@ -121,55 +121,39 @@ def _rejected(parsed: ParsedImport) -> ImportProblem:
     return problem
 
 
-def _cell(value: Any) -> Any:
-    """Python value for COPY: NaN/NaT → None, numpy scalars → Python, dicts → JSON."""
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    if hasattr(value, "item") and not isinstance(value, list | tuple | str):
-        value = value.item()
-    if isinstance(value, datetime):
-        return value.date()
-    if value.__class__.__name__ in ("NaTType", "NAType"):
-        return None
-    return value
+def _json(value: Any) -> str:
+    return json.dumps(value if isinstance(value, dict) else {}, ensure_ascii=False, default=str)
 
 
-def _ewkb(geoms: Any) -> list[str | None]:
+def _ewkb(geoms: Any) -> Any:
     """Hex EWKB with SRID 4326 for COPY into geometry columns (None stays NULL)."""
     arr = shapely.set_srid(np.asarray(geoms, dtype=object), 4326)
-    return list(shapely.to_wkb(arr, hex=True, include_srid=True))
+    return shapely.to_wkb(arr, hex=True, include_srid=True)
 
 
-def _copy(session: Session, table: str, columns: tuple[str, ...],
-          rows: list[tuple[Any, ...]]) -> None:
+def _copy_frame(session: Session, table: str, data: pd.DataFrame) -> None:
+    """COPY a frame into a staging table in CSV format (empty unquoted field = NULL)."""
+    buffer = io.StringIO()
+    data.to_csv(buffer, index=False, header=False)
     raw = session.connection().connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
-        for row in rows:
-            cp.write_row(row)
-
-
-def _geoms(frame: Any) -> Any:
-    return frame.geometry.to_numpy()
+    columns = ", ".join(data.columns)
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as cp:
+        cp.write(buffer.getvalue())
 
 
 def _write_premises(session: Session, frame: Any, outcome: ImportOutcome, parsed: ParsedImport,
                     *, close_missing: bool) -> None:
     _stage(session, "stage_premises", sql.STAGE_PREMISES)
-    location = _ewkb(_geoms(frame))
-    entrance = _ewkb(frame["entrance"].to_numpy()) if len(frame) else []
-    rows = [
-        (*(_cell(v) for v in rec[:9]), location[i], entrance[i], _cell(rec[9]), _cell(rec[10]))
-        for i, rec in enumerate(frame[[
-            "licence_no", "name", "category", "address", "operator", "region", "issued_on",
-            "expires_on", "status", "attributes", "source_row"]].itertuples(index=False))
-    ]
-    rows = [(r[0], r[1], r[2], r[3], r[4], r[5] or "", *r[6:]) for r in rows]
-    _copy(session, "stage_premises", sql.STAGE_PREMISES_COLUMNS, rows)
+    data = pd.DataFrame({name: frame[name] for name in (
+        "licence_no", "name", "category", "address", "operator", "region", "issued_on",
+        "expires_on", "status")})
+    data["location"] = _ewkb(frame.geometry.to_numpy())
+    data["entrance"] = _ewkb(frame["entrance"].to_numpy())
+    data["attributes"] = frame["attributes"].map(_json)
+    data["source_row"] = frame["source_row"]
+    _copy_frame(session, "stage_premises", data)
+    session.execute(text("UPDATE stage_premises SET region = '' WHERE region IS NULL"))
     params = {"import_id": outcome.import_id, "source": parsed.file_name,
               "source_crs": parsed.source_crs}
     session.execute(text(sql.PREMISES_HISTORY), params)
@@ -186,25 +170,30 @@ def _as_multi(geom: Any) -> Any:
     return geom
 
 
+def _pg_array(values: Any) -> str | None:
+    if values is None:
+        return None
+    return "{" + ",".join(str(v) for v in values) + "}"
+
+
 def _write_schools(session: Session, frame: Any, outcome: ImportOutcome, parsed: ParsedImport,
                    *, close_missing: bool) -> None:  # noqa: ARG001 - schools are never closed
     _stage(session, "stage_school", sql.STAGE_SCHOOLS)
-    geoms = list(_geoms(frame))
-    areas = [_as_multi(g) if g.geom_type in ("Polygon", "MultiPolygon") else None for g in geoms]
-    points = [shapely.point_on_surface(g) if a is not None else g for g, a in zip(geoms, areas,
-                                                                                strict=True)]
-    boundary = _ewkb(areas)
-    location = _ewkb(points)
-    rows = []
-    for i, rec in enumerate(frame[["code", "name", "levels", "enrolment", "region", "address",
-                                   "opened_on", "closed_on", "attributes",
-                                   "source_row"]].itertuples(index=False)):
-        levels = list(rec[2]) if rec[2] is not None else []
-        rows.append((_cell(rec[0]), _cell(rec[1]), levels, _cell(rec[3]), _cell(rec[4]),
-                     _cell(rec[5]), _cell(rec[6]), _cell(rec[7]), boundary[i], location[i],
-                     "boundary" if areas[i] is not None else "point", _cell(rec[8]),
-                     _cell(rec[9])))
-    _copy(session, "stage_school", sql.STAGE_SCHOOLS_COLUMNS, rows)
+    geoms = frame.geometry.to_numpy()
+    is_area = np.array([g.geom_type in ("Polygon", "MultiPolygon") for g in geoms], dtype=bool)
+    areas = np.array([_as_multi(g) if a else None for g, a in zip(geoms, is_area, strict=True)],
+                     dtype=object)
+    points = np.where(is_area, shapely.point_on_surface(geoms), geoms)
+    data = pd.DataFrame({name: frame[name] for name in ("code", "name")})
+    data["levels"] = frame["levels"].map(_pg_array)
+    for name in ("enrolment", "region", "address", "opened_on", "closed_on"):
+        data[name] = frame[name]
+    data["boundary"] = _ewkb(areas)
+    data["location"] = _ewkb(points)
+    data["precision"] = np.where(is_area, "boundary", "point")
+    data["attributes"] = frame["attributes"].map(_json)
+    data["source_row"] = frame["source_row"]
+    _copy_frame(session, "stage_school", data)
     params = {"import_id": outcome.import_id, "source": parsed.file_name}
     session.execute(text(sql.SCHOOL_HISTORY), params)
     outcome.updated = _rowcount(session.execute(text(sql.SCHOOL_UPDATE), params))
@@ -214,11 +203,11 @@ def _write_schools(session: Session, frame: Any, outcome: ImportOutcome, parsed:
 def _write_gates(session: Session, frame: Any, outcome: ImportOutcome, parsed: ParsedImport,
                  *, close_missing: bool) -> None:  # noqa: ARG001 - gates are replaced per school
     _stage(session, "stage_gate", sql.STAGE_GATES)
-    location = _ewkb(_geoms(frame))
-    rows = [(_cell(r[0]), _cell(r[1]) or "main", _cell(r[2]), location[i], _cell(r[3]))
-            for i, r in enumerate(frame[["school_code", "kind", "name",
-                                         "source_row"]].itertuples(index=False))]
-    _copy(session, "stage_gate", sql.STAGE_GATES_COLUMNS, rows)
+    data = pd.DataFrame({"school_code": frame["school_code"],
+                         "kind": frame["kind"].fillna("main"), "name": frame["name"]})
+    data["location"] = _ewkb(frame.geometry.to_numpy())
+    data["source_row"] = frame["source_row"]
+    _copy_frame(session, "stage_gate", data)
     unknown = session.execute(text(sql.GATE_UNKNOWN_SCHOOLS)).all()
     if unknown:
         for row, code in unknown:

@@ -321,3 +321,8 @@ def test_premises_row_problems(tmp_path: Path) -> None:
     assert parsed.rejected_rows == {3, 5, 6}
     assert parsed.frame.status.tolist()[:2] == ["active", "active"]
     assert parsed.frame.category.tolist()[2] == "lottery"
+
+
+def test_unclosed_quote_is_malformed(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.csv", SCHOOL_HEADER + '"一小,小学,1,121.47,31.23\n')
+    assert "malformed CSV" in problem_of(path).detail

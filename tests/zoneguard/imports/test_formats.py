@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
 
-from tests.zoneguard.imports.test_real_files import _wgs_to_bd, _wgs_to_gcj, distances_m
+from tests.zoneguard.imports.test_real_files import distances_m, wgs_to_bd, wgs_to_gcj
 from zoneguard.errors import ImportProblem
 from zoneguard.imports import read_table
 
@@ -77,7 +77,7 @@ def test_declared_crs_differing_from_crs_warns(tmp_path: Path) -> None:
 @settings(max_examples=40, deadline=None)
 @given(st.floats(100.0, 122.0), st.floats(20.0, 42.0), st.sampled_from(["gcj02", "bd09"]))
 def test_chinese_datum_csv_lands_within_a_millimetre(lon: float, lat: float, crs: str) -> None:
-    forward = _wgs_to_gcj if crs == "gcj02" else _wgs_to_bd
+    forward = wgs_to_gcj if crs == "gcj02" else wgs_to_bd
     gx, gy = (float(v[0]) for v in forward(np.array([lon]), np.array([lat])))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "p.csv"
@@ -110,3 +110,30 @@ def test_gates_csv(tmp_path: Path) -> None:
     assert [p.severity for p in parsed.problems] == ["warning", "error"]
     assert list(parsed.frame.columns) == ["school_code", "kind", "name", "attributes",
                                           "source_row", "geometry"]
+
+
+def test_coordinate_columns_only_stand_in_when_no_feature_has_a_geometry(tmp_path: Path) -> None:
+    import pandas as pd
+    import pyogrio
+
+    table = pd.DataFrame({"名称": ["甲", "乙"], "许可证号": ["X1", "X2"], "经度": [113.0, 113.1],
+                          "纬度": [28.2, 28.3]})
+    pyogrio.write_dataframe(table, tmp_path / "t.gpkg", layer="shops", driver="GPKG")
+    parsed = read_table(tmp_path / "t.gpkg", kind="premises", crs="wgs84", category="tobacco")
+    assert parsed.ok and parsed.frame.geometry.x.tolist() == [113.0, 113.1]
+    features = ('{"type":"FeatureCollection","features":['
+                '{"type":"Feature","properties":{"名称":"甲","学段":"小学","经度":1,"纬度":2},'
+                '"geometry":{"type":"Point","coordinates":[113.0,28.2]}},'
+                '{"type":"Feature","properties":{"名称":"乙","学段":"小学","经度":113.1,"纬度":28.3},'
+                '"geometry":null}]}')
+    (tmp_path / "mixed.geojson").write_text(features, encoding="utf-8")
+    parsed = read_table(tmp_path / "mixed.geojson", kind="schools", crs="wgs84")
+    assert parsed.frame.geometry.iloc[0].x == 113.0
+    assert parsed.rejected_rows == {2} and "missing coordinates" in parsed.problems[0].problem
+
+
+def test_utf16_text_export(tmp_path: Path) -> None:
+    text = "学校名称\t学段\t经度\t纬度\r\n一小\t小学\t121.47\t31.23\r\n"
+    (tmp_path / "s.txt").write_bytes(text.encode("utf-16"))
+    parsed = read_table(tmp_path / "s.txt", kind="schools", crs="wgs84")
+    assert parsed.encoding == "utf-16" and parsed.frame.name.tolist() == ["一小"]

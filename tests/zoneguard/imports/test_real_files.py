@@ -23,7 +23,7 @@ GEOD = Geod(ellps="WGS84")
 _A, _EE, _XPI = 6378245.0, 0.00669342162296594323, math.pi * 3000.0 / 180.0
 
 
-def _wgs_to_gcj(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def wgs_to_gcj(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x, y = lon - 105.0, lat - 35.0
     dlat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
             + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
@@ -40,17 +40,17 @@ def _wgs_to_gcj(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return lon + dlon, lat + dlat
 
 
-def _gcj_to_bd(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def gcj_to_bd(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     z = np.sqrt(lon * lon + lat * lat) + 0.00002 * np.sin(lat * _XPI)
     theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * _XPI)
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
-def _wgs_to_bd(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return _gcj_to_bd(*_wgs_to_gcj(lon, lat))
+def wgs_to_bd(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return gcj_to_bd(*wgs_to_gcj(lon, lat))
 
 
-def _classic_bd_decrypt(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def classic_bd_decrypt(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The published one-step BD-09 -> GCJ-02 formula (approximate; used upstream)."""
     x, y = lon - 0.0065, lat - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _XPI)
@@ -145,17 +145,17 @@ def test_changsha_reads_all_retailers_with_a_crs_warning(changsha: ParsedImport)
 
 def test_changsha_geometry_is_exactly_the_inverse_of_gcj02(changsha: ParsedImport) -> None:
     gx, gy, _, _ = _changsha_source()
-    lon, lat = invert(_wgs_to_gcj, gx, gy)
+    lon, lat = invert(wgs_to_gcj, gx, gy)
     assert distances_m(changsha.frame.geometry.values, lon, lat).max() < 0.001
 
 
 def test_changsha_lands_on_its_own_bd09_attributes(changsha: ParsedImport) -> None:
     _, _, bx, by = _changsha_source()
     # upstream derived the GCJ-02 geometry from 经度/纬度 with the one-step bd_decrypt
-    lon, lat = invert(_wgs_to_gcj, *_classic_bd_decrypt(bx, by))
+    lon, lat = invert(wgs_to_gcj, *classic_bd_decrypt(bx, by))
     assert distances_m(changsha.frame.geometry.values, lon, lat).max() < 0.001
     # the exact BD-09 inverse differs only by that upstream approximation (decimetres)
-    exact = distances_m(changsha.frame.geometry.values, *invert(_wgs_to_bd, bx, by))
+    exact = distances_m(changsha.frame.geometry.values, *invert(wgs_to_bd, bx, by))
     assert exact.max() < 0.15 and np.median(exact) < 0.08
     # and the datum shift itself is hundreds of metres: GCJ-02 taken as WGS 84 is wrong
     assert distances_m(changsha.frame.geometry.values, *_changsha_source()[:2]).min() > 300
@@ -233,7 +233,7 @@ def test_osm_premises_and_gates() -> None:
     shenzhen = read_table(REAL / "shenzhen_longgang.osm", kind="premises", crs=None)
     assert Counter(shenzhen.frame.category) == {"gas_station": 2, "convenience": 1}
     only_fuel = read_table(REAL / "shenzhen_longgang.osm", kind="premises", crs=None,
-                           category="gas_station")
+                           category="加油站")
     assert len(only_fuel.frame) == 2
     gates = read_table(REAL / "beijing_haidian.osm", kind="gates", crs=None)
     assert len(gates.frame) == 3 and set(gates.frame.school_code) <= set(

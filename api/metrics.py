@@ -1,0 +1,68 @@
+"""Prometheus metrics: request latency per route template, scans, findings by state."""
+
+from __future__ import annotations
+
+import logging
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from zoneguard.domain import FindingState, ScanStatus
+from zoneguard.models import Finding, Scan
+
+log = logging.getLogger("zoneguard.api")
+_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """The metrics of one app instance, in a registry of its own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.latency = Histogram(
+            "zoneguard_http_request_duration_seconds", "HTTP request latency by route template",
+            ["method", "route", "status"], registry=self.registry, buckets=_BUCKETS,
+        )
+        self.scans_started = Counter(
+            "zoneguard_scans_started", "Scans started through this API process",
+            registry=self.registry,
+        )
+        self.scans = Gauge("zoneguard_scans", "Recorded scans by status", ["status"],
+                           registry=self.registry)
+        self.scans_running = Gauge("zoneguard_scans_running", "Scans running now",
+                                   registry=self.registry)
+        self.findings = Gauge("zoneguard_findings", "Findings by workflow state", ["state"],
+                              registry=self.registry)
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Record one request's latency."""
+        self.latency.labels(method, route, str(status)).observe(seconds)
+
+    def refresh(self, session: Session) -> None:
+        """Recompute the database-derived gauges (at scrape time)."""
+        try:
+            scans = dict(session.execute(
+                select(Scan.status, func.count()).group_by(Scan.status)).tuples().all())
+            states = dict(session.execute(
+                select(Finding.state, func.count()).group_by(Finding.state)).tuples().all())
+        except SQLAlchemyError as exc:
+            log.warning("metrics: cannot read the database: %s", type(exc).__name__)
+            return
+        for status in ScanStatus:
+            self.scans.labels(status.value).set(scans.get(status.value, 0))
+        self.scans_running.set(scans.get(ScanStatus.RUNNING.value, 0))
+        for state in FindingState:
+            self.findings.labels(state.value).set(states.get(state.value, 0))
+
+    def render(self) -> tuple[bytes, str]:
+        """The exposition text and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

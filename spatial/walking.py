@@ -1,0 +1,333 @@
+"""Walking distance: the shortest legal pedestrian path from a premises door to a school gate.
+
+Both ends are snapped to the nearest point of the network (`network_edge`, pgRouting tables
+built by spatial.network) and routed with pgRouting's `pgr_withPoints` on the undirected
+graph clipped to a box around the school and the door. The distance reported is
+door→snap (geodesic) + the walked network length (geodesic edge lengths, partial edges by
+the fraction located in the local UTM zone) + snap→gate, in metres. Targets are the
+school's gates, or, for a school without gates, the points where a walkable path meets
+the campus boundary. Anything that prevents a trustworthy number (no network, a snap beyond
+`max_snap_m`, no path within the box) is a `WalkFailure` with a reason, never a distance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely import ops
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from spatial.crs import from_wgs84, to_wgs84
+from spatial.measure import SchoolCandidate
+from spatial.network import GEOD
+
+Point = tuple[float, float]
+DB = Session | Connection
+MIN_BOX_MARGIN_M = 500.0
+#: Edges whose snap is within this many metres of the best one are all offered to the router
+#: (a gate on a barrier node touches the edges on both sides).
+SNAP_TIE_M = 1.0
+MAX_SNAPS = 4
+MAX_BOUNDARY_TARGETS = 64
+
+
+@dataclass(frozen=True)
+class WalkResult:
+    """A walked path: total metres, its parts, the target reached and the path to draw."""
+
+    distance_m: float
+    network_m: float
+    door_snap_m: float
+    target_snap_m: float
+    straight_m: float
+    target: str  # "gate" or "boundary"
+    gate_id: int | None
+    target_point: Point
+    path: list[Point] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WalkFailure:
+    """Why no walking distance could be measured (the verdict must then be review)."""
+
+    kind: str  # no_network | snap_too_far | no_path | no_target
+    reason: str
+
+
+Walker = Callable[[SchoolCandidate, Point], WalkResult | WalkFailure]
+
+
+@dataclass(frozen=True)
+class _Snap:
+    pid: int
+    edge_id: int
+    fraction: float
+    snap_m: float
+    near: Point
+
+
+_CONTEXT_SQL = """
+SELECT ST_XMin(f) AS xmin, ST_YMin(f) AS ymin, ST_XMax(f) AS xmax, ST_YMax(f) AS ymax,
+       s.boundary IS NOT NULL AS has_boundary,
+       g.id AS gate_id, ST_X(g.location) AS gate_lon, ST_Y(g.location) AS gate_lat
+FROM school s
+CROSS JOIN LATERAL (SELECT COALESCE(s.boundary, s.location)::box2d AS f) b
+LEFT JOIN school_gate g ON g.school_id = s.id
+WHERE s.id = :school_id
+ORDER BY g.id
+"""
+
+_BOUNDARY_TARGETS_SQL = """
+SELECT DISTINCT ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat
+FROM school s
+JOIN network_edge e ON e.geom && s.boundary AND ST_Intersects(e.geom, ST_Boundary(s.boundary))
+CROSS JOIN LATERAL ST_DumpPoints(ST_Intersection(e.geom, ST_Boundary(s.boundary))) p
+WHERE s.id = :school_id
+ORDER BY 1, 2
+LIMIT :limit
+"""
+
+_SNAP_SQL = """
+SELECT p.pid, c.id AS edge_id, c.snap_m, c.fraction, ST_X(c.near) AS lon, ST_Y(c.near) AS lat
+FROM unnest(CAST(:pids AS bigint[]), CAST(:lons AS float8[]), CAST(:lats AS float8[]))
+     AS p(pid, lon, lat)
+CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326) AS pt) q
+CROSS JOIN LATERAL (
+    SELECT e.id, n.near, ST_Distance(geography(n.near), geography(q.pt), true) AS snap_m,
+           ST_LineLocatePoint(ST_Transform(e.geom, zg_utm_srid(q.pt)),
+                              ST_Transform(n.near, zg_utm_srid(q.pt))) AS fraction
+    FROM network_edge e
+    CROSS JOIN LATERAL (SELECT zg_nearest_point(e.geom, q.pt) AS near) n
+    WHERE ST_DWithin(geography(e.geom), geography(q.pt), :radius_m, true)
+    ORDER BY 3, e.id
+    LIMIT :limit
+) c
+"""
+
+_NEAREST_SQL = """
+SELECT min(ST_Distance(geography(e.geom), geography(q.pt), true)) AS nearest_m,
+       bool_or(e.geom && ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4326)) AS in_box
+FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt) q
+CROSS JOIN LATERAL (
+    SELECT geom FROM network_edge ORDER BY geom <-> q.pt LIMIT 8
+) e
+"""
+
+# pgRouting runs the edges and points queries itself; their values are bound to this outer
+# statement and quoted into them server-side with format(%L).
+_ROUTE_SQL = """
+SELECT start_pid, end_pid, path_seq, node, edge, agg_cost
+FROM pgr_withPoints(
+    format('SELECT id, source, target, cost, reverse_cost FROM network_edge '
+           'WHERE geom && ST_MakeEnvelope(%L, %L, %L, %L, 4326) OR id = ANY(%L::bigint[])',
+           CAST(:xmin AS float8), CAST(:ymin AS float8), CAST(:xmax AS float8),
+           CAST(:ymax AS float8), CAST(:edge_ids AS bigint[])),
+    format('SELECT pid, edge_id, fraction FROM unnest(%L::bigint[], %L::bigint[], '
+           '%L::float8[]) AS t(pid, edge_id, fraction)',
+           CAST(:pids AS bigint[]), CAST(:edge_ids AS bigint[]), CAST(:fractions AS float8[])),
+    CAST(:starts AS bigint[]), CAST(:ends AS bigint[]), directed => false)
+ORDER BY start_pid, end_pid, path_seq
+"""
+
+_EDGES_SQL = """
+SELECT id, source, target, ST_AsBinary(geom) AS wkb FROM network_edge
+WHERE id = ANY(CAST(:ids AS bigint[]))
+"""
+
+
+def walk(
+    db: DB,
+    *,
+    door: Point,
+    school_id: int,
+    max_snap_m: float,
+    box_margin_m: float = MIN_BOX_MARGIN_M,
+) -> WalkResult | WalkFailure:
+    """Shortest walk in metres from `door` (lon, lat EPSG:4326) to the school's nearest gate."""
+    rows = db.execute(text(_CONTEXT_SQL), {"school_id": school_id}).all()
+    if not rows:
+        return WalkFailure("no_target", f"school {school_id} does not exist")
+    first = rows[0]
+    gates = [(r.gate_id, (r.gate_lon, r.gate_lat)) for r in rows if r.gate_id is not None]
+    xs = [first.xmin, first.xmax, door[0], *(p[0] for _, p in gates)]
+    ys = [first.ymin, first.ymax, door[1], *(p[1] for _, p in gates)]
+    box = _expand(min(xs), min(ys), max(xs), max(ys), box_margin_m)
+    target = "gate"
+    targets: list[tuple[int | None, Point]] = list(gates)
+    if not gates:
+        if not first.has_boundary:
+            return WalkFailure("no_target", "no gate is recorded and the school is known only "
+                                            "as a point: there is nothing to walk to")
+        target = "boundary"
+        found = db.execute(text(_BOUNDARY_TARGETS_SQL),
+                           {"school_id": school_id, "limit": MAX_BOUNDARY_TARGETS}).all()
+        targets = [(None, (r.lon, r.lat)) for r in found]
+        if not targets:
+            return WalkFailure("no_target", "no gate is recorded and no walkable path meets the "
+                                            "campus boundary")
+    points = [door, *(p for _, p in targets)]
+    snaps = _snap(db, points, max_snap_m)
+    door_snaps = snaps.get(1, [])
+    if not door_snaps:
+        return _too_far(db, door, "the premises door", box, max_snap_m)
+    ends = [s for i in range(2, len(points) + 1) for s in snaps.get(i, [])]
+    if not ends:
+        return _too_far(db, targets[0][1], f"the school {target}", box, max_snap_m)
+    return _route(db, door, door_snaps, ends, targets, target, box, box_margin_m)
+
+
+def make_walker(db: DB, *, max_snap_m: float, reach_m: float) -> Walker:
+    """A walker for `judge`, bound to a session; the box margin is max(3 × reach, 500 m)."""
+    margin = max(3.0 * reach_m, MIN_BOX_MARGIN_M)
+    cache: dict[tuple[int, Point], WalkResult | WalkFailure] = {}
+
+    def walker(school: SchoolCandidate, door: Point) -> WalkResult | WalkFailure:
+        key = (school.school_id, door)
+        if key not in cache:
+            cache[key] = walk(db, door=door, school_id=school.school_id,
+                              max_snap_m=max_snap_m, box_margin_m=margin)
+        return cache[key]
+
+    return walker
+
+
+def _expand(xmin: float, ymin: float, xmax: float, ymax: float,
+            margin_m: float) -> tuple[float, float, float, float]:
+    """Grow a lon/lat box by `margin_m` metres on the ellipsoid (never by degrees)."""
+    far_lat = ymax if abs(ymax) > abs(ymin) else ymin
+    west, _, _ = GEOD.fwd(xmin, far_lat, 270.0, margin_m)
+    east, _, _ = GEOD.fwd(xmax, far_lat, 90.0, margin_m)
+    _, south, _ = GEOD.fwd(xmin, ymin, 180.0, margin_m)
+    _, north, _ = GEOD.fwd(xmin, ymax, 0.0, margin_m)
+    return float(west), float(south), float(east), float(north)
+
+
+def _snap(db: DB, points: list[Point], max_snap_m: float) -> dict[int, list[_Snap]]:
+    """Edges within `max_snap_m` of each point (pid = 1-based index), the nearest first."""
+    rows = db.execute(text(_SNAP_SQL), {
+        "pids": list(range(1, len(points) + 1)), "lons": [p[0] for p in points],
+        "lats": [p[1] for p in points], "radius_m": max_snap_m + SNAP_TIE_M,
+        "limit": MAX_SNAPS,
+    }).all()
+    out: dict[int, list[_Snap]] = {}
+    for r in rows:
+        out.setdefault(r.pid, []).append(
+            _Snap(r.pid, r.edge_id, min(max(r.fraction, 0.0), 1.0), r.snap_m, (r.lon, r.lat)))
+    for pid, found in list(out.items()):
+        best = found[0].snap_m
+        kept = [s for s in found if s.snap_m <= max_snap_m and s.snap_m <= best + SNAP_TIE_M]
+        if kept:
+            out[pid] = kept
+        else:
+            del out[pid]
+    return out
+
+
+def _too_far(db: DB, point: Point, what: str, box: tuple[float, float, float, float],
+             max_snap_m: float) -> WalkFailure:
+    row = db.execute(text(_NEAREST_SQL), {"lon": point[0], "lat": point[1], "xmin": box[0],
+                                          "ymin": box[1], "xmax": box[2], "ymax": box[3]}).one()
+    if row.nearest_m is None or not row.in_box:
+        return WalkFailure("no_network", "no walking network is imported around this school")
+    return WalkFailure("snap_too_far", f"{what} is {row.nearest_m:.1f} m from the nearest "
+                                       f"walkable street, beyond the {max_snap_m:g} m snap "
+                                       "limit")
+
+
+def _route(db: DB, door: Point, starts: list[_Snap], ends: list[_Snap],
+           targets: list[tuple[int | None, Point]], target: str,
+           box: tuple[float, float, float, float], margin_m: float) -> WalkResult | WalkFailure:
+    snaps = [*starts, *ends]
+    # pgRouting point ids: one per snap, 1-based; negative in the start/end arrays.
+    rows = db.execute(text(_ROUTE_SQL), {
+        "xmin": box[0], "ymin": box[1], "xmax": box[2], "ymax": box[3],
+        "pids": list(range(1, len(snaps) + 1)), "edge_ids": [s.edge_id for s in snaps],
+        "fractions": [s.fraction for s in snaps],
+        "starts": [-(i + 1) for i in range(len(starts))],
+        "ends": [-(len(starts) + i + 1) for i in range(len(ends))],
+    }).all()
+    paths: dict[tuple[int, int], list[Any]] = {}
+    for r in rows:
+        paths.setdefault((-r.start_pid, -r.end_pid), []).append(r)
+    best: tuple[float, int, int] | None = None
+    for (a, b), steps in paths.items():
+        total = steps[-1].agg_cost + snaps[a - 1].snap_m + snaps[b - 1].snap_m
+        if best is None or total < best[0]:
+            best = (total, a, b)
+    for i, s in enumerate(starts):  # a door and a target snapped onto the same point
+        for j, e in enumerate(ends):
+            same = e.edge_id == s.edge_id and abs(e.fraction - s.fraction) < 1e-12
+            total = s.snap_m + e.snap_m
+            if same and (best is None or total < best[0]):
+                best = (total, i + 1, len(starts) + j + 1)
+    if best is None:
+        return WalkFailure("no_path", f"no walkable path joins the door to the school {target} "
+                                      f"within {margin_m:g} m around them (disconnected network)")
+    total, a, b = best
+    start, end = snaps[a - 1], snaps[b - 1]
+    gate_id, target_point = targets[end.pid - 2]
+    steps = paths.get((a, b), [])
+    path = _draw(db, door, steps, snaps, target_point, start, end)
+    _, _, straight = GEOD.inv(door[0], door[1], target_point[0], target_point[1])
+    return WalkResult(distance_m=total, network_m=total - start.snap_m - end.snap_m,
+                      door_snap_m=start.snap_m, target_snap_m=end.snap_m,
+                      straight_m=float(straight), target=target, gate_id=gate_id,
+                      target_point=target_point, path=path)
+
+
+def _draw(db: DB, door: Point, steps: list[Any], snaps: list[_Snap], target: Point,
+          start: _Snap, end: _Snap) -> list[Point]:
+    """The path as lon/lat points: door, snap, the walked edges, snap, target."""
+    coords: list[Point] = [door, start.near]
+    if steps:
+        ids = sorted({int(s.edge) for s in steps if s.edge >= 0})
+        edges = {r.id: r for r in db.execute(text(_EDGES_SQL), {"ids": ids})}
+        srid = _utm(door)
+        for here, there in zip(steps, steps[1:], strict=False):
+            edge = edges[int(here.edge)]
+            line = _project(shapely.from_wkb(edge.wkb), srid)
+            f0 = _position(here.node, edge, snaps, line, srid)
+            f1 = _position(there.node, edge, snaps, line, srid)
+            piece = ops.substring(line, f0, f1, normalized=True)
+            coords.extend(_unproject(shapely.get_coordinates(piece), srid))
+    coords.extend([end.near, target])
+    out = [coords[0]]
+    for p in coords[1:]:
+        if abs(p[0] - out[-1][0]) > 1e-10 or abs(p[1] - out[-1][1]) > 1e-10:
+            out.append(p)
+    return out
+
+
+def _position(node: int, edge: Any, snaps: list[_Snap], line: Any, srid: str) -> float:
+    """Fraction along `edge` of a path node (a vertex, or a snapped point when negative)."""
+    if node == edge.source:
+        return 0.0
+    if node == edge.target:
+        return 1.0
+    snap = snaps[-node - 1]
+    if snap.edge_id == edge.id:
+        return snap.fraction
+    near = _project(shapely.Point(snap.near), srid)
+    return float(line.line_locate_point(near, normalized=True))
+
+
+def _utm(pt: Point) -> str:
+    zone = min(60, max(1, int((pt[0] + 180.0) // 6.0) + 1))
+    return f"EPSG:{(32600 if pt[1] >= 0 else 32700) + zone}"
+
+
+def _project(geom: Any, crs: str) -> Any:
+    def fwd(xy: Any) -> Any:
+        return np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], crs))
+
+    return shapely.transform(geom, fwd)
+
+
+def _unproject(xy: Any, crs: str) -> list[Point]:
+    lon, lat = to_wgs84(xy[:, 0], xy[:, 1], crs)
+    return [(float(a), float(b)) for a, b in zip(lon, lat, strict=True)]

@@ -1,0 +1,197 @@
+"""Importing the walking network into the pgRouting tables, and reporting what is there."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from spatial.crs import CrsSpec, geometries_to_wgs84, parse_crs
+from spatial.errors import CrsError
+from spatial.network import Network, NetworkSource, build_network, lines_source, read_osm
+from zoneguard.errors import Conflict, CrsProblem, ImportProblem, ValidationError
+from zoneguard.imports import readers
+from zoneguard.imports.report import FileUnusable
+from zoneguard.models import ImportRecord
+
+_CRS_FORMS = "EPSG:n, wgs84, cgcs2000, gcj02, bd09"
+_SAME_REGION = "region IS NOT DISTINCT FROM :region"
+
+
+@dataclass
+class NetworkImport:
+    """What one network import wrote."""
+
+    import_id: int
+    region: str | None
+    file_name: str
+    source_crs: str
+    replaced_edges: int
+    report: dict[str, Any]
+    warnings: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {"import_id": self.import_id, "region": self.region, "file": self.file_name,
+                "source_crs": self.source_crs, "replaced_edges": self.replaced_edges,
+                **self.report, "warnings": self.warnings}
+
+
+def import_network(
+    session: Session,
+    *,
+    path: Path,
+    region: str | None = None,
+    crs: str | None = None,
+    replace: bool = False,
+    layer: str | None = None,
+    actor: str = "cli",
+    max_bytes: int | None = None,
+) -> NetworkImport:
+    """Import a street network file (OSM or survey lines) for `region`, all or nothing."""
+    if region is not None and not (region.isdigit() and len(region) in (2, 4, 6)):
+        raise ValidationError(f"region {region!r} is not a GB/T 2260 code (2, 4 or 6 digits)")
+    if not path.is_file():
+        raise ImportProblem(f"no such file: {path}")
+    source, source_crs = _read(path, crs, layer, max_bytes)
+    network = build_network(source)
+    if not network.edges:
+        raise ImportProblem(f"{path.name} holds no walkable way (excluded: "
+                            f"{network.report['excluded']})", report=network.report)
+    existing = session.execute(text(f"SELECT count(*) FROM network_edge WHERE {_SAME_REGION}"),
+                               {"region": region}).scalar_one()
+    if existing and not replace:
+        raise Conflict(f"region {region or '(none)'} already has a walking network of "
+                       f"{existing} edges; use --replace to replace it")
+    if existing:
+        session.execute(text(f"DELETE FROM network_edge WHERE {_SAME_REGION}"), {"region": region})
+        session.execute(text(f"DELETE FROM network_vertex WHERE {_SAME_REGION}"),
+                        {"region": region})
+    record = ImportRecord(kind="network", file_name=path.name, file_sha256=_sha256(path),
+                          source_crs=source_crs, actor=actor,
+                          rows_read=network.report["ways_walkable"] + sum(source.excluded.values()),
+                          inserted=len(network.edges), report={})
+    session.add(record)
+    session.flush()
+    _write(session, network, region=region, import_id=record.id)
+    record.report = {**network.report, "region": region, "replaced_edges": existing,
+                     "warnings": source.warnings}
+    session.flush()
+    return NetworkImport(record.id, region, path.name, source_crs, int(existing),
+                         network.report, source.warnings)
+
+
+def network_status(session: Session) -> list[dict[str, Any]]:
+    """Per region: edges, vertices, length (km), blocking points, the last import."""
+    rows = session.execute(text("""
+        SELECT e.region, e.edges, e.length_km, v.vertices, v.blocked,
+               i.file_name, i.created_at
+        FROM (SELECT region, count(*) AS edges, round((sum(length_m) / 1000)::numeric, 3)
+                     AS length_km, max(import_id) AS import_id
+              FROM network_edge GROUP BY region) e
+        JOIN (SELECT region, count(*) AS vertices, count(barrier) AS blocked
+              FROM network_vertex GROUP BY region) v
+          ON v.region IS NOT DISTINCT FROM e.region
+        LEFT JOIN import i ON i.id = e.import_id
+        ORDER BY e.region NULLS FIRST
+    """)).all()
+    return [{"region": r.region, "edges": r.edges, "vertices": r.vertices,
+             "length_km": float(r.length_km), "blocking_points": r.blocked,
+             "file": r.file_name, "imported_at": r.created_at} for r in rows]
+
+
+def _read(path: Path, crs: str | None, layer: str | None,
+          max_bytes: int | None) -> tuple[NetworkSource, str]:
+    try:
+        fmt = readers.detect_format(path)
+        if fmt == "osm":
+            if crs is not None and _parse(crs).name != "EPSG:4326":
+                raise ImportProblem("OpenStreetMap data is always WGS 84 (EPSG:4326); "
+                                    f"--crs {crs} does not apply")
+            return read_osm(path), "EPSG:4326"
+        if fmt in ("csv", "xlsx"):
+            raise ImportProblem("a network file holds lines: use OSM, GeoJSON, GeoPackage "
+                                "or Shapefile")
+        raw = readers.read_vector(path, fmt, layer=layer, max_bytes=max_bytes)
+    except FileUnusable as exc:
+        raise ImportProblem(f"{path.name}: {exc}") from None
+    except RuntimeError as exc:  # osmium refuses a broken file
+        raise ImportProblem(f"{path.name}: cannot read the OSM file: {exc}") from None
+    spec, warnings = _resolve_crs(crs, raw.declared_crs)
+    if raw.geometry is None:
+        raise ImportProblem(f"{path.name} has no geometry column")
+    kinds = {g.geom_type for g in raw.geometry if g is not None}
+    if not kinds <= {"LineString", "MultiLineString"}:
+        raise ImportProblem(f"{path.name} must hold lines, not {sorted(kinds)}")
+    geoms = geometries_to_wgs84(np.asarray(raw.geometry, dtype=object), spec)
+    bad = int(np.count_nonzero(~shapely.is_valid_input(geoms) | shapely.is_empty(geoms)))
+    coords = shapely.get_coordinates(geoms)
+    if bad or not np.isfinite(coords).all() or (np.abs(coords[:, 1]) > 90).any():
+        raise CrsProblem(f"{path.name}: coordinates do not convert from {spec.name} to valid "
+                         "WGS 84 positions; check --crs")
+    attrs = [{k: v for k, v in row.items() if v is not None}
+             for row in raw.frame.to_dict(orient="records")]
+    source = lines_source(geoms, attrs)
+    source.warnings.extend(raw.warnings + warnings)
+    return source, spec.name
+
+
+def _parse(crs: str) -> CrsSpec:
+    try:
+        return parse_crs(crs)
+    except CrsError as exc:
+        raise CrsProblem(f"--crs: {exc}") from None
+
+
+def _resolve_crs(crs: str | None, declared: str | None) -> tuple[CrsSpec, list[str]]:
+    if crs is None:
+        said = f"the file declares {declared}; confirm it with --crs" if declared else \
+            "the file does not say which coordinate system its lines use; give --crs"
+        raise CrsProblem(f"{said} ({_CRS_FORMS}). Nothing is guessed")
+    spec = _parse(crs)
+    if declared is not None and declared != spec.name:
+        return spec, [f"the file declares {declared} but --crs says {spec.name}; "
+                      f"using {spec.name}"]
+    return spec, []
+
+
+def _write(session: Session, network: Network, *, region: str | None, import_id: int) -> None:
+    """Bulk-load vertices and edges with COPY inside the session's transaction."""
+    ids = session.execute(
+        text("SELECT nextval(pg_get_serial_sequence('network_vertex', 'id')) "
+             "FROM generate_series(1, :n)"), {"n": len(network.vertices)}).scalars().all()
+    points = shapely.points([(v.lon, v.lat) for v in network.vertices])
+    point_hex = shapely.to_wkb(shapely.set_srid(points, 4326), hex=True, include_srid=True)
+    lines = shapely.linestrings(
+        np.concatenate([e.coords for e in network.edges]),
+        indices=np.repeat(np.arange(len(network.edges)), [len(e.coords) for e in network.edges]))
+    line_hex = shapely.to_wkb(shapely.set_srid(lines, 4326), hex=True, include_srid=True)
+    raw: Any = session.connection().connection.driver_connection
+    with raw.cursor() as cur:
+        with cur.copy("COPY network_vertex (id, geom, osm_node_id, barrier, region, import_id) "
+                      "FROM STDIN") as copy:
+            for vid, hexwkb, v in zip(ids, point_hex, network.vertices, strict=True):
+                copy.write_row((vid, hexwkb, v.osm_node_id, v.barrier, region, import_id))
+        with cur.copy("COPY network_edge (source, target, cost, reverse_cost, length_m, geom, "
+                      "tags, way_ref, region, import_id) FROM STDIN") as copy:
+            for e, hexwkb in zip(network.edges, line_hex, strict=True):
+                copy.write_row((ids[e.source], ids[e.target], e.length_m, e.length_m,
+                                e.length_m, hexwkb, json.dumps(e.tags, ensure_ascii=False),
+                                e.way_ref, region, import_id))
+    session.execute(text("ANALYZE network_edge"))
+    session.execute(text("ANALYZE network_vertex"))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,152 @@
+"""The school registry: filtered pages, single schools, audited creates and patches."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import shapely
+from geoalchemy2.elements import WKBElement
+from shapely.geometry import MultiPolygon, Point, Polygon, shape
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from zoneguard.domain import Level
+from zoneguard.errors import Conflict, NotFound, ValidationError
+from zoneguard.models import School
+from zoneguard.services.audit import audit
+from zoneguard.services.keys import UNRESTRICTED, Scope
+from zoneguard.services.registry.common import (
+    BBox,
+    Page,
+    as_item,
+    envelope,
+    fetch_page,
+    geojson,
+    like_pattern,
+    region_clause,
+    to_wgs84,
+)
+
+
+def _school_select() -> Select[*tuple[Any, ...]]:
+    footprint = func.coalesce(School.boundary, School.location)
+    return select(
+        School.id, School.code, School.name, School.levels, School.enrolment, School.region,
+        School.address, School.precision, School.opened_on, School.closed_on, School.source,
+        School.updated_at, func.ST_X(School.location).label("location_lon"),
+        func.ST_Y(School.location).label("location_lat"), geojson(footprint).label("geometry"),
+    )
+
+
+def school_filters(
+    *, bbox: BBox | None = None, region: str | None = None, level: str | None = None,
+    q: str | None = None, scope: Scope = UNRESTRICTED,
+) -> list[ColumnElement[bool]]:
+    """SQL conditions selecting schools by box, region prefix, level, text and scope."""
+    where: list[ColumnElement[bool]] = []
+    if bbox is not None:
+        env = envelope(bbox)
+        where.append(or_(School.boundary.op("&&")(env), School.location.op("&&")(env)))
+        where.append(func.ST_Intersects(func.coalesce(School.boundary, School.location), env))
+    if region:
+        where.append(region_clause(School.region, region))
+    if level:
+        if level not in {lv.value for lv in Level}:
+            raise ValidationError(f"unknown level {level!r}")
+        where.append(School.levels.contains([level]))
+    if q:
+        pattern = like_pattern(q)
+        where.append(or_(School.name.ilike(pattern), School.code.ilike(pattern),
+                         School.address.ilike(pattern)))
+    if scope.region_prefix is not None:
+        where.append(region_clause(School.region, scope.region_prefix))
+    return where
+
+
+def list_schools(
+    session: Session, *, bbox: BBox | None = None, region: str | None = None,
+    level: str | None = None, q: str | None = None, limit: int = 100, offset: int = 0,
+    scope: Scope = UNRESTRICTED,
+) -> Page:
+    """A page of schools matching the filters, ordered by id, with the total."""
+    where = school_filters(bbox=bbox, region=region, level=level, q=q, scope=scope)
+    return fetch_page(session, _school_select().where(*where), School.id, limit, offset)
+
+
+def get_school(session: Session, school_id: int, *, scope: Scope = UNRESTRICTED) -> dict[str, Any]:
+    """One school by id (NotFound when missing or outside the scope)."""
+    where = [School.id == school_id, *school_filters(scope=scope)]
+    row = session.execute(_school_select().where(*where)).mappings().first()
+    if row is None:
+        raise NotFound(f"no school {school_id}")
+    return as_item(row)
+
+
+def _school_shape(geometry: Mapping[str, Any], crs: str) -> tuple[Any, Any, str]:
+    try:
+        geom = shape(geometry)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+        raise ValidationError("geometry is not a valid GeoJSON geometry") from None
+    if geom.is_empty or not isinstance(geom, Point | Polygon | MultiPolygon):
+        raise ValidationError("a school geometry is a Point, Polygon or MultiPolygon")
+    geom = to_wgs84(geom, crs)
+    if isinstance(geom, Point):
+        return None, WKBElement(shapely.to_wkb(geom), srid=4326), "point"
+    if not geom.is_valid:
+        raise ValidationError(f"invalid campus polygon: {shapely.is_valid_reason(geom)}")
+    multi = MultiPolygon([geom]) if isinstance(geom, Polygon) else geom
+    point = multi.point_on_surface()
+    return (WKBElement(shapely.to_wkb(multi), srid=4326),
+            WKBElement(shapely.to_wkb(point), srid=4326), "boundary")
+
+
+_SCHOOL_FIELDS = {"code", "name", "levels", "enrolment", "region", "address", "opened_on",
+                  "closed_on", "source"}
+
+
+def _apply_school(row: School, values: Mapping[str, Any], crs: str) -> None:
+    for key, value in values.items():
+        if key == "geometry":
+            row.boundary, row.location, row.precision = _school_shape(value, crs)
+        elif key in _SCHOOL_FIELDS:
+            setattr(row, key, value)
+        elif key != "crs":
+            raise ValidationError(f"schools have no field {key!r}")
+    if not row.levels or any(lv not in {x.value for x in Level} for lv in row.levels):
+        raise ValidationError(f"levels must be among {', '.join(x.value for x in Level)}")
+    if not (row.code or "").strip() or not (row.name or "").strip():
+        raise ValidationError("a school needs a code and a name")
+
+
+def create_school(session: Session, *, values: Mapping[str, Any], actor: str) -> dict[str, Any]:
+    """Add a school (`geometry` GeoJSON in `crs`, default EPSG:4326); audited."""
+    if session.scalar(select(School.id).where(School.code == values.get("code"))) is not None:
+        raise Conflict(f"a school with code {values.get('code')!r} exists")
+    row = School(levels=[])
+    _apply_school(row, values, str(values.get("crs") or "EPSG:4326"))
+    session.add(row)
+    session.flush()
+    created = get_school(session, row.id)
+    audit(session, actor=actor, action="create", entity="school", entity_id=row.id, after=created)
+    return created
+
+
+def patch_school(
+    session: Session, school_id: int, *, changes: Mapping[str, Any], actor: str,
+    scope: Scope = UNRESTRICTED,
+) -> dict[str, Any]:
+    """Change some fields of a school (NotFound outside the scope); audited."""
+    before = get_school(session, school_id, scope=scope)
+    row = session.get(School, school_id)
+    assert row is not None
+    if "code" in changes and changes["code"] != row.code and session.scalar(
+            select(School.id).where(School.code == changes["code"])) is not None:
+        raise Conflict(f"a school with code {changes['code']!r} exists")
+    _apply_school(row, changes, str(changes.get("crs") or "EPSG:4326"))
+    row.updated_at = func.now()
+    session.flush()
+    after = get_school(session, school_id)
+    audit(session, actor=actor, action="update", entity="school", entity_id=school_id,
+          before=before, after=after)
+    return after
