@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from spatial.measure import SchoolCandidate
+from spatial.walking import Walker, WalkFailure
 from zoneguard.domain import ExistingPolicy, GeometryPrecision, Metric, Verdict
 from zoneguard.rules import ResolvedRule
 
@@ -36,6 +37,7 @@ class Judgement:
     verdict: Verdict
     reasons: list[str] = field(default_factory=list)
     line: tuple[Point, Point] | None = None
+    path: list[Point] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready description of the conflict (for responses and stored records)."""
@@ -53,7 +55,9 @@ class Judgement:
             "verdict": self.verdict.value,
             "reasons": self.reasons,
             "basis": rule.basis,
-            "line": None if self.line is None else [list(self.line[0]), list(self.line[1])],
+            "line": ([list(p) for p in self.path] if self.path
+                     else None if self.line is None else [list(self.line[0]), list(self.line[1])]),
+            "path": None if self.path is None else [list(p) for p in self.path],
         }
 
 
@@ -77,8 +81,13 @@ def judge(
     tolerances: Tolerances,
     issued_on: date | None = None,
     fallback_threshold_m: float = 0.0,
+    walker: Walker | None = None,
 ) -> Judgement:
-    """Decide one (premises, school, rule) triple from the measured candidate."""
+    """Decide one (premises, school, rule) triple from the measured candidate.
+
+    `walker` measures walking distances (spatial.walking.make_walker); without one a walking
+    rule whose straight line is inside its distance answers review.
+    """
     rule = resolved.rule
     threshold = rule.distance_m
     margin = tolerances.margin_m
@@ -97,7 +106,7 @@ def judge(
     elif rule.metric is Metric.GATE:
         _judge_gate(result, threshold, margin, door)
     else:
-        _judge_walking(result, threshold, margin)
+        _judge_walking(result, threshold, margin, door, walker)
     if result.verdict is not Verdict.ALLOWED:
         _apply_existing(result, issued_on)
         if resolved.needs_review and result.verdict is Verdict.PROHIBITED:
@@ -152,7 +161,8 @@ def _judge_gate(result: Judgement, threshold: float, margin: float, door: Point)
         result.reasons.append(f"{_fmt(school.gate_m)} to the nearest gate, within {threshold:g} m")
 
 
-def _judge_walking(result: Judgement, threshold: float, margin: float) -> None:
+def _judge_walking(result: Judgement, threshold: float, margin: float, door: Point,
+                   walker: Walker | None) -> None:
     school = result.school
     straight = min(v for v in (school.boundary_m, school.gate_m) if v is not None)
     if straight > threshold + margin:
@@ -161,8 +171,28 @@ def _judge_walking(result: Judgement, threshold: float, margin: float) -> None:
         return
     result.distance_m = None
     result.verdict = Verdict.REVIEW
-    result.reasons.append(f"walking distance not available; the straight line is "
-                          f"{_fmt(straight)}, the rule allows {threshold:g} m walked")
+    walked = walker(school, door) if walker is not None else None
+    if walked is None or isinstance(walked, WalkFailure):
+        why = "not available" if walked is None else f"not measured: {walked.reason}"
+        result.reasons.append(f"walking distance {why}; the straight line is "
+                              f"{_fmt(straight)}, the rule allows {threshold:g} m walked")
+        return
+    result.distance_m = walked.distance_m
+    result.line = (door, walked.target_point)
+    result.path = walked.path
+    result.verdict = classify(walked.distance_m, threshold, margin)
+    to = ("the nearest gate" if walked.target == "gate" else
+          "the campus boundary where a path meets it (no gate is recorded)")
+    said = (f"{_fmt(walked.distance_m)} walked to {to}, straight line "
+            f"{_fmt(walked.straight_m)} (snaps to the street {_fmt(walked.door_snap_m)} and "
+            f"{_fmt(walked.target_snap_m)} included)")
+    if result.verdict is Verdict.REVIEW:
+        result.reasons.append(f"{said}: within measurement margin ({margin:g} m) of "
+                              f"{threshold:g} m")
+    elif result.verdict is Verdict.PROHIBITED:
+        result.reasons.append(f"{said}, within {threshold:g} m")
+    else:
+        result.reasons.append(f"{said}: beyond {threshold:g} m walked")
 
 
 def _apply_existing(result: Judgement, issued_on: date | None) -> None:

@@ -1,0 +1,64 @@
+"""Health, readiness and metrics endpoints (outside `/api/v1`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.deps import SessionDep, SettingsDep
+from api.metrics import Metrics
+from api.schemas.common import PROBLEMS
+from zoneguard.errors import DatabaseUnavailable, Unauthorized
+from zoneguard.services.keys import verify_key
+
+router = APIRouter(tags=["health"])
+_bearer = HTTPBearer(auto_error=False)
+_query = APIKeyQuery(name="api_key", auto_error=False)
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: PROBLEMS[503]})
+def readyz(request: Request) -> dict[str, Any]:
+    """The database is reachable and its schema is at the newest migration (503 otherwise)."""
+    engine = getattr(request.app.state, "engine", None)
+    head = getattr(request.app.state, "migration_head", None)
+    if engine is None:
+        raise DatabaseUnavailable("the database is not connected")
+    try:
+        with engine.connect() as conn:
+            current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        raise DatabaseUnavailable("the database is not reachable or not migrated") from None
+    if current != head:
+        raise DatabaseUnavailable(f"the database is at migration {current}, the code at {head}: "
+                                  f"run 'zoneguard db migrate'")
+    return {"status": "ready", "migration": current}
+
+
+@router.get("/metrics", response_class=Response, responses={
+    200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+          "description": "Prometheus exposition text"}, 401: PROBLEMS[401]})
+def metrics(
+    request: Request, session: SessionDep, settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_query)],
+) -> Response:
+    """Prometheus metrics (public unless ZONEGUARD_METRICS_PUBLIC=false: then any key)."""
+    if not settings.metrics_public:
+        token = bearer.credentials if bearer is not None else api_key
+        if not token:
+            raise Unauthorized("metrics need an API key (ZONEGUARD_METRICS_PUBLIC=false)")
+        verify_key(session, token)
+    registry: Metrics = request.app.state.metrics
+    registry.refresh(session)
+    body, content_type = registry.render()
+    return Response(body, media_type=content_type)
