@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from spatial.crs import parse_crs, to_wgs84
 from spatial.errors import CrsError
 from spatial.measure import schools_near
+from spatial.walking import make_walker
 from zoneguard.domain import Verdict
 from zoneguard.errors import CrsProblem, ValidationError
 from zoneguard.models import ScreeningRecord
@@ -110,13 +111,14 @@ def screen(
     reach = rules.max_distance_m(category) or DEFAULT_REACH_M
     radius = reach + tolerances.margin_m + tolerances.point_school_radius_m + 1.0
     result = ScreeningResult(Verdict.ALLOWED, category, pt, door, region, day, rules.version)
+    walker = make_walker(session, max_snap_m=cfg.walking_snap_max_m, reach_m=reach)
     for school in schools_near(session, lon=pt[0], lat=pt[1], radius_m=radius, on=day,
                                door=door):
         for resolved in rules.applicable(category=category, levels=school.levels,
                                          region=region or school.school_region, on=day,
                                          enrolment=school.enrolment):
             verdict = judge(school, resolved, point=pt, door=door, tolerances=tolerances,
-                            issued_on=issued_on, fallback_threshold_m=reach)
+                            issued_on=issued_on, fallback_threshold_m=reach, walker=walker)
             if verdict.verdict is not Verdict.ALLOWED:
                 result.conflicts.append(verdict)
     result.verdict = overall(result.conflicts)
