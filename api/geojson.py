@@ -44,6 +44,8 @@ def to_feature(item: dict[str, Any], *, id_key: str = "id") -> dict[str, Any]:
             "properties": properties}
 
 
-def geojson_response(body: dict[str, Any], *, headers: dict[str, str] | None = None) -> JSONResponse:
+def geojson_response(
+    body: dict[str, Any], *, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """A GeoJSON response (dates and the like encoded as JSON)."""
     return JSONResponse(jsonable_encoder(body), media_type=GEOJSON, headers=headers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine, text
@@ -17,7 +18,6 @@ from api.middleware import RequestContextMiddleware
 from api.ogc.routes import router as ogc_router
 from api.routes import health, premises, rules, schools, screenings
 from api.schemas.common import PROBLEMS
-from zoneguard import __version__
 from zoneguard.db.engine import make_engine
 from zoneguard.db.migrate import head_revision
 from zoneguard.db.ready import ready_engine
@@ -26,7 +26,15 @@ from zoneguard.settings import Settings, get_settings
 
 log = logging.getLogger("zoneguard.api")
 
-# The first ST_Transform / geography call on a fresh connection loads PROJ (~90 ms): pay it at start.
+
+def _version() -> str:
+    try:
+        return version("zoneguard")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+# The first ST_Transform on a fresh connection loads PROJ (~90 ms): pay it at start.
 WARM_SQL = text(
     "SELECT ST_Transform(ST_SetSRID(ST_MakePoint(114, 30), 4326), 32649), "
     "ST_Distance(geography(ST_MakePoint(114, 30)), geography(ST_MakePoint(114.001, 30)), true)"
@@ -75,7 +83,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ZoneGuard HTTP app (the database is opened by its lifespan, not here)."""
     app = FastAPI(
-        title="ZoneGuard", version=__version__, lifespan=_lifespan,
+        title="ZoneGuard", version=_version(), lifespan=_lifespan,
         description="School safety-zone enforcement: screening, registries, scans, findings, "
                     "and OGC API Features for GIS clients. Send an API key as "
                     "`Authorization: Bearer zg_…`.",

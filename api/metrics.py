@@ -50,10 +50,10 @@ class Metrics:
     def refresh(self, session: Session) -> None:
         """Recompute the database-derived gauges (at scrape time)."""
         try:
-            scans = dict(session.execute(
-                select(Scan.status, func.count()).group_by(Scan.status)).tuples().all())
-            states = dict(session.execute(
-                select(Finding.state, func.count()).group_by(Finding.state)).tuples().all())
+            scans: dict[str, int] = dict(session.execute(
+                select(Scan.status, func.count()).group_by(Scan.status)).all())
+            states: dict[str, int] = dict(session.execute(
+                select(Finding.state, func.count()).group_by(Finding.state)).all())
         except SQLAlchemyError as exc:
             log.warning("metrics: cannot read the database: %s", type(exc).__name__)
             return

@@ -187,6 +187,21 @@ class RuleSet(BaseModel):
         enrolment: int | None = None,
     ) -> list[ResolvedRule]:
         """Return the rules protecting a school of these levels in a region on a day."""
+        key = (category, tuple(levels), region, on, enrolment)
+        memo = self.memo.get(key)
+        if memo is None:
+            if len(self.memo) > 50_000:
+                self.memo.clear()
+            memo = self.memo[key] = self._applicable(*key)
+        return list(memo)
+
+    @cached_property
+    def memo(self) -> dict[tuple[Any, ...], list[ResolvedRule]]:
+        """Resolutions already made (scans ask the same question for many pairs)."""
+        return {}
+
+    def _applicable(self, category: str, levels: tuple[str, ...], region: str | None, on: date,
+                    enrolment: int | None) -> list[ResolvedRule]:
         try:
             wanted = [Level(value) for value in levels]
         except ValueError as exc:

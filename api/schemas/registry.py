@@ -12,9 +12,9 @@ from api.schemas.common import (
     CrsName,
     Geometry,
     GeometryIn,
+    Location,
     LongText,
     LonLat,
-    Location,
     RegionCode,
     Text,
 )

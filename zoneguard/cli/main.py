@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from zoneguard.cli import db, imports
+from zoneguard.cli import db, imports, network
 from zoneguard.cli.screen import screen_command
 
 app = typer.Typer(
@@ -15,4 +15,5 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(imports.app, name="import")
+app.add_typer(network.app, name="network")
 app.command("screen")(screen_command)

@@ -136,7 +136,7 @@ def _read(path: Path, crs: str | None, layer: str | None,
     if bad or not np.isfinite(coords).all() or (np.abs(coords[:, 1]) > 90).any():
         raise CrsProblem(f"{path.name}: coordinates do not convert from {spec.name} to valid "
                          "WGS 84 positions; check --crs")
-    attrs = [{k: v for k, v in row.items() if v is not None}
+    attrs = [{str(k): v for k, v in row.items() if v is not None}
              for row in raw.frame.to_dict(orient="records")]
     source = lines_source(geoms, attrs)
     source.warnings.extend(raw.warnings + warnings)

@@ -1,0 +1,68 @@
+"""API test fixtures: one app on the test database, its session bound to the test transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from api.deps import get_session
+from api.main import create_app
+from tests.factories import write_rules
+from zoneguard.services.keys import create_key
+from zoneguard.settings import Settings
+
+KeyMaker = Callable[..., dict[str, str]]
+
+
+@pytest.fixture(scope="session")
+def api_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The test settings with the test rule set (tests/factories.RULES_YAML)."""
+    rules_dir = write_rules(Path(tmp_path_factory.mktemp("api-rules")))
+    return settings.model_copy(update={"rules_dir": rules_dir, "review_margin_m": 0.0})
+
+
+@pytest.fixture(scope="session")
+def app(api_settings: Settings, engine: object) -> FastAPI:  # noqa: ARG001 - db migrated first
+    """The app, created once; its lifespan opens its own engine on the test database."""
+    return create_app(api_settings)
+
+
+@pytest.fixture(scope="session")
+def live_client(app: FastAPI) -> Iterator[TestClient]:
+    """A client with the app's lifespan running (engine, warm pool)."""
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def client(app: FastAPI, live_client: TestClient, session: Session) -> Iterator[TestClient]:
+    """The client, with every request's session bound to this test's rolled-back transaction."""
+    app.dependency_overrides[get_session] = lambda: session
+    try:
+        yield live_client
+    finally:
+        app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def key_for(session: Session) -> KeyMaker:
+    """Create a key in the test transaction and return its Authorization header."""
+
+    def make(role: str = "admin", categories: list[str] | None = None,
+             region: str | None = None, name: str | None = None) -> dict[str, str]:
+        new = create_key(session, role=role, name=name or f"test {role}", categories=categories,
+                         region_prefix=region)
+        return {"Authorization": f"Bearer {new.token}"}
+
+    return make
+
+
+@pytest.fixture
+def admin(key_for: KeyMaker) -> dict[str, str]:
+    """Headers of an admin key."""
+    return key_for("admin")
