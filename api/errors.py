@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -19,7 +20,6 @@ from zoneguard.errors import (
     ValidationError,
     ZoneGuardError,
 )
-from zoneguard.services.audit import jsonable
 
 log = logging.getLogger("zoneguard.api")
 
@@ -51,6 +51,17 @@ def request_id_of(request: Request) -> str | None:
     return str(value) if value is not None else None
 
 
+def _json_safe(extra: dict[str, Any]) -> dict[str, Any]:
+    """The extra members that are plain JSON data (objects carried for callers are dropped)."""
+    out: dict[str, Any] = {}
+    for key, value in extra.items():
+        try:
+            out[key] = json.loads(json.dumps(value, ensure_ascii=False))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
 def problem_response(
     *, status: int, type_: str, title: str, detail: str, instance: str | None = None,
     request_id: str | None = None, extra: dict[str, Any] | None = None,
@@ -62,7 +73,7 @@ def problem_response(
         body["instance"] = instance
     if request_id is not None:
         body["request_id"] = request_id
-    for key, value in (jsonable(extra) or {}).items():
+    for key, value in _json_safe(extra or {}).items():
         body.setdefault(key, value)
     if status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="zoneguard"'}

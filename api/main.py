@@ -16,7 +16,7 @@ from api.errors import install_error_handlers
 from api.metrics import Metrics
 from api.middleware import RequestContextMiddleware
 from api.ogc.routes import router as ogc_router
-from api.routes import health, premises, rules, schools, screenings
+from api.routes import health, imports, premises, rules, schools, screenings
 from api.schemas.common import PROBLEMS
 from zoneguard.db.engine import make_engine
 from zoneguard.db.migrate import head_revision
@@ -91,10 +91,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings or get_settings()
     app.state.metrics = Metrics()
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics,
+                       upload_limits={"/api/v1/imports": app.state.settings.import_max_bytes})
     app.include_router(health.router)
     api = APIRouter(prefix="/api/v1", responses=PROBLEMS)
-    for module in (screenings, schools, premises, rules):
+    for module in (screenings, schools, premises, imports, rules):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(ogc_router, prefix="/ogc")

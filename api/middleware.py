@@ -10,11 +10,12 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import internal_error_response
+from api.errors import PayloadTooLarge, internal_error_response, problem_response, request_id_of
 from api.metrics import Metrics
 
 _VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 HEADER = "X-Request-ID"
+_MULTIPART_SLACK = 64 * 1024  # form fields and part headers around the file
 
 
 def _incoming_id(scope: Scope) -> str | None:
@@ -25,12 +26,21 @@ def _incoming_id(scope: Scope) -> str | None:
     return None
 
 
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            text = value.decode("latin-1").strip()
+            return int(text) if text.isdigit() else None
+    return None
+
+
 class RequestContextMiddleware:
     """Echo or assign `X-Request-ID`, turn any escaped exception into a problem, time routes."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, upload_limits: dict[str, int]) -> None:
         self.app = app
         self.metrics = metrics
+        self.upload_limits = upload_limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection."""
@@ -51,6 +61,10 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
+            too_large = self._too_large(scope)
+            if too_large is not None:
+                await too_large(scope, receive, send_with_id)
+                return
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
             if started:
@@ -62,3 +76,16 @@ class RequestContextMiddleware:
             template = getattr(route, "path", None) or "unmatched"
             self.metrics.observe(scope.get("method", ""), template, status,
                                  time.perf_counter() - start)
+
+    def _too_large(self, scope: Scope) -> ASGIApp | None:
+        """A 413 problem for an upload whose declared length is over its limit, before reading."""
+        limit = self.upload_limits.get(scope.get("path", ""))
+        length = _content_length(scope)
+        if limit is None or length is None or length <= limit + _MULTIPART_SLACK:
+            return None
+        request = Request(scope)
+        return problem_response(
+            status=413, type_=PayloadTooLarge.type, title=PayloadTooLarge.title,
+            detail=f"the upload is larger than the limit of {limit} bytes "
+                   f"(ZONEGUARD_IMPORT_MAX_BYTES)",
+            instance=request.url.path, request_id=request_id_of(request))

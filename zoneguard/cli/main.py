@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from zoneguard.cli import db, imports, network
+from zoneguard.cli import db, imports, keys, network
 from zoneguard.cli.screen import screen_command
+from zoneguard.cli.serve import serve_command
 
 app = typer.Typer(
     name="zoneguard",
@@ -16,4 +17,6 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(imports.app, name="import")
 app.add_typer(network.app, name="network")
+app.add_typer(keys.app, name="keys")
 app.command("screen")(screen_command)
+app.command("serve")(serve_command)

@@ -1,0 +1,107 @@
+"""`/api/v1/imports`: upload a registry file (multipart) into the registries, all-or-nothing."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Response, UploadFile, status
+
+from api.auth import Importer
+from api.deps import SessionDep, SettingsDep
+from api.errors import PayloadTooLarge
+from api.schemas.common import CategoryName, CrsName, RegionCode
+from api.schemas.imports import ImportOut
+from zoneguard.errors import Forbidden, ValidationError
+from zoneguard.services.imports import ImportOutcome, import_file
+from zoneguard.services.keys import Scope
+
+router = APIRouter(prefix="/imports", tags=["imports"])
+_CHUNK = 1 << 20
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._\u4e00-\u9fff-]+")
+
+
+def _save(upload: UploadFile, directory: Path, max_bytes: int) -> Path:
+    name = _SAFE_NAME.sub("_", Path(upload.filename or "upload").name).lstrip(".") or "upload"
+    target = directory / name[-120:]
+    written = 0
+    with target.open("wb") as out:
+        while chunk := upload.file.read(_CHUNK):
+            written += len(chunk)
+            if written > max_bytes:
+                raise PayloadTooLarge(f"the file is larger than the import limit of {max_bytes} "
+                                      f"bytes (ZONEGUARD_IMPORT_MAX_BYTES)")
+            out.write(chunk)
+    return target
+
+
+def _column_map(entries: list[str]) -> dict[str, str] | None:
+    mapping: dict[str, str] = {}
+    for entry in entries:
+        column, sep, field = entry.partition("=")
+        if not sep or not column.strip() or not field.strip():
+            raise ValidationError(f"map entry {entry!r} is not COLUMN=field")
+        mapping[column.strip()] = field.strip()
+    return mapping or None
+
+
+def _check_rows(outcome: ImportOutcome, scope: Scope, skip_invalid: bool) -> None:
+    """Refuse an import by a scoped key that holds rows outside its categories or region."""
+    parsed = outcome.parsed
+    if scope.unrestricted or parsed is None:
+        return
+    frame = parsed.valid_frame() if skip_invalid else parsed.frame
+    for column in ("category", "region"):
+        if column not in frame.columns:
+            raise Forbidden(f"cannot tell the {column} of the rows: not within this key's scope")
+    for category, region in zip(frame["category"], frame["region"], strict=True):
+        text = str(region) if isinstance(region, str) and region else None
+        if not scope.allows(category=str(category), region=text):
+            raise Forbidden(f"the file holds {category} premises in region {text or '(none)'}, "
+                            f"outside this key's scope; nothing was imported")
+
+
+@router.post("", response_model=ImportOut, status_code=status.HTTP_201_CREATED,
+             responses={413: {"description": "File over the import size limit"}})
+def create_import(
+    session: SessionDep, settings: SettingsDep, key: Importer, response: Response,
+    file: Annotated[UploadFile, File(description="CSV, XLSX, GeoJSON, Shapefile (.zip), "
+                                                 "GeoPackage or OSM file")],
+    kind: Annotated[Literal["schools", "gates", "premises"], Form()],
+    crs: Annotated[CrsName | None, Form(description="CRS of the coordinates")] = None,
+    category: Annotated[CategoryName | None, Form()] = None,
+    region: Annotated[RegionCode | None, Form()] = None,
+    column_map: Annotated[list[str] | None,
+                          Form(alias="map", description="COLUMN=field, repeatable")] = None,
+    dry_run: Annotated[bool, Form()] = False,
+    skip_invalid: Annotated[bool, Form()] = False,
+    close_missing: Annotated[bool, Form()] = False,
+    sheet: Annotated[str | None, Form(max_length=100)] = None,
+    layer: Annotated[str | None, Form(max_length=100)] = None,
+) -> dict[str, Any]:
+    """Import a registry file; answers its row-level report (422 with it when refused)."""
+    scope = key.scope
+    if not scope.unrestricted:
+        if kind != "premises":
+            raise Forbidden("this key may import premises only")
+        if category is not None and not scope.allows_category(category):
+            raise Forbidden(f"this key may not import {category}")
+        if region is not None and not scope.allows_region(region):
+            raise Forbidden(f"region {region} is outside this key's region")
+    if file.size is not None and file.size > settings.import_max_bytes:
+        raise PayloadTooLarge(f"the file is larger than the import limit of "
+                              f"{settings.import_max_bytes} bytes (ZONEGUARD_IMPORT_MAX_BYTES)")
+    with tempfile.TemporaryDirectory(prefix="zoneguard-upload-") as tmp:
+        path = _save(file, Path(tmp), settings.import_max_bytes)
+        with session.begin_nested():
+            outcome = import_file(
+                session, path, kind=kind, crs=crs, column_map=_column_map(column_map or []),
+                category=category, region=region, dry_run=dry_run, skip_invalid=skip_invalid,
+                close_missing=close_missing, sheet=sheet, layer=layer, actor=key.actor,
+                file_name=file.filename, settings=settings)
+            _check_rows(outcome, scope, skip_invalid)
+    if dry_run:
+        response.status_code = status.HTTP_200_OK
+    return outcome.as_dict()
