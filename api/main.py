@@ -16,7 +16,8 @@ from api.errors import install_error_handlers
 from api.metrics import Metrics
 from api.middleware import RequestContextMiddleware
 from api.ogc.routes import router as ogc_router
-from api.routes import health, imports, premises, rules, schools, screenings
+from api.routes import assets as asset_routes
+from api.routes import health, imports, maps, premises, rules, schools, screenings, tiles
 from api.schemas.common import PROBLEMS
 from zoneguard.db.engine import make_engine
 from zoneguard.db.migrate import head_revision
@@ -97,8 +98,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1", responses=PROBLEMS)
     for module in (screenings, schools, premises, imports, rules):
         api.include_router(module.router)
+        app.state.metrics.register_routes("/api/v1", module.router)
     app.include_router(api)
     app.include_router(ogc_router, prefix="/ogc")
+    app.state.metrics.register_routes("/ogc", ogc_router)
+    for page_module in (maps, tiles, asset_routes):
+        app.include_router(page_module.router, responses=PROBLEMS)
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from fastapi import APIRouter
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -28,6 +29,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._templates: dict[int, str] = {}
         self.latency = Histogram(
             "zoneguard_http_request_duration_seconds", "HTTP request latency by route template",
             ["method", "route", "status"], registry=self.registry, buckets=_BUCKETS,
@@ -42,6 +44,19 @@ class Metrics:
                                    registry=self.registry)
         self.findings = Gauge("zoneguard_findings", "Findings by workflow state", ["state"],
                               registry=self.registry)
+
+    def register_routes(self, prefix: str, router: APIRouter) -> None:
+        """Remember the full path template of routes included under a prefix."""
+        for route in router.routes:
+            path = getattr(route, "path", None)
+            if path is not None:
+                self._templates[id(route)] = prefix + path
+
+    def template(self, route: object) -> str:
+        """The full path template of the route that handled a request ('unmatched': none)."""
+        if route is None:
+            return "unmatched"
+        return self._templates.get(id(route)) or str(getattr(route, "path", "unmatched"))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one request's latency."""

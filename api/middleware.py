@@ -72,8 +72,7 @@ class RequestContextMiddleware:
             response = internal_error_response(Request(scope), exc)
             await response(scope, receive, send_with_id)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = self.metrics.template(scope.get("route"))
             self.metrics.observe(scope.get("method", ""), template, status,
                                  time.perf_counter() - start)
 

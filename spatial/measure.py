@@ -21,7 +21,11 @@ from sqlalchemy.orm import Session
 # Fragments shared by the screening and the scan queries. `{pt}` and `{door}` are replaced by
 # fixed SQL expressions of this module (never by user values), which are bound parameters.
 PAIR_JOINS = """
-CROSS JOIN LATERAL (SELECT zg_nearest_point(COALESCE(s.boundary, s.location), {pt}) AS near) nb
+CROSS JOIN LATERAL (
+    -- OFFSET 0 keeps the subquery from being pulled up: `near` is used three times and
+    -- would otherwise be computed three times per pair.
+    SELECT zg_nearest_point(COALESCE(s.boundary, s.location), {pt}) AS near OFFSET 0
+) nb
 LEFT JOIN LATERAL (
     SELECT g.id AS gate_id, g.location AS gate,
            ST_Distance(geography(g.location), geography({door}), true) AS gate_m

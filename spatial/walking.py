@@ -34,6 +34,7 @@ MIN_BOX_MARGIN_M = 500.0
 SNAP_TIE_M = 1.0
 MAX_SNAPS = 4
 MAX_BOUNDARY_TARGETS = 64
+_END = 1e-9  # a fraction this close to 0 or 1 is the edge's end vertex
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ class _Snap:
     fraction: float
     snap_m: float
     near: Point
+    vertex: int | None  # the edge end when the snap falls on it
+
+    def key(self, index: int) -> int:
+        """The id pgRouting knows it by: its vertex, or -index for a point inside the edge."""
+        return self.vertex if self.vertex is not None else -index
 
 
 _CONTEXT_SQL = """
@@ -93,18 +99,24 @@ LIMIT :limit
 """
 
 _SNAP_SQL = """
-SELECT p.pid, c.id AS edge_id, c.snap_m, c.fraction, ST_X(c.near) AS lon, ST_Y(c.near) AS lat
+SELECT p.pid, c.id AS edge_id, c.source, c.target, c.snap_m, c.fraction,
+       ST_X(c.near) AS lon, ST_Y(c.near) AS lat
 FROM unnest(CAST(:pids AS bigint[]), CAST(:lons AS float8[]), CAST(:lats AS float8[]))
      AS p(pid, lon, lat)
 CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326) AS pt) q
 CROSS JOIN LATERAL (
-    SELECT e.id, n.near, ST_Distance(geography(n.near), geography(q.pt), true) AS snap_m,
-           ST_LineLocatePoint(ST_Transform(e.geom, zg_utm_srid(q.pt)),
+    SELECT k.id, k.source, k.target, n.near,
+           ST_Distance(geography(n.near), geography(q.pt), true) AS snap_m,
+           ST_LineLocatePoint(ST_Transform(k.geom, zg_utm_srid(q.pt)),
                               ST_Transform(n.near, zg_utm_srid(q.pt))) AS fraction
-    FROM network_edge e
-    CROSS JOIN LATERAL (SELECT zg_nearest_point(e.geom, q.pt) AS near) n
-    WHERE ST_DWithin(geography(e.geom), geography(q.pt), :radius_m, true)
-    ORDER BY 3, e.id
+    FROM (
+        SELECT e.id, e.source, e.target, e.geom FROM network_edge e
+        WHERE ST_DWithin(geography(e.geom), geography(q.pt), :radius_m, true)
+        ORDER BY ST_Distance(geography(e.geom), geography(q.pt), true), e.id
+        LIMIT :limit * 2
+    ) k
+    CROSS JOIN LATERAL (SELECT zg_nearest_point(k.geom, q.pt) AS near) n
+    ORDER BY snap_m, k.id
     LIMIT :limit
 ) c
 """
@@ -172,13 +184,18 @@ def walk(
                                             "campus boundary")
     points = [door, *(p for _, p in targets)]
     snaps = _snap(db, points, max_snap_m)
-    door_snaps = snaps.get(1, [])
-    if not door_snaps:
+    if not snaps.get(1):
         return _too_far(db, door, "the premises door", box, max_snap_m)
-    ends = [s for i in range(2, len(points) + 1) for s in snaps.get(i, [])]
-    if not ends:
+    if not any(snaps.get(i) for i in range(2, len(points) + 1)):
         return _too_far(db, targets[0][1], f"the school {target}", box, max_snap_m)
-    return _route(db, door, door_snaps, ends, targets, target, box, box_margin_m)
+    nearest = {pid: _ties(found) for pid, found in snaps.items()}
+    got = _route(db, door, nearest, targets, target, box, box_margin_m)
+    if isinstance(got, WalkFailure) and nearest != snaps:
+        # The nearest street may be an isolated piece (a courtyard path): try the others
+        # within the snap limit before calling the network disconnected.
+        wider = _route(db, door, snaps, targets, target, box, box_margin_m)
+        return wider if isinstance(wider, WalkResult) else got
+    return got
 
 
 def make_walker(db: DB, *, max_snap_m: float, reach_m: float) -> Walker:
@@ -208,7 +225,8 @@ def _expand(xmin: float, ymin: float, xmax: float, ymax: float,
 
 
 def _snap(db: DB, points: list[Point], max_snap_m: float) -> dict[int, list[_Snap]]:
-    """Edges within `max_snap_m` of each point (pid = 1-based index), the nearest first."""
+    """Edges within `max_snap_m` of each point (pid = 1-based index), at most MAX_SNAPS."""
+    # pgRouting drops a point placed exactly on an edge end: such a snap routes from the vertex.
     rows = db.execute(text(_SNAP_SQL), {
         "pids": list(range(1, len(points) + 1)), "lons": [p[0] for p in points],
         "lats": [p[1] for p in points], "radius_m": max_snap_m + SNAP_TIE_M,
@@ -216,16 +234,19 @@ def _snap(db: DB, points: list[Point], max_snap_m: float) -> dict[int, list[_Sna
     }).all()
     out: dict[int, list[_Snap]] = {}
     for r in rows:
+        if r.snap_m > max_snap_m:
+            continue
+        fraction = min(max(r.fraction, 0.0), 1.0)
+        vertex = r.source if fraction <= _END else r.target if fraction >= 1 - _END else None
         out.setdefault(r.pid, []).append(
-            _Snap(r.pid, r.edge_id, min(max(r.fraction, 0.0), 1.0), r.snap_m, (r.lon, r.lat)))
-    for pid, found in list(out.items()):
-        best = found[0].snap_m
-        kept = [s for s in found if s.snap_m <= max_snap_m and s.snap_m <= best + SNAP_TIE_M]
-        if kept:
-            out[pid] = kept
-        else:
-            del out[pid]
+            _Snap(r.pid, r.edge_id, fraction, r.snap_m, (r.lon, r.lat), vertex))
     return out
+
+
+def _ties(found: list[_Snap]) -> list[_Snap]:
+    """The nearest snaps: every edge within SNAP_TIE_M of the best one."""
+    best = min(s.snap_m for s in found)
+    return [s for s in found if s.snap_m <= best + SNAP_TIE_M]
 
 
 def _too_far(db: DB, point: Point, what: str, box: tuple[float, float, float, float],
@@ -239,39 +260,40 @@ def _too_far(db: DB, point: Point, what: str, box: tuple[float, float, float, fl
                                        "limit")
 
 
-def _route(db: DB, door: Point, starts: list[_Snap], ends: list[_Snap],
+def _route(db: DB, door: Point, offered: dict[int, list[_Snap]],
            targets: list[tuple[int | None, Point]], target: str,
            box: tuple[float, float, float, float], margin_m: float) -> WalkResult | WalkFailure:
+    starts = offered[1]
+    ends = [s for pid in sorted(offered) if pid > 1 for s in offered[pid]]
     snaps = [*starts, *ends]
-    # pgRouting point ids: one per snap, 1-based; negative in the start/end arrays.
+    inner = [(i + 1, s) for i, s in enumerate(snaps) if s.vertex is None]
     rows = db.execute(text(_ROUTE_SQL), {
         "xmin": box[0], "ymin": box[1], "xmax": box[2], "ymax": box[3],
-        "pids": list(range(1, len(snaps) + 1)), "edge_ids": [s.edge_id for s in snaps],
-        "fractions": [s.fraction for s in snaps],
-        "starts": [-(i + 1) for i in range(len(starts))],
-        "ends": [-(len(starts) + i + 1) for i in range(len(ends))],
+        "pids": [i for i, _ in inner], "edge_ids": [s.edge_id for _, s in inner],
+        "fractions": [s.fraction for _, s in inner],
+        "starts": sorted({s.key(i + 1) for i, s in enumerate(starts)}),
+        "ends": sorted({s.key(len(starts) + i + 1) for i, s in enumerate(ends)}),
     }).all()
     paths: dict[tuple[int, int], list[Any]] = {}
     for r in rows:
-        paths.setdefault((-r.start_pid, -r.end_pid), []).append(r)
+        paths.setdefault((r.start_pid, r.end_pid), []).append(r)
     best: tuple[float, int, int] | None = None
-    for (a, b), steps in paths.items():
-        total = steps[-1].agg_cost + snaps[a - 1].snap_m + snaps[b - 1].snap_m
-        if best is None or total < best[0]:
-            best = (total, a, b)
-    for i, s in enumerate(starts):  # a door and a target snapped onto the same point
-        for j, e in enumerate(ends):
-            same = e.edge_id == s.edge_id and abs(e.fraction - s.fraction) < 1e-12
-            total = s.snap_m + e.snap_m
-            if same and (best is None or total < best[0]):
-                best = (total, i + 1, len(starts) + j + 1)
+    for a, start in enumerate(starts, start=1):
+        for b, end in enumerate(ends, start=len(starts) + 1):
+            ka, kb = start.key(a), end.key(b)
+            if ka != kb and (ka, kb) not in paths:
+                continue
+            walked = paths[(ka, kb)][-1].agg_cost if ka != kb else 0.0
+            total = walked + start.snap_m + end.snap_m
+            if best is None or total < best[0]:
+                best = (total, a, b)
     if best is None:
         return WalkFailure("no_path", f"no walkable path joins the door to the school {target} "
                                       f"within {margin_m:g} m around them (disconnected network)")
     total, a, b = best
     start, end = snaps[a - 1], snaps[b - 1]
     gate_id, target_point = targets[end.pid - 2]
-    steps = paths.get((a, b), [])
+    steps = paths.get((start.key(a), end.key(b)), [])
     path = _draw(db, door, steps, snaps, target_point, start, end)
     _, _, straight = GEOD.inv(door[0], door[1], target_point[0], target_point[1])
     return WalkResult(distance_m=total, network_m=total - start.snap_m - end.snap_m,

@@ -103,3 +103,57 @@ def add_gate(session: Session, school_id: int, lon: float, lat: float, kind: str
              "(:sid, :kind, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) RETURNING id"),
         {"sid": school_id, "kind": kind, "lon": lon, "lat": lat},
     ).scalar_one())
+
+
+def add_premises(
+    session: Session,
+    category: str,
+    lon: float,
+    lat: float,
+    *,
+    name: str | None = None,
+    licence_no: str | None = None,
+    region: str = "420102",
+    status: str = "active",
+    address: str | None = None,
+    issued_on: date | None = None,
+) -> int:
+    """Insert a premises at (lon, lat) EPSG:4326; return its id."""
+    return int(session.execute(
+        text("INSERT INTO premises (category, licence_no, name, address, region, location, "
+             "status, issued_on) VALUES (:category, :licence, :name, :address, :region, "
+             "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :status, :issued_on) RETURNING id"),
+        {"category": category, "licence": licence_no or f"L-{category}-{lon:.6f}-{lat:.6f}",
+         "name": name or f"{category} {lon:.5f},{lat:.5f}", "address": address,
+         "region": region, "lon": lon, "lat": lat, "status": status, "issued_on": issued_on},
+    ).scalar_one())
+
+
+def add_finding(
+    session: Session,
+    school_id: int,
+    premises_id: int,
+    *,
+    rule_id: str,
+    verdict: str = "prohibited",
+    distance_m: float | None = 50.0,
+    threshold_m: float | None = 200.0,
+    metric: str = "boundary",
+    state: str = "open",
+    assignee: str | None = None,
+    deadline: date | None = None,
+    line: tuple[tuple[float, float], tuple[float, float]] | None = None,
+    scan_id: int | None = None,
+) -> int:
+    """Insert a finding (a premises × school × rule) with its measured line; return its id."""
+    wkt = None if line is None else f"LINESTRING({line[0][0]} {line[0][1]}, {line[1][0]} {line[1][1]})"
+    return int(session.execute(
+        text("INSERT INTO finding (school_id, premises_id, rule_id, metric, distance_m, "
+             "threshold_m, verdict, state, assignee, deadline, line, rule_set_version, "
+             "first_scan_id, last_scan_id) VALUES (:school, :premises, :rule, :metric, :d, :t, "
+             ":verdict, :state, :assignee, :deadline, ST_GeomFromText(:wkt, 4326), 'rs-test', "
+             ":scan, :scan) RETURNING id"),
+        {"school": school_id, "premises": premises_id, "rule": rule_id, "metric": metric,
+         "d": distance_m, "t": threshold_m, "verdict": verdict, "state": state,
+         "assignee": assignee, "deadline": deadline, "wkt": wkt, "scan": scan_id},
+    ).scalar_one())

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 from geoalchemy2 import Geometry
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

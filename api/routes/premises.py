@@ -30,7 +30,8 @@ def _values(data: dict[str, Any]) -> dict[str, Any]:
     """Request fields as the service takes them: (x, y) positions and the CRS beside them."""
     if data.get("location") is not None:
         loc = data.pop("location")
-        data["location"], data["crs"] = (loc["lon"], loc["lat"]), loc["crs"]
+        data["location"] = (loc["lon"], loc["lat"])
+        data["crs"] = loc.get("crs") or "EPSG:4326"
     if data.get("entrance") is not None:
         door = data["entrance"]
         data["entrance"] = (door["lon"], door["lat"])

@@ -41,8 +41,23 @@ def live_client(app: FastAPI) -> Iterator[TestClient]:
 
 @pytest.fixture
 def client(app: FastAPI, live_client: TestClient, session: Session) -> Iterator[TestClient]:
-    """The client, with every request's session bound to this test's rolled-back transaction."""
-    app.dependency_overrides[get_session] = lambda: session
+    """The client; each request runs in a savepoint of this test's rolled-back transaction.
+
+    Like the real session dependency, a request that fails leaves nothing behind.
+    """
+
+    def request_session() -> Iterator[Session]:
+        savepoint = session.begin_nested()
+        try:
+            yield session
+        except BaseException:
+            if savepoint.is_active:
+                savepoint.rollback()
+            raise
+        if savepoint.is_active:
+            savepoint.commit()
+
+    app.dependency_overrides[get_session] = request_session
     try:
         yield live_client
     finally:

@@ -1,11 +1,15 @@
-"""Row-level validation: a RawTable becomes the canonical EPSG:4326 frame plus problems."""
+"""Row-level validation: a RawTable becomes the canonical EPSG:4326 frame plus problems.
+
+Columns are checked whole (`vectorised`); only the cells with a problem take the per-cell
+path, so a problem reads the same whatever the file's size.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -15,8 +19,9 @@ from pyproj import CRS
 
 from spatial.crs import CrsSpec, geometries_to_wgs84
 from zoneguard.imports import columns as C
+from zoneguard.imports import vectorised as V
 from zoneguard.imports.readers import RawTable
-from zoneguard.imports.report import FileUnusable, RowProblem, Severity, jsonable
+from zoneguard.imports.report import FileUnusable, RowProblem, Severity
 
 #: Rough extent of China (lon_min, lat_min, lon_max, lat_max), degrees.
 CHINA_BBOX = (73.0, 3.8, 135.1, 53.6)
@@ -77,14 +82,25 @@ class _Rows:
 
     def parsed(self, fieldname: str, parser: Callable[[Any], Any],
                message: str = "{exc}") -> list[Any]:
-        return [self.parse(i, fieldname, v, parser, message)
-                for i, v in enumerate(self.get(fieldname))]
+        values = self.get(fieldname)
+        out, failures = V.map_cells(values, parser)
+        for i, exc in failures:
+            self.add(i, fieldname, values[i], message.format(exc=exc))
+        return out
 
     def text(self, fieldname: str, missing: str | None = None) -> list[str | None]:
-        out = [C.as_text(v) for v in self.get(fieldname)]
-        for i, text in enumerate(out):
-            if text is None and missing is not None:
+        out = V.texts(self.get(fieldname))
+        if missing is not None:
+            for i in (i for i, text in enumerate(out) if text is None):
                 self.add(i, fieldname, None, f"missing {missing}")
+        return out
+
+    def floats(self, fieldname: str) -> np.ndarray[Any, Any]:
+        values = self.get(fieldname)
+        out, undecided = V.numbers(values)
+        for i in undecided.tolist():
+            number = self.parse(i, fieldname, values[i], C.parse_number, "not a number")
+            out[i] = np.nan if number is None else number
         return out
 
 
@@ -122,22 +138,17 @@ def validate(raw: RawTable, cols: dict[str, str], ctx: Context) -> tuple[gpd.Geo
     else:
         _premises(record, ctx, rows)
     data = {c: record[c] for c in C.COLUMNS[ctx.kind]}
-    data["attributes"] = raw.attributes or [
-        {str(k): jsonable(v) for k, v in r.items()} for r in raw.frame.to_dict("records")
-    ]
+    data["attributes"] = raw.attributes or V.records(raw.frame)
     data["source_row"] = raw.source_rows
     frame = gpd.GeoDataFrame(data, geometry=list(geoms), crs="EPSG:4326")
     return frame, sorted(rows.problems, key=lambda p: p.row)
 
 
-def _points(rows: _Rows, x: str, y: str, only: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+def _points(rows: _Rows, x: str, y: str) -> np.ndarray[Any, Any]:
+    lon, lat = rows.floats(x), rows.floats(y)
     out = np.full(rows.n, None, dtype=object)
-    xs, ys = rows.get(x), rows.get(y)
-    for i in (int(k) for k in np.flatnonzero(only)):
-        lon = rows.parse(i, x, xs[i], C.parse_number, "not a number")
-        lat = rows.parse(i, y, ys[i], C.parse_number, "not a number")
-        if lon is not None and lat is not None:
-            out[i] = shapely.Point(lon, lat)
+    both = ~(np.isnan(lon) | np.isnan(lat))
+    out[both] = shapely.points(lon[both], lat[both])
     return out
 
 
@@ -148,38 +159,42 @@ def _locate(raw: RawTable, regions: list[str | None], ctx: Context,
     if {"lon", "lat"} <= rows.values.keys() and shapely.is_missing(src).all():
         # coordinate columns are used only when the file has no geometry at all: beside
         # geometries they are often another datum (Changsha: BD-09 beside GCJ-02)
-        src = _points(rows, "lon", "lat", np.ones(rows.n, dtype=bool))
-    sx, sy = shapely.get_x(shapely.centroid(src)), shapely.get_y(shapely.centroid(src))
+        src = _points(rows, "lon", "lat")
+    sx, sy = V.centroid_xy(src)
     present = np.isfinite(sx) & np.isfinite(sy)
     src[~present] = None
     wgs = geometries_to_wgs84(src, ctx.crs)
-    wx, wy = shapely.get_x(shapely.centroid(wgs)), shapely.get_y(shapely.centroid(wgs))
+    wx, wy = V.centroid_xy(wgs)
     geographic = ctx.crs.kind != "epsg" or CRS.from_epsg(ctx.crs.epsg or 4326).is_geographic
-    swapped = in_china(sy, sx)
-    for i in range(rows.n):
-        where = f"({sx[i]:.6f}, {sy[i]:.6f})"
-        out_of_range = geographic and (abs(sx[i]) > 180 or abs(sy[i]) > 90)
-        outside = (ctx.crs.kind != "epsg" or is_chinese_region(regions[i])) and not in_china(
-            wx[i], wy[i])
-        if not present[i]:
-            if i not in rows.flagged:
-                column = "geometry" if raw.geometry is not None else "lon"
-                rows.add(i, column, None, "missing coordinates (经纬度为空)")
-        elif (out_of_range or outside) and geographic and swapped[i]:
-            rows.add(i, "lon", sx[i], f"latitude and longitude look swapped (经纬度颠倒): {where} "
-                     "is not in China but the swapped pair is; swap the columns")
-        elif out_of_range:
-            rows.add(i, "lon", sx[i], f"coordinates {where} out of range for {ctx.crs.name}")
-        elif not (np.isfinite(wx[i]) and np.isfinite(wy[i])):
-            rows.add(i, "geometry", None, f"coordinates {where} cannot be converted from "
-                     f"{ctx.crs.name}: check --crs")
-        elif outside:
-            rows.add(i, "lon", sx[i], f"coordinates {where} lie outside China (境外坐标): "
-                     f"check --crs ({ctx.crs.name}) and the coordinates")
-        else:
-            wgs[i] = _shape(wgs[i], i, ctx.kind, rows)
-            continue
-        wgs[i] = None
+    if ctx.crs.kind != "epsg":
+        chinese = np.ones(rows.n, dtype=bool)
+    else:
+        chinese = np.array(V.map_cells(regions, is_chinese_region)[0], dtype=bool)
+    outside = chinese & ~in_china(wx, wy)
+    out_of_range = geographic & ((np.abs(sx) > 180) | (np.abs(sy) > 90))
+    swapped = (out_of_range | outside) & geographic & in_china(sy, sx)
+    converted = np.isfinite(wx) & np.isfinite(wy)
+    column = "geometry" if raw.geometry is not None else "lon"
+    for i in [i for i in np.flatnonzero(~present).tolist() if i not in rows.flagged]:
+        rows.add(i, column, None, "missing coordinates (经纬度为空)")
+    bad = ~present
+    for mask, column, message in (
+        (swapped, "lon", "latitude and longitude look swapped (经纬度颠倒): {where} is not in "
+         "China but the swapped pair is; swap the columns"),
+        (out_of_range, "lon", "coordinates {where} out of range for {crs}"),
+        (~converted, "geometry", "coordinates {where} cannot be converted from {crs}: "
+         "check --crs"),
+        (outside, "lon", "coordinates {where} lie outside China (境外坐标): check --crs "
+         "({crs}) and the coordinates"),
+    ):
+        for i in np.flatnonzero(mask & ~bad).tolist():
+            where = f"({sx[i]:.6f}, {sy[i]:.6f})"
+            value = None if column == "geometry" else sx[i]
+            rows.add(i, column, value, message.format(where=where, crs=ctx.crs.name))
+        bad |= mask
+    wgs[bad] = None
+    for i in np.flatnonzero(~bad & (shapely.get_type_id(wgs) != 0)).tolist():
+        wgs[i] = _shape(wgs[i], i, ctx.kind, rows)
     return np.asarray(wgs, dtype=object)
 
 
@@ -213,39 +228,39 @@ def _dates(rows: _Rows, first: str, second: str) -> tuple[list[Any], list[Any]]:
     message = "bad date {exc!s:.40} (use YYYY-MM-DD)"
     start = rows.parsed(first, C.parse_date, message)
     end = rows.parsed(second, C.parse_date, message)
-    for i, (a, b) in enumerate(zip(start, end, strict=True)):
-        if a is not None and b is not None and b < a:
-            rows.add(i, second, b.isoformat(), f"{second} {b} is before {first} {a}")
+    if first in rows.values and second in rows.values:
+        for i, (a, b) in enumerate(zip(start, end, strict=True)):
+            if a is not None and b is not None and b < a:
+                rows.add(i, second, b.isoformat(), f"{second} {b} is before {first} {a}")
     return start, end
 
 
-def _duplicates(keys: list[Any], fieldname: str, label: str, rows: _Rows) -> None:
-    seen: dict[Any, int] = {}
-    for i, key in enumerate(keys):
-        shown = key[0] if isinstance(key, tuple) else key
-        if shown is None:
-            continue
-        if key in seen:
-            rows.add(i, fieldname, shown, f"duplicate {label} (also on row {seen[key]})")
-        else:
-            seen[key] = rows.numbers[i]
+def _duplicates(keys: list[list[Any]], fieldname: str, label: str, rows: _Rows) -> None:
+    """Flag every repeat of a key (tuple of the columns' cells) whose first cell is given."""
+    first = V.first_rows(keys)
+    repeats = np.flatnonzero(first != np.arange(rows.n)).tolist()
+    shown = keys[0]
+    for i in (i for i in repeats if shown[i] is not None):
+        also = rows.numbers[int(first[i])]
+        rows.add(i, fieldname, shown[i], f"duplicate {label} (also on row {also})")
 
 
 def _schools(geoms: np.ndarray[Any, Any], record: dict[str, Any], rows: _Rows) -> None:
     record["name"] = names = rows.text("name", "school name (学校名称)")
-    record["levels"] = rows.parsed("levels", C.parse_levels)
+    levels = rows.parsed("levels", C.parse_levels)
+    record["levels"] = [None if v is None else list(v) for v in levels]  # one list per row
     record["code"] = codes = rows.text("code")
     for i, code in enumerate(codes):
         if code is None and geoms[i] is not None and names[i] is not None:
             codes[i] = _derived_code(names[i] or "", geoms[i])
             if "code" in rows.values:
                 rows.add(i, "code", None, f"no school code; derived {codes[i]}", "warning")
-    _duplicates(codes, "code", "school code", rows)
+    _duplicates([codes], "code", "school code", rows)
     record["enrolment"] = pd.array(rows.parsed("enrolment", C.parse_count), dtype="Int64")
     record["opened_on"], record["closed_on"] = _dates(rows, "opened_on", "closed_on")
     record["address"] = rows.text("address")
-    record["precision"] = [None if g is None else "point" if g.geom_type == "Point"
-                           else "boundary" for g in geoms]
+    record["precision"] = [None if t < 0 else "point" if t == 0 else "boundary"
+                           for t in shapely.get_type_id(geoms).tolist()]
 
 
 def _derived_code(name: str, geom: Any) -> str:
@@ -256,12 +271,12 @@ def _derived_code(name: str, geom: Any) -> str:
 
 def _gates(record: dict[str, Any], rows: _Rows) -> None:
     record["school_code"] = rows.text("school_code", "school code (学校标识码)")
-    record["kind"] = []
-    for i, value in enumerate(rows.get("kind")):
-        kind, known = C.parse_gate_kind(value)
+    values = rows.get("kind")
+    kinds = cast(list[tuple[str, bool]], V.map_cells(values, C.parse_gate_kind)[0])
+    for i, (_, known) in enumerate(kinds):
         if not known:
-            rows.add(i, "kind", value, "unknown gate kind; recorded as other", "warning")
-        record["kind"].append(kind)
+            rows.add(i, "kind", values[i], "unknown gate kind; recorded as other", "warning")
+    record["kind"] = [kind for kind, _ in kinds]
     record["name"] = rows.text("name")
 
 
@@ -272,14 +287,14 @@ def _premises(record: dict[str, Any], ctx: Context, rows: _Rows) -> None:
         ids = rows.text("source_id", "id to derive the licence number from")
         record["licence_no"] = [None if s is None else f"{ctx.file_stem}#{s}" for s in ids]
     record["name"] = rows.text("name", "name (名称)")
-    rows.values["category"] = [C.as_text(v) or ctx.category for v in rows.get("category")]
+    rows.values["category"] = [t or ctx.category for t in V.texts(rows.get("category"))]
     record["category"] = rows.parsed(
         "category", lambda v: C.parse_category(v, ctx.known_categories))
     record["address"], record["operator"] = rows.text("address"), rows.text("operator")
     record["issued_on"], record["expires_on"] = _dates(rows, "issued_on", "expires_on")
     record["status"] = rows.parsed("status", C.parse_status)
     record["entrance"] = _entrances(ctx, rows)
-    keys = list(zip(record["licence_no"], record["category"], record["region"], strict=True))
+    keys = [record["licence_no"], record["category"], record["region"]]
     _duplicates(keys, "licence_no", "licence number in this category and region", rows)
 
 
@@ -287,10 +302,13 @@ def _entrances(ctx: Context, rows: _Rows) -> list[Any]:
     if not ({"entrance_lon", "entrance_lat"} & rows.values.keys()):
         return [None] * rows.n
     before = set(rows.flagged)
-    points = _points(rows, "entrance_lon", "entrance_lat", np.ones(rows.n, dtype=bool))
-    pairs = zip(rows.get("entrance_lon"), rows.get("entrance_lat"), strict=True)
-    for i, pair in enumerate(pairs):
-        if points[i] is None and i not in rows.flagged - before and not all(map(C.is_blank, pair)):
-            rows.add(i, "entrance_lon", pair[0], "entrance needs both longitude and latitude")
+    points = _points(rows, "entrance_lon", "entrance_lat")
+    new = rows.flagged - before
+    xs, ys = rows.get("entrance_lon"), rows.get("entrance_lat")
+    for i in np.flatnonzero(shapely.is_missing(points)).tolist():
+        if i not in new and not (C.is_blank(xs[i]) and C.is_blank(ys[i])):
+            rows.add(i, "entrance_lon", xs[i], "entrance needs both longitude and latitude")
     converted = geometries_to_wgs84(points, ctx.crs)
-    return [p if p is not None and np.isfinite([p.x, p.y]).all() else None for p in converted]
+    x, y = shapely.get_x(converted), shapely.get_y(converted)
+    converted[~(np.isfinite(x) & np.isfinite(y))] = None
+    return list(converted)

@@ -51,6 +51,7 @@ def render_page(
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'
         f"<title>{escape(spec['title'])}</title>{head}</head>"
         '<body><div id="map" role="application" aria-label="地图"></div>'
         f'<script type="application/json" id="zg-spec">{spec_json(spec)}</script>'

@@ -1,0 +1,153 @@
+"""A real OGC client: GDAL's OAPIF driver lists every layer and copies findings to GeoPackage.
+
+The server is uvicorn on a free loopback port, in a thread of the test process. Its data must
+be committed (another process reads it), so this module creates a dedicated database in the
+test cluster, migrates it, commits the data there, and drops the whole database at the end:
+nothing leaks into the shared test database.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pyogrio
+import pytest
+import uvicorn
+from shapely.geometry import Point, box
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from api.main import create_app
+from tests.factories import add_school
+from zoneguard.services.keys import create_key
+from zoneguard.settings import Settings
+
+EXPECTED = {"schools": 4, "zones": 8, "premises": 5, "findings": 3}
+
+
+@dataclass(frozen=True)
+class Server:
+    """The running API: its OGC root and a viewer key."""
+
+    root: str
+    token: str
+
+
+def _seed(session: Session) -> None:
+    """Four schools (one closed), five premises, three findings (one without a line)."""
+    primary = add_school(session, "G-P", box(114.0, 30.5, 114.002, 30.502), region="420102")
+    kinder = add_school(session, "G-K", box(114.01, 30.5, 114.011, 30.501),
+                        levels=("kindergarten",), region="420102")
+    add_school(session, "G-PT", Point(114.02, 30.5), region="420103")
+    closed = add_school(session, "G-C", Point(114.03, 30.5), region="420103")
+    session.execute(text("UPDATE school SET closed_on = :d WHERE id = :id"),
+                    {"d": date(2020, 1, 1), "id": closed})
+    ids = []
+    for i, (category, lon) in enumerate([("tobacco", 114.0025), ("lottery", 114.0105),
+                                         ("internet_cafe", 114.0022), ("tobacco", 114.05),
+                                         ("fireworks", 114.06)]):
+        ids.append(session.execute(text(
+            "INSERT INTO premises (category, licence_no, name, region, location) VALUES "
+            "(:c, :l, :n, '420102', ST_SetSRID(ST_MakePoint(:x, 30.501), 4326)) RETURNING id"),
+            {"c": category, "l": f"G-{i}", "n": f"场所 {i}", "x": lon}).scalar_one())
+    for school, premises, rule, line in ((primary, ids[0], "t.tobacco", True),
+                                         (kinder, ids[1], "t.lottery", True),
+                                         (primary, ids[2], "t.internet_cafe", False)):
+        session.execute(text(
+            "INSERT INTO finding (school_id, premises_id, rule_id, metric, verdict, distance_m, "
+            "line) SELECT :s, p.id, :r, 'boundary', 'prohibited', 42.0, CASE WHEN :line THEN "
+            "ST_MakeLine(p.location, ST_ClosestPoint(s.boundary, p.location)) END "
+            "FROM premises p, school s WHERE p.id = :p AND s.id = :s"),
+            {"s": school, "p": premises, "r": rule, "line": line})
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@pytest.fixture(scope="module")
+def server(api_settings: Settings, engine: Engine) -> Iterator[Server]:
+    """uvicorn serving the app on a dedicated, committed, throw-away database."""
+    name = f"zg_oapif_{uuid.uuid4().hex[:10]}"
+    quoted = engine.dialect.identifier_preparer.quote(name)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"CREATE DATABASE {quoted}"))
+    url = engine.url.set(database=name).render_as_string(hide_password=False)
+    cfg = api_settings.model_copy(update={"database_url": url, "pool_size": 2})
+    server = uvicorn.Server(uvicorn.Config(create_app(cfg), log_level="warning"))
+    sock = _free_socket()
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    seeded: Engine | None = None
+    try:
+        thread.start()
+        deadline = time.monotonic() + 120
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        seeded = create_engine(url)
+        with Session(seeded) as session:
+            _seed(session)
+            token = create_key(session, role="viewer", name="gdal").token
+            session.commit()
+        yield Server(f"http://127.0.0.1:{sock.getsockname()[1]}/ogc", token)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+        if seeded is not None:
+            seeded.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+
+
+def _gdal(*args: str) -> str:
+    done = subprocess.run(list(args), capture_output=True, text=True, timeout=120, check=False,
+                          env={"PATH": "/usr/bin:/bin", "GDAL_HTTP_TIMEOUT": "30",
+                               "CPL_DEBUG": "OFF"})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_ogrinfo_lists_every_layer_with_its_feature_count(server: Server) -> None:
+    out = _gdal("ogrinfo", "-ro", "-so", "-al", f"OAPIF:{server.root}?api_key={server.token}")
+    counts = {}
+    layer = None
+    for line in out.splitlines():
+        if line.startswith("Layer name:"):
+            layer = line.split(":", 1)[1].strip()
+        elif line.startswith("Feature Count:") and layer is not None:
+            counts[layer] = int(line.split(":", 1)[1])
+    assert counts == EXPECTED
+
+
+def test_ogr2ogr_copies_findings_to_geopackage(server: Server, tmp_path: Path) -> None:
+    target = tmp_path / "findings.gpkg"
+    _gdal("ogr2ogr", "-f", "GPKG", str(target), f"OAPIF:{server.root}?api_key={server.token}",
+          "findings")
+    (layer_name, _), = pyogrio.list_layers(target)
+    assert layer_name == "findings"
+    frame = pyogrio.read_dataframe(target)
+    assert len(frame) == EXPECTED["findings"]
+    assert {"state", "rule_id", "school_code", "licence_no", "distance_m"} <= set(frame.columns)
+    assert sorted(frame.geometry.geom_type) == ["LineString", "LineString", "Point"]
+    assert set(frame["rule_id"]) == {"t.tobacco", "t.lottery", "t.internet_cafe"}
+    assert set(frame["state"]) == {"open"} and list(frame["distance_m"]) == [42.0] * 3
+
+
+def test_gdal_follows_next_links_carrying_the_key(server: Server, tmp_path: Path) -> None:
+    target = tmp_path / "premises.gpkg"
+    _gdal("ogr2ogr", "-f", "GPKG", "-oo", "PAGE_SIZE=2", str(target),
+          f"OAPIF:{server.root}?api_key={server.token}", "premises")
+    frame = pyogrio.read_dataframe(target)
+    assert sorted(frame["licence_no"]) == [f"G-{i}" for i in range(EXPECTED["premises"])]

@@ -1,0 +1,1 @@
+"""Map pages: city violation map, school map, screening map, permitted-area map, tiles."""

@@ -1,0 +1,120 @@
+"""Exports of findings and registries (schools, premises) to CSV, XLSX, GeoJSON, GeoPackage.
+
+Geometries are WGS 84 (EPSG:4326). CSV and XLSX carry them as WKT (and lon/lat for points);
+GeoJSON and GeoPackage are written by pyogrio. Text is UTF-8 (CSV with a BOM for Excel).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from openpyxl import Workbook
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from zoneguard.errors import ValidationError
+from zoneguard.reports.xlsx import table, workbook_bytes
+
+FORMATS = {"csv": "text/csv; charset=utf-8",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3"}
+_FILTER = """
+(CAST(:region AS text) IS NULL OR starts_with({region}, CAST(:region AS text)))
+AND (CAST(:categories AS text[]) IS NULL OR {category} = ANY(CAST(:categories AS text[])))
+"""
+_QUERIES = {
+    "findings": """
+SELECT f.id, s.code AS school_code, s.name AS school_name, p.id AS premises_id,
+       p.licence_no, p.name AS premises_name, p.category, NULLIF(p.region, '') AS region,
+       f.rule_id, f.metric, f.distance_m, f.threshold_m, f.verdict,
+       array_to_string(ARRAY(SELECT jsonb_array_elements_text(f.reasons)), '; ') AS reasons,
+       f.state, f.assignee, f.deadline, f.rule_set_version, f.first_seen, f.last_seen,
+       f.resolved_at, ST_AsText(f.line) AS line_wkt, ST_AsBinary(p.location) AS geom
+FROM finding f JOIN premises p ON p.id = f.premises_id JOIN school s ON s.id = f.school_id
+WHERE """ + _FILTER.format(region="p.region", category="p.category") + " ORDER BY f.id",
+    "schools": """
+SELECT s.id, s.code, s.name, array_to_string(s.levels, ',') AS levels, s.enrolment, s.region,
+       s.address, s.precision, s.opened_on, s.closed_on, s.source, s.updated_at,
+       ST_AsBinary(COALESCE(s.boundary, s.location)) AS geom
+FROM school s
+WHERE CAST(:region AS text) IS NULL OR starts_with(s.region, CAST(:region AS text))
+ORDER BY s.id""",
+    "premises": """
+SELECT p.id, p.category, p.licence_no, p.name, p.address, p.operator,
+       NULLIF(p.region, '') AS region, p.status, p.issued_on, p.expires_on, p.source,
+       p.source_crs, ST_X(p.entrance) AS entrance_lon, ST_Y(p.entrance) AS entrance_lat,
+       p.updated_at, ST_AsBinary(p.location) AS geom
+FROM premises p
+WHERE """ + _FILTER.format(region="p.region", category="p.category") + " ORDER BY p.id",
+}
+WHAT = tuple(_QUERIES)
+
+
+def frame(session: Session, what: str, *, region: str | None = None,
+          categories: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """The rows of `what` (findings, schools, premises) as a GeoDataFrame in EPSG:4326."""
+    if what not in _QUERIES:
+        raise ValidationError(f"cannot export {what!r}; choose one of {', '.join(WHAT)}")
+    result = session.execute(text(_QUERIES[what]), {
+        "region": region, "categories": None if categories is None else list(categories)})
+    rows = [dict(r) for r in result.mappings()]
+    columns = [c for c in result.keys() if c != "geom"]
+    geoms = shapely.from_wkb([bytes(r.pop("geom")) for r in rows]) if rows else []
+    data = pd.DataFrame(rows, columns=columns)
+    for column in data.columns:
+        if pd.api.types.is_datetime64_any_dtype(data[column]) or data[column].map(
+                lambda v: hasattr(v, "isoformat")).any():
+            data[column] = data[column].map(lambda v: None if v is None or v is pd.NaT
+                                            else v.isoformat())
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"))
+
+
+def _tabular(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    table_ = pd.DataFrame(gdf.drop(columns="geometry"))
+    points = gdf.geometry.geom_type == "Point"
+    table_["lon"] = gdf.geometry.x.where(points) if len(gdf) else []
+    table_["lat"] = gdf.geometry.y.where(points) if len(gdf) else []
+    table_["wkt"] = gdf.geometry.to_wkt() if len(gdf) else []
+    return table_
+
+
+def encode(gdf: gpd.GeoDataFrame, what: str, fmt: str) -> bytes:
+    """A frame as bytes in `fmt` (csv, xlsx, geojson, gpkg; `what` names the layer)."""
+    if fmt not in FORMATS:
+        raise ValidationError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt == "csv":
+        return _tabular(gdf).to_csv(index=False).encode("utf-8-sig")
+    if fmt == "xlsx":
+        rows = _tabular(gdf)
+        wb = Workbook()
+        ws = wb.active
+        ws.title = what
+        table(ws, list(rows.columns), (
+            [None if isinstance(v, float) and pd.isna(v) else v for v in row]
+            for row in rows.itertuples(index=False, name=None)))
+        return workbook_bytes(wb)
+    with tempfile.TemporaryDirectory(prefix="zoneguard-export-") as tmp:
+        path = Path(tmp) / f"{what}.{fmt}"
+        gdf.to_file(path, driver="GPKG" if fmt == "gpkg" else "GeoJSON", layer=what,
+                    engine="pyogrio")
+        return path.read_bytes()
+
+
+def export_bytes(session: Session, what: str, fmt: str, **filters: Any) -> bytes:
+    """One export (findings, schools, premises) as bytes in `fmt`."""
+    if fmt not in FORMATS:
+        raise ValidationError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return encode(frame(session, what, **filters), what, fmt)
+
+
+def write_export(session: Session, what: str, fmt: str, out: Path, **filters: Any) -> int:
+    """Write one export to `out`; return the number of rows written."""
+    gdf = frame(session, what, **filters)
+    out.write_bytes(encode(gdf, what, fmt))
+    return len(gdf)

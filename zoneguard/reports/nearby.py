@@ -1,0 +1,119 @@
+"""Every premises within reach of one school, measured and judged on the screening path.
+
+Distances come from `spatial.measure.schools_near` and verdicts from `decide.judge`, exactly
+as a screening of that premises would compute them; stored findings add their case state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from spatial.measure import schools_near
+from zoneguard.errors import NotFound
+from zoneguard.maps.data import HIDDEN_STATUSES
+from zoneguard.rules import RuleSet
+from zoneguard.services.decide import Judgement, Tolerances, judge
+from zoneguard.settings import Settings
+
+_SCHOOL = """
+SELECT s.id, s.code, s.name, s.levels, s.enrolment, s.region, s.address, s.precision,
+       s.opened_on, s.closed_on, s.source, s.updated_at,
+       ST_AsGeoJSON(COALESCE(s.boundary, s.location), 7) AS geometry,
+       ST_X(s.location) AS lon, ST_Y(s.location) AS lat,
+       (SELECT count(*) FROM school_gate g WHERE g.school_id = s.id) AS gates
+FROM school s WHERE s.code = :code
+"""
+
+_CANDIDATES = """
+SELECT p.id, p.category, p.licence_no, p.name, p.address, p.operator, p.status, p.region,
+       p.issued_on, ST_X(p.location) AS lon, ST_Y(p.location) AS lat,
+       ST_X(p.entrance) AS entrance_lon, ST_Y(p.entrance) AS entrance_lat
+FROM school s JOIN premises p
+  ON ST_DWithin(geography(COALESCE(s.boundary, s.location)), geography(p.location), :reach, true)
+WHERE s.id = :sid AND p.status <> ALL(CAST(:hidden AS text[]))
+  AND (CAST(:categories AS text[]) IS NULL OR p.category = ANY(CAST(:categories AS text[])))
+  AND (CAST(:region AS text) IS NULL OR starts_with(p.region, CAST(:region AS text)))
+ORDER BY ST_Distance(geography(COALESCE(s.boundary, s.location)), geography(p.location), true),
+         p.id
+"""
+
+_FINDINGS = """
+SELECT f.id, f.premises_id, f.rule_id, f.verdict, f.state, f.assignee, f.deadline,
+       f.distance_m, f.first_seen, f.last_seen
+FROM finding f WHERE f.school_id = :sid AND f.premises_id = ANY(CAST(:ids AS bigint[]))
+"""
+
+
+@dataclass
+class Nearby:
+    """One premises near the school: its row, a judgement per applicable rule, its findings."""
+
+    premises: dict[str, Any]
+    judgements: list[Judgement] = field(default_factory=list)
+    findings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def door(self) -> tuple[float, float]:
+        """The entrance (or the point) the distances are measured from, EPSG:4326."""
+        p = self.premises
+        if p["entrance_lon"] is not None:
+            return (p["entrance_lon"], p["entrance_lat"])
+        return (p["lon"], p["lat"])
+
+
+def school_by_code(session: Session, code: str) -> dict[str, Any]:
+    """The school with this code (NotFound otherwise), with GeoJSON geometry."""
+    row = session.execute(text(_SCHOOL), {"code": code}).mappings().first()
+    if row is None:
+        raise NotFound(f"no school with code {code}")
+    out = dict(row)
+    out["geometry"] = json.loads(out["geometry"])
+    return out
+
+
+def reach_m(rule_set: RuleSet, settings: Settings, categories: Sequence[str] | None) -> float:
+    """How far from a campus a premises can still be judged anything but allowed (metres)."""
+    cats = categories if categories is not None else sorted(rule_set.categories())
+    longest = max((rule_set.max_distance_m(c) for c in cats), default=0.0) or 200.0
+    return longest + settings.review_margin_m + settings.point_school_radius_m + 1.0
+
+
+def premises_near(
+    session: Session, school: dict[str, Any], *, rule_set: RuleSet, settings: Settings,
+    on: date, categories: Sequence[str] | None = None, region: str | None = None,
+) -> list[Nearby]:
+    """Premises within reach of the school, nearest first, each judged under its rules."""
+    reach = reach_m(rule_set, settings, categories)
+    rows = session.execute(text(_CANDIDATES), {
+        "sid": school["id"], "reach": reach, "hidden": list(HIDDEN_STATUSES), "region": region,
+        "categories": None if categories is None else list(categories)}).mappings().all()
+    found = [Nearby(dict(row)) for row in rows]
+    tolerances = Tolerances(settings.review_margin_m, settings.point_school_radius_m)
+    for item in found:
+        p = item.premises
+        candidate = next((c for c in schools_near(session, lon=p["lon"], lat=p["lat"],
+                                                  radius_m=reach, on=on, door=item.door)
+                          if c.school_id == school["id"]), None)
+        if candidate is None:
+            continue
+        fallback = rule_set.max_distance_m(p["category"]) or 200.0
+        for resolved in rule_set.applicable(category=p["category"], levels=candidate.levels,
+                                            region=p["region"] or candidate.school_region,
+                                            on=on, enrolment=candidate.enrolment):
+            item.judgements.append(judge(candidate, resolved, point=(p["lon"], p["lat"]),
+                                         door=item.door, tolerances=tolerances,
+                                         issued_on=p["issued_on"],
+                                         fallback_threshold_m=fallback))
+    if found:
+        by_id = {item.premises["id"]: item for item in found}
+        for row in session.execute(text(_FINDINGS), {"sid": school["id"],
+                                                     "ids": list(by_id)}).mappings():
+            by_id[row["premises_id"]].findings[row["rule_id"]] = dict(row)
+    return found

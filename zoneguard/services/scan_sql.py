@@ -1,0 +1,240 @@
+"""SQL of the rescan: the set-based measurement (through `spatial.measure`) and the diff.
+
+Every value is a bound parameter; the `{...}` fields of the templates are filled only with
+fixed fragments of this module. Change tracking uses the rows' `xmin`: a row version written
+by a transaction with an id at or above a scan's snapshot `xmin` may have been invisible to
+that scan, so the next scan measures it again (conservative: never misses a change).
+"""
+
+from __future__ import annotations
+
+from spatial.measure import PAIR_COLUMNS, PAIR_JOINS
+
+SCANNED_STATUSES = ("active", "suspended")
+ACTIVE_STATES = ("open", "assigned", "rectifying", "rectified")
+LOCK_KEY = 0x5A47_5343_414E  # "ZGSCAN": the one advisory lock of the rescan
+
+_XID = ("(:epoch + {a}.xmin::text::bigint - CASE WHEN :epoch + {a}.xmin::text::bigint > :cur "
+        "THEN 4294967296 ELSE 0 END)")
+
+
+def changed(alias: str) -> str:
+    """SQL predicate: the row of `alias` was written at or after the base scan's snapshot."""
+    return f"({_XID.format(a=alias)} >= :base_xmin)"
+
+
+SNAPSHOT = """
+SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
+       pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax
+"""
+
+DATA_VERSIONS = """
+SELECT (SELECT count(*) FROM school) AS schools,
+       (SELECT max(updated_at) FROM school) AS schools_updated,
+       (SELECT count(*) FROM premises) AS premises,
+       (SELECT max(updated_at) FROM premises) AS premises_updated,
+       (SELECT count(*) FROM school_gate) AS gates,
+       (SELECT count(*) FROM school_gate g WHERE NOT {settled}) AS gates_settled
+""".format(settled=changed("g"))
+
+SETTLED_GATES = f"SELECT count(*) FROM school_gate g WHERE NOT {changed('g')}"
+
+CHANGED_SCHOOLS = f"""
+SELECT s.id FROM school s WHERE {changed('s')}
+UNION SELECT g.school_id FROM school_gate g WHERE {changed('g')}
+UNION SELECT s.id FROM school s WHERE s.closed_on > :base_day AND s.closed_on <= :on
+"""
+
+_PREMISES = """
+SELECT p.id AS premises_id, p.category, p.region AS premises_region, p.issued_on,
+       p.location, COALESCE(p.entrance, p.location) AS door,
+       r.reach_m + CASE WHEN p.entrance IS NULL THEN 0
+                        ELSE ST_Distance(geography(p.entrance), geography(p.location), true)
+                   END AS reach_m
+FROM premises p
+JOIN unnest(CAST(:categories AS text[]), CAST(:reaches AS float8[])) AS r(category, reach_m)
+  ON r.category = p.category
+WHERE p.status IN ('active', 'suspended')
+  AND (CAST(:region AS text) IS NULL OR p.region LIKE CAST(:region AS text) || '%')
+  {premises_filter}
+"""
+
+# A pair is measured when the campus lies within the category's reach (largest rule distance
+# + margin + 1 m) of the premises point, widened by the entrance offset (a door closer to the
+# school than the point) and, for a school known only by its point, by the assumed campus
+# radius. Beyond that no rule can answer anything but `allowed`. The bounding-box test `&&`
+# lets the GiST index find candidates whatever the per-pair radius.
+_PAIRS = """
+SELECT p.premises_id, p.category, p.premises_region, p.issued_on,
+       ST_X(p.location) AS lon, ST_Y(p.location) AS lat,
+       ST_X(p.door) AS door_lon, ST_Y(p.door) AS door_lat,
+       {columns}
+FROM ({premises}) p
+JOIN school s
+  ON geography(COALESCE(s.boundary, s.location))
+     && _ST_Expand(geography(p.location), p.reach_m + :point_radius_m)
+ AND ST_DWithin(geography(COALESCE(s.boundary, s.location)), geography(p.location),
+                p.reach_m + CASE WHEN s.boundary IS NULL THEN :point_radius_m ELSE 0 END, true)
+{joins}
+WHERE (s.closed_on IS NULL OR s.closed_on > :on) {school_filter}
+"""
+
+
+def measure_sql(*, incremental: bool) -> str:
+    """The measurement: every (premises, school) pair within reach, with `PAIR_COLUMNS`."""
+    columns = PAIR_COLUMNS.format(pt="p.location")
+    joins = PAIR_JOINS.format(pt="p.location", door="p.door")
+
+    def pairs(premises_filter: str, school_filter: str) -> str:
+        premises = _PREMISES.format(premises_filter=premises_filter)
+        return _PAIRS.format(columns=columns, premises=premises, joins=joins,
+                             school_filter=school_filter)
+
+    if not incremental:
+        return pairs("", "")
+    # Changed premises against every school, and unchanged premises against changed schools.
+    return (pairs(f"AND {changed('p')}", "") + "UNION ALL"
+            + pairs(f"AND NOT {changed('p')}", "AND s.id = ANY(CAST(:schools AS bigint[]))"))
+
+
+CREATE_HITS = """
+CREATE TEMP TABLE scan_hit (
+    school_id bigint NOT NULL, premises_id bigint NOT NULL, rule_id text NOT NULL,
+    metric text NOT NULL, distance_m float8, threshold_m float8, verdict text NOT NULL,
+    reasons jsonb NOT NULL, line geometry(LineString, 4326),
+    PRIMARY KEY (school_id, premises_id, rule_id)
+) ON COMMIT DROP
+"""
+
+COPY_HITS = ("COPY scan_hit (school_id, premises_id, rule_id, metric, distance_m, threshold_m, "
+             "verdict, reasons, line) FROM STDIN")
+
+_KEY = "f.school_id = h.school_id AND f.premises_id = h.premises_id AND f.rule_id = h.rule_id"
+_MEASURED = """metric = h.metric, distance_m = h.distance_m, threshold_m = h.threshold_m,
+    verdict = h.verdict, reasons = h.reasons, line = h.line, rule_set_version = :rsv,
+    last_scan_id = :scan, last_seen = now()"""
+_EVENT = "INSERT INTO finding_event (finding_id, actor, from_state, to_state, comment, scan_id, " \
+         "distance_m)"
+
+INSERT_NEW = f"""
+WITH ins AS (
+    INSERT INTO finding (school_id, premises_id, rule_id, metric, distance_m, threshold_m,
+                         verdict, reasons, line, state, rule_set_version, first_scan_id,
+                         last_scan_id, first_seen, last_seen)
+    SELECT h.school_id, h.premises_id, h.rule_id, h.metric, h.distance_m, h.threshold_m,
+           h.verdict, h.reasons, h.line, 'open', :rsv, :scan, :scan, now(), now()
+    FROM scan_hit h
+    ON CONFLICT (school_id, premises_id, rule_id) DO NOTHING
+    RETURNING id, distance_m
+)
+{_EVENT}
+SELECT ins.id, :actor, NULL, 'open', 'found by scan ' || CAST(:scan AS text), :scan, ins.distance_m FROM ins
+"""
+
+UPDATE_OPEN = f"""
+UPDATE finding f SET {_MEASURED}
+FROM scan_hit h
+WHERE {_KEY} AND f.state IN ('open', 'assigned', 'rectifying', 'rectified')
+  AND f.last_scan_id IS DISTINCT FROM :scan
+"""
+
+# Resolved findings that conflict again, and closed ones whose conflict changed materially:
+# a worse verdict, a distance shorter by more than `material_m`, a longer rule distance or
+# another metric. An exemption or a verified closure holds otherwise.
+REOPEN = f"""
+WITH back AS (
+    SELECT f.id, f.state AS from_state, h.distance_m,
+           CASE WHEN f.state = 'resolved' THEN 'conflict found again by scan ' || CAST(:scan AS text)
+                ELSE 'reopened by scan ' || CAST(:scan AS text) || ': the conflict changed since it was '
+                     || f.state || ' (' || f.verdict || ' ' || COALESCE(round(f.distance_m::numeric, 1)::text, '-')
+                     || ' m -> ' || h.verdict || ' ' || COALESCE(round(h.distance_m::numeric, 1)::text, '-')
+                     || ' m)'
+           END AS comment
+    FROM finding f JOIN scan_hit h ON {_KEY}
+    WHERE f.state = 'resolved'
+       OR (f.state IN ('exempted', 'verified_closed') AND (
+             (h.verdict = 'prohibited' AND f.verdict <> 'prohibited')
+          OR h.distance_m < f.distance_m - :material_m
+          OR (h.distance_m IS NOT NULL AND f.distance_m IS NULL AND h.verdict = 'prohibited')
+          OR h.threshold_m > f.threshold_m
+          OR h.metric <> f.metric))
+    FOR UPDATE OF f
+), upd AS (
+    UPDATE finding f SET {_MEASURED}, state = 'open', resolved_at = NULL, resolution = NULL,
+        assignee = NULL, deadline = NULL
+    FROM back, scan_hit h
+    WHERE f.id = back.id AND {_KEY}
+    RETURNING f.id
+)
+{_EVENT}
+SELECT back.id, :actor, back.from_state, 'open', back.comment, :scan, back.distance_m FROM back
+"""
+
+# Exempted and verified-closed findings that still conflict (without material change): seen.
+TOUCH_CLOSED = f"""
+UPDATE finding f SET last_scan_id = :scan, last_seen = now()
+FROM scan_hit h
+WHERE {_KEY} AND f.state IN ('exempted', 'verified_closed')
+  AND f.last_scan_id IS DISTINCT FROM :scan
+"""
+
+_REASON = """CASE
+    WHEN p.status NOT IN ('active', 'suspended') THEN 'premises is ' || p.status
+    WHEN s.closed_on IS NOT NULL AND s.closed_on <= :on THEN 'school closed on ' || s.closed_on
+    WHEN NOT (f.rule_id = ANY(CAST(:rule_ids AS text[])))
+        THEN 'rule ' || f.rule_id || ' is no longer in force (rule set ' || :rsv || ')'
+    WHEN f.line IS NOT NULL AND NOT ST_Equals(ST_StartPoint(f.line), p.location)
+         AND NOT ST_Equals(ST_StartPoint(f.line), COALESCE(p.entrance, p.location))
+        THEN 'premises moved: no longer in conflict under ' || f.rule_id
+    ELSE 'no longer in conflict under ' || f.rule_id
+         || ' (school, gates, levels, licence date or rules changed)'
+END"""
+
+RESOLVE = f"""
+WITH gone AS (
+    SELECT f.id, f.state AS from_state, {_REASON} AS reason
+    FROM finding f
+    JOIN premises p ON p.id = f.premises_id
+    JOIN school s ON s.id = f.school_id
+    WHERE f.state IN ('open', 'assigned', 'rectifying', 'rectified')
+      AND (CAST(:region AS text) IS NULL OR p.region LIKE CAST(:region AS text) || '%')
+      {{scope}}
+      AND NOT EXISTS (SELECT 1 FROM scan_hit h WHERE {_KEY})
+    FOR UPDATE OF f
+), upd AS (
+    UPDATE finding f SET state = 'resolved', resolved_at = now(), resolution = gone.reason
+    FROM gone WHERE f.id = gone.id
+    RETURNING f.id
+)
+{_EVENT}
+SELECT gone.id, :actor, gone.from_state, 'resolved', gone.reason, :scan, NULL FROM gone
+"""
+
+_SCOPE = f"""AND ({changed('p')} OR f.school_id = ANY(CAST(:schools AS bigint[])))"""
+
+
+def resolve_sql(*, incremental: bool) -> str:
+    """Resolve open findings of the measured scope that no longer conflict."""
+    return RESOLVE.format(scope=_SCOPE if incremental else "")
+
+
+# Incremental scan: findings of unchanged premises and schools are confirmed as they stand
+# when the base scan (or a later one) saw them.
+CONFIRM_UNCHANGED = f"""
+WITH seen AS (
+    UPDATE finding f SET last_scan_id = :scan, last_seen = now()
+    FROM premises p
+    WHERE p.id = f.premises_id AND f.state <> 'resolved' AND f.last_scan_id >= :base_scan
+      AND f.last_scan_id <> :scan
+      AND (CAST(:region AS text) IS NULL OR p.region LIKE CAST(:region AS text) || '%')
+      AND NOT {changed('p')} AND NOT (f.school_id = ANY(CAST(:schools AS bigint[])))
+    RETURNING f.state
+)
+SELECT count(*) FROM seen WHERE state IN ('open', 'assigned', 'rectifying', 'rectified')
+"""
+
+MARK_STALE = """
+UPDATE scan SET status = 'failed', finished_at = now(),
+    error = 'interrupted: the process running the scan ended before it finished'
+WHERE status = 'running'
+"""
