@@ -17,7 +17,20 @@ from api.metrics import Metrics
 from api.middleware import RequestContextMiddleware
 from api.ogc.routes import router as ogc_router
 from api.routes import assets as asset_routes
-from api.routes import health, imports, maps, premises, rules, schools, screenings, tiles
+from api.routes import (
+    findings,
+    health,
+    imports,
+    maps,
+    premises,
+    reports,
+    rules,
+    scans,
+    schools,
+    screenings,
+    tiles,
+)
+from api.scans import BackgroundScans
 from api.schemas.common import PROBLEMS
 from zoneguard.db.engine import make_engine
 from zoneguard.db.migrate import head_revision
@@ -75,6 +88,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessions = sessionmaker(engine, expire_on_commit=False)
     app.state.migration_head = head_revision()
+    app.state.scans = BackgroundScans(engine, settings,
+                                      on_start=app.state.metrics.scans_started.inc)
     try:
         yield
     finally:
@@ -96,13 +111,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        upload_limits={"/api/v1/imports": app.state.settings.import_max_bytes})
     app.include_router(health.router)
     api = APIRouter(prefix="/api/v1", responses=PROBLEMS)
-    for module in (screenings, schools, premises, imports, rules):
+    for module in (screenings, schools, premises, imports, scans, findings, rules):
         api.include_router(module.router)
         app.state.metrics.register_routes("/api/v1", module.router)
     app.include_router(api)
     app.include_router(ogc_router, prefix="/ogc")
     app.state.metrics.register_routes("/ogc", ogc_router)
-    for page_module in (maps, tiles, asset_routes):
+    for page_module in (maps, reports, tiles, asset_routes):
         app.include_router(page_module.router, responses=PROBLEMS)
     return app
 

@@ -25,6 +25,9 @@ need=()
 [ -n "$(pg_version)" ] || need+=(postgresql)
 command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+# a CJK font, so Chinese labels in PDFs and screenshots are not empty boxes
+[ -n "$(ls /usr/share/fonts/truetype/wqy 2>/dev/null)" ] || need+=(fonts-wqy-microhei)
 PYTHON="${PYTHON:-}"
 if [ -z "$PYTHON" ]; then
   for candidate in python3.11 python3.12 python3.13 python3; do
@@ -57,3 +60,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+
+# Map assets (Leaflet and plugins) from the npm registry; nothing of them is committed.
+bash scripts/assets.sh .venv/share/zoneguard-assets

@@ -146,7 +146,8 @@ def add_finding(
     scan_id: int | None = None,
 ) -> int:
     """Insert a finding (a premises × school × rule) with its measured line; return its id."""
-    wkt = None if line is None else f"LINESTRING({line[0][0]} {line[0][1]}, {line[1][0]} {line[1][1]})"
+    wkt = None if line is None else \
+        f"LINESTRING({line[0][0]} {line[0][1]}, {line[1][0]} {line[1][1]})"
     return int(session.execute(
         text("INSERT INTO finding (school_id, premises_id, rule_id, metric, distance_m, "
              "threshold_m, verdict, state, assignee, deadline, line, rule_set_version, "

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     metrics_public: bool = Field(default=True)
     basemap: str = Field(default="osm", description="osm | tianditu | amap | none")
     tianditu_key: str | None = None
+    assets_dir: Path | None = Field(
+        default=None, description="Leaflet assets (default: <venv>/share/zoneguard-assets)"
+    )
     server_user: str = Field(
         default="postgres", description="Unprivileged OS user running the embedded cluster as root"
     )

@@ -23,8 +23,19 @@ _CHUNK = 1 << 20
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._\u4e00-\u9fff-]+")
 
 
+_SUFFIX_OF_TYPE = {
+    "text/csv": ".csv", "application/geo+json": ".geojson", "application/json": ".geojson",
+    "application/zip": ".zip", "application/geopackage+sqlite3": ".gpkg",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.openstreetmap.data+xml": ".osm",
+}
+
+
 def _save(upload: UploadFile, directory: Path, max_bytes: int) -> Path:
     name = _SAFE_NAME.sub("_", Path(upload.filename or "upload").name).lstrip(".") or "upload"
+    suffix = _SUFFIX_OF_TYPE.get((upload.content_type or "").split(";")[0].strip().lower())
+    if not Path(name).suffix and suffix:
+        name += suffix  # a client that sent no file name: the part's media type tells the format
     target = directory / name[-120:]
     written = 0
     with target.open("wb") as out:

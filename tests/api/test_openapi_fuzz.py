@@ -72,7 +72,8 @@ def _explicit(ids: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             {"path_parameters": {"premises_id": ids["premises"]},
              "body": {"status": "suspended", "location": {"lon": 114.0031, "lat": 30.5011}}}],
         "POST /api/v1/imports": [{"body": {"file": CSV, "kind": "premises", "crs": "wgs84"},
-                                  "media_type": "multipart/form-data"}],
+                                  "media_type": "multipart/form-data",
+                                  "multipart_content_types": {"file": "text/csv"}}],
         "GET /api/v1/rules": [{"query": {"region": "4201", "on": "2025-01-01"}}],
     }
     for layer, fid in (("schools", ids["school"]), ("zones", f"{ids['school']}-200"),

@@ -122,6 +122,14 @@ class Browser:
             time.sleep(0.02)
         raise BrowserError(f"{url} did not become ready: {self.console_errors()}")
 
+    def wait_for(self, expression: str, timeout: float = 15.0) -> None:
+        """Wait until a JavaScript expression is truthy."""
+        deadline = time.monotonic() + timeout
+        while not self.evaluate(f"!!({expression})"):
+            if time.monotonic() > deadline:
+                raise BrowserError(f"timed out waiting for {expression}: {self.console_errors()}")
+            time.sleep(0.03)
+
     def click(self, x: float, y: float) -> None:
         """A left mouse click at page coordinates."""
         for kind in ("mousePressed", "mouseReleased"):

@@ -61,8 +61,8 @@ def test_verdict_toggle_hides_prohibited_premises(served, session, token, page):
     build_city(session)
     page.goto(f"{served}/maps/city?region=420102&api_key={token()}")
     shown = page.evaluate("""(() => {
-        const label = Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))
-            .find(l => l.textContent.trim().startsWith('结论 · 禁止'));
+        const labels = document.querySelectorAll('.leaflet-control-layers-overlays label');
+        const label = Array.from(labels).find(l => l.textContent.trim().startsWith('结论 · 禁止'));
         label.querySelector('input').click();
         return window.zgMap.counts['premises:shown'];
     })()""")

@@ -8,9 +8,11 @@ import io
 import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +23,7 @@ from numpy.typing import NDArray
 from pyproj import CRS
 
 from zoneguard.imports.report import FileUnusable, RowProblem
+from zoneguard.imports.vectorised import gc_paused
 
 FORMATS = {
     ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
@@ -30,6 +33,7 @@ FORMATS = {
 ACCEPTED = "CSV, XLSX, GeoJSON, Shapefile (.shp or .zip), GeoPackage, OSM (.osm, .osm.pbf)"
 _SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 _HEADER_SCAN_ROWS = 10
+_ODD = frozenset({"Cc", "Co", "Cs", "Cn"})  # control, private, surrogate, unassigned
 
 
 @dataclass
@@ -97,26 +101,54 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 def _looks_like_text(text: str) -> bool:
     sample = text[:200_000]  # control or unassigned characters betray binary data early
-    odd = sum(1 for ch in sample
-              if unicodedata.category(ch) in {"Cc", "Co", "Cs", "Cn"} and ch not in "\t\r\n")
+    codes = np.frombuffer(sample.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    chars, counts = np.unique(codes, return_counts=True)  # classify each distinct character once
+    odd = sum(count for char, count in zip(chars.tolist(), counts.tolist(), strict=True)
+              if unicodedata.category(chr(char)) in _ODD and chr(char) not in "\t\r\n")
     return "\x00" not in text and odd <= len(sample) // 1000
 
 
 def read_csv(path: Path) -> RawTable:
     """Read a CSV/TSV file of any supported encoding into a RawTable of text cells."""
     text, encoding = decode_text(path.read_bytes())
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = _first_line(text)
     delimiter = max(",\t;|", key=lambda d: (first.count(d), d == ","))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        records = [(n, [c if c.strip() else None for c in row]) for n, row in enumerate(reader, 1)]
-    except csv.Error as exc:
-        raise FileUnusable(
-            f"malformed CSV near record {reader.line_num}: {exc} (an unclosed quote?)"
-        ) from exc
-    table = records_to_table(records, fmt="csv")
+    with gc_paused():
+        try:
+            rows = list(reader)
+        except csv.Error as exc:
+            raise FileUnusable(
+                f"malformed CSV near record {reader.line_num}: {exc} (an unclosed quote?)"
+            ) from exc
+        cells, counts = _blanks_to_none(rows)
+        table = _table(range(1, len(cells) + 1), cells, counts, fmt="csv")
     table.encoding = encoding
     return table
+
+
+def _first_line(text: str) -> str:
+    """Return the first non-blank line, splitting only as much of the text as it takes."""
+    size = 1 << 16
+    while True:
+        lines = text[:size].splitlines()
+        whole = size >= len(text)
+        found = next((line for line in (lines if whole else lines[:-1]) if line.strip()), None)
+        if found is not None or whole:
+            return found or ""
+        size *= 4
+
+
+def _blanks_to_none(rows: list[list[str]]) -> tuple[list[list[str | None]], NDArray[np.intp]]:
+    """Replace empty and whitespace-only cells by None; count each row's other cells."""
+    lengths = np.fromiter(map(len, rows), dtype=np.intp, count=len(rows))
+    cells = map(bool, map(str.strip, chain.from_iterable(rows)))  # in C, cell by cell
+    filled = np.fromiter(cells, dtype=bool, count=int(lengths.sum()))
+    owners = np.repeat(np.arange(len(rows)), lengths)
+    out = cast(list[list[str | None]], list(rows))
+    for i in np.unique(owners[~filled]).tolist():
+        out[i] = [c if c.strip() else None for c in rows[i]]
+    return out, np.bincount(owners[filled], minlength=len(rows))
 
 
 def read_xlsx(path: Path, sheet: str | None) -> RawTable:
@@ -142,30 +174,41 @@ def read_xlsx(path: Path, sheet: str | None) -> RawTable:
 
 def records_to_table(records: list[tuple[int, list[Any]]], *, fmt: str) -> RawTable:
     """Build a RawTable from numbered records, skipping title rows above the header."""
-    filled = [(n, row) for n, row in records if any(c is not None for c in row)]
-    if not filled:
+    rows = [row for _, row in records]
+    counts = np.fromiter(map(_count, rows), dtype=np.intp, count=len(rows))
+    return _table([number for number, _ in records], rows, counts, fmt=fmt)
+
+
+def _table(numbers: Sequence[int], rows: list[list[Any]], counts: NDArray[np.intp], *,
+           fmt: str) -> RawTable:
+    """Build a RawTable from records and their counts of non-blank cells."""
+    filled = np.flatnonzero(counts)
+    if not len(filled):
         raise FileUnusable("the file is empty: it has no header and no rows")
     header_at = next(
-        (i for i, (_, row) in enumerate(filled[:_HEADER_SCAN_ROWS]) if _count(row) >= 2), 0
+        (i for i, k in enumerate(filled[:_HEADER_SCAN_ROWS].tolist()) if counts[k] >= 2), 0
     )
-    header_row = filled[header_at][1]
+    header_row = rows[filled[header_at]]
     header = _unique([str(c).strip() if c is not None else "" for c in header_row])
-    rows, numbers, problems = [], [], []
-    for number, row in filled[header_at + 1 :]:
-        if _count(row[len(header) :]):
-            problems.append(RowProblem(number, None, None, (
-                f"{_count(row)} values but the header has {len(header)} columns "
+    width = len(header)
+    body = filled[header_at + 1 :].tolist()
+    data = rows[body[0]:] if body and len(body) == len(rows) - body[0] else [rows[i] for i in body]
+    problems = []
+    for j in np.flatnonzero(np.fromiter(map(len, data), np.intp, len(data)) != width).tolist():
+        row = data[j]
+        if _count(row[width:]):
+            problems.append(RowProblem(numbers[body[j]], None, None, (
+                f"{counts[body[j]]} values but the header has {width} columns "
                 "(an unquoted comma in a value?)")))
-        rows.append((row + [None] * len(header))[: len(header)])
-        numbers.append(number)
-    if not rows:
+        data[j] = (row + [None] * width)[:width]
+    if not data:
         raise FileUnusable("the file has a header but no data rows")
-    frame = pd.DataFrame(rows, columns=header, dtype=object)
-    return RawTable(frame, None, numbers, None, fmt, problems=problems)
+    frame = pd.DataFrame(data, columns=header, dtype=object)
+    return RawTable(frame, None, [numbers[i] for i in body], None, fmt, problems=problems)
 
 
 def _count(row: list[Any]) -> int:
-    return sum(1 for c in row if c is not None)
+    return len(row) - row.count(None)
 
 
 def _unique(names: list[str]) -> list[str]:

@@ -127,6 +127,12 @@ def validate(raw: RawTable, cols: dict[str, str], ctx: Context) -> tuple[gpd.Geo
                                                                            list[RowProblem]]:
     """Validate every row and return the canonical frame (EPSG:4326) and the problems."""
     check_required(raw, cols, ctx)
+    with V.gc_paused():
+        return _validate(raw, cols, ctx)
+
+
+def _validate(raw: RawTable, cols: dict[str, str], ctx: Context) -> tuple[gpd.GeoDataFrame,
+                                                                            list[RowProblem]]:
     rows = _Rows(raw, cols)
     regions = rows.parsed("region", lambda v: C.parse_region(v, ctx.region))
     geoms = _locate(raw, regions, ctx, rows)

@@ -8,7 +8,9 @@ those of `columns` on every cell.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import numpy as np
@@ -80,18 +82,37 @@ def numbers(values: Sequence[Any]) -> tuple[NDArray[np.float64], NDArray[np.intp
     cells = np.asarray(values, dtype=object)
     given = np.flatnonzero([v is not None for v in values])
     text = cells[given]
-    # pandas only picks the candidates; the values come from Python's float, as in parse_number
-    guess = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce")
-    candidate = np.isfinite(guess.to_numpy(dtype=np.float64, na_value=np.nan))
-    try:
-        parsed = text[candidate].astype(np.float64)
-    except ValueError:  # pandas accepted a cell float() refuses: leave every cell undecided
-        return out, given
-    decided = np.zeros(len(given), dtype=bool)
+    try:  # object → float64 calls Python's float on each cell, as parse_number does
+        parsed = text.astype(np.float64)
+        candidate = np.ones(len(text), dtype=bool)
+    except ValueError:  # some cell is not a plain number: let pandas pick the candidates
+        guess = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce")
+        candidate = np.isfinite(guess.to_numpy(dtype=np.float64, na_value=np.nan))
+        try:
+            parsed = text[candidate].astype(np.float64)
+        except ValueError:  # pandas accepted a cell float() refuses: decide none here
+            return out, given
+    decided = np.zeros(len(text), dtype=bool)
     decided[candidate] = np.isfinite(parsed)
     out[given[candidate]] = parsed
     out[given[~decided]] = np.nan
     return out, given[~decided]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a bulk step builds many containers.
+
+    Building a few hundred thousand row lists and dicts triggers repeated full collections
+    that find no cycles; they cost as much as the work itself.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def first_rows(keys: Sequence[Sequence[Any]]) -> NDArray[np.intp]:

@@ -77,10 +77,10 @@ def frame(session: Session, what: str, *, region: str | None = None,
 
 def _tabular(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     table_ = pd.DataFrame(gdf.drop(columns="geometry"))
-    points = gdf.geometry.geom_type == "Point"
-    table_["lon"] = gdf.geometry.x.where(points) if len(gdf) else []
-    table_["lat"] = gdf.geometry.y.where(points) if len(gdf) else []
-    table_["wkt"] = gdf.geometry.to_wkt() if len(gdf) else []
+    points = [g if g is not None and g.geom_type == "Point" else None for g in gdf.geometry]
+    table_["lon"] = [None if g is None else g.x for g in points]
+    table_["lat"] = [None if g is None else g.y for g in points]
+    table_["wkt"] = [None if g is None else g.wkt for g in gdf.geometry]
     return table_
 
 

@@ -27,6 +27,7 @@ from zoneguard.maps import style
 from zoneguard.maps.data import ZoneSpec, zone_geometries
 from zoneguard.maps.screening import screening_record
 from zoneguard.reports.svgmap import sketch
+from zoneguard.rules import RuleSet
 
 _GEOD = Geod(ellps="WGS84")
 _SCHOOLS = """
@@ -109,6 +110,16 @@ def _point(p: list[float] | None) -> str:
     return "—" if p is None else f"经度 {p[0]:.7f}，纬度 {p[1]:.7f}（WGS 84）"
 
 
+def _labels(m: Measurement) -> list[tuple[list[float], str, str]]:
+    if not m.line:
+        return []
+    start, end = m.line[0], m.line[-1]
+    # Put each label on the far side of its point, so the two never overlap.
+    right = start[0] >= end[0]
+    return [(start, m.subject, "start" if right else "end"),
+            (end, m.school["name"], "end" if right else "start")]
+
+
 def _section(n: int, m: Measurement) -> str:
     recheck = None
     if m.line:
@@ -133,8 +144,8 @@ def _section(n: int, m: Measurement) -> str:
         f"       geography(ST_SetSRID(ST_MakePoint({m.line[-1][0]:.9f}, {m.line[-1][1]:.9f}), "
         "4326)), true);  -- 米，WGS 84 椭球面")
     drawing = sketch(line=m.line, campus=m.school.get("geometry"), zone=m.zone,
-                     labels=[(m.line[0], m.subject), (m.line[-1], m.school["name"])]
-                     if m.line else [], caption=f"{m.subject} 至 {m.school['name']} 测距示意")
+                     labels=_labels(m),
+                     caption=f"{m.subject} 至 {m.school['name']} 测距示意")
     return (f"<section><h2>{n}. {escape(m.subject)} → {escape(m.school['name'])}："
             f'<span class="verdict-{escape(verdict)}">{escape(style.verdict_label(verdict))}'
             f"</span></h2><table>{_rows(pairs)}</table>{drawing}"
@@ -204,16 +215,27 @@ def finding_scope(session: Session, finding_id: int) -> tuple[str, str | None]:
     return str(row[0]), row[1]
 
 
-def finding_record_html(session: Session, *, finding_id: int) -> str:
-    """The record of one finding's measurement as its last scan stored it."""
+def finding_record_html(session: Session, *, finding_id: int,
+                        rule_set: RuleSet | None = None) -> str:
+    """The record of one finding's measurement as its last scan stored it.
+
+    The legal basis comes from the stored rule set the finding names; when that was never
+    stored, from `rule_set` (the rules in force), and the record says so.
+    """
     row = session.execute(text(_FINDING), {"id": finding_id}).mappings().first()
     if row is None:
         raise NotFound(f"no finding {finding_id}")
     school = _schools(session, [row["school_id"]])[row["school_id"]]
     line = json.loads(row["line"])["coordinates"] if row["line"] else None
+    basis, jurisdiction = row["basis"], row["jurisdiction"]
+    current = next((r for r in rule_set.rules if r.id == row["rule_id"]), None) \
+        if rule_set is not None and basis is None else None
+    if current is not None:
+        basis = f"{current.basis}（取自现行规则集 {rule_set.version if rule_set else ''}）"
+        jurisdiction = current.jurisdiction
     measurement = Measurement(
         row["premises_name"], school, row["rule_id"], row["metric"], row["distance_m"],
-        row["threshold_m"], row["verdict"], line, row["basis"], row["jurisdiction"],
+        row["threshold_m"], row["verdict"], line, basis, jurisdiction,
         list(row["reasons"] or []), _zone(session, row["school_id"], row["threshold_m"]))
     header = [("问题编号", row["id"]), ("场所", row["premises_name"]),
               ("许可证号", row["licence_no"]), ("类别", style.category_label(row["category"])),

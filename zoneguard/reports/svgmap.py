@@ -29,13 +29,15 @@ def _rings(geometry: dict[str, Any] | None) -> list[Ring]:
 
 def sketch(
     *, line: Sequence[Sequence[float]] | None, campus: dict[str, Any] | None = None,
-    zone: dict[str, Any] | None = None, labels: Iterable[tuple[Sequence[float], str]] = (),
+    zone: dict[str, Any] | None = None,
+    labels: Iterable[tuple[Sequence[float], str, str]] = (),
     caption: str = "",
 ) -> str:
     """An SVG of the campus (and its zone) with the measured line; WGS 84 lon/lat input."""
     rings, zone_rings = _rings(campus), _rings(zone)
     points = [p for ring in rings + zone_rings for p in ring] + list(line or [])
-    points += [p for p, _ in labels]
+    labels = list(labels)
+    points += [p for p, _, _ in labels]
     if campus and campus["type"] == "Point":
         points.append(campus["coordinates"])
     if not points:
@@ -73,10 +75,11 @@ def sketch(
             x, y = xy(p).split(",")
             parts.append(f'<circle cx="{x}" cy="{y}" r="5" fill="#fff" stroke="#d62728" '
                          'stroke-width="2"/>')
-    for p, text in labels:
+    for p, text, anchor in labels:  # anchor: "start" (text to the right) or "end"
         x, y = xy(p).split(",")
-        parts.append(f'<text x="{float(x) + 8:.1f}" y="{float(y) - 8:.1f}" font-size="13" '
-                     f'fill="#111">{escape(text)}</text>')
+        dx = -8 if anchor == "end" else 8
+        parts.append(f'<text x="{float(x) + dx:.1f}" y="{float(y) - 8:.1f}" font-size="13" '
+                     f'text-anchor="{escape(anchor)}" fill="#111">{escape(text)}</text>')
     bar_m = _nice(span / 4)
     bar_px = bar_m * scale
     parts.append(f'<g transform="translate({PAD},{HEIGHT - 16})"><rect width="{bar_px:.1f}" '

@@ -14,8 +14,14 @@ SCANNED_STATUSES = ("active", "suspended")
 ACTIVE_STATES = ("open", "assigned", "rectifying", "rectified")
 LOCK_KEY = 0x5A47_5343_414E  # "ZGSCAN": the one advisory lock of the rescan
 
-_XID = ("(:epoch + {a}.xmin::text::bigint - CASE WHEN :epoch + {a}.xmin::text::bigint > :cur "
-        "THEN 4294967296 ELSE 0 END)")
+# The 64-bit id of a row's 32-bit `xmin`, read circularly around the current xid counter
+# (`:cur`; `:epoch` is its high half) as PostgreSQL compares xids; ids 0-2 are the oldest.
+_XID = """(CASE WHEN {a}.xmin::text::bigint < 3 THEN 0
+      WHEN :epoch + {a}.xmin::text::bigint > :cur + 2147483648
+          THEN :epoch + {a}.xmin::text::bigint - 4294967296
+      WHEN :epoch + {a}.xmin::text::bigint < :cur - 2147483648
+          THEN :epoch + {a}.xmin::text::bigint + 4294967296
+      ELSE :epoch + {a}.xmin::text::bigint END)"""
 
 
 def changed(alias: str) -> str:
@@ -113,8 +119,8 @@ _KEY = "f.school_id = h.school_id AND f.premises_id = h.premises_id AND f.rule_i
 _MEASURED = """metric = h.metric, distance_m = h.distance_m, threshold_m = h.threshold_m,
     verdict = h.verdict, reasons = h.reasons, line = h.line, rule_set_version = :rsv,
     last_scan_id = :scan, last_seen = now()"""
-_EVENT = "INSERT INTO finding_event (finding_id, actor, from_state, to_state, comment, scan_id, " \
-         "distance_m)"
+_EVENT = ("INSERT INTO finding_event (finding_id, actor, from_state, to_state, comment, scan_id, "
+          "distance_m)")
 
 INSERT_NEW = f"""
 WITH ins AS (
@@ -128,7 +134,9 @@ WITH ins AS (
     RETURNING id, distance_m
 )
 {_EVENT}
-SELECT ins.id, :actor, NULL, 'open', 'found by scan ' || CAST(:scan AS text), :scan, ins.distance_m FROM ins
+SELECT ins.id, :actor, NULL, 'open', 'found by scan ' || CAST(:scan AS text), :scan,
+       ins.distance_m
+FROM ins
 """
 
 UPDATE_OPEN = f"""
@@ -144,11 +152,13 @@ WHERE {_KEY} AND f.state IN ('open', 'assigned', 'rectifying', 'rectified')
 REOPEN = f"""
 WITH back AS (
     SELECT f.id, f.state AS from_state, h.distance_m,
-           CASE WHEN f.state = 'resolved' THEN 'conflict found again by scan ' || CAST(:scan AS text)
-                ELSE 'reopened by scan ' || CAST(:scan AS text) || ': the conflict changed since it was '
-                     || f.state || ' (' || f.verdict || ' ' || COALESCE(round(f.distance_m::numeric, 1)::text, '-')
-                     || ' m -> ' || h.verdict || ' ' || COALESCE(round(h.distance_m::numeric, 1)::text, '-')
-                     || ' m)'
+           CASE WHEN f.state = 'resolved'
+                THEN 'conflict found again by scan ' || CAST(:scan AS text)
+                ELSE 'reopened by scan ' || CAST(:scan AS text)
+                     || ': the conflict changed since it was ' || f.state || ' ('
+                     || f.verdict || ' ' || COALESCE(round(f.distance_m::numeric, 1)::text, '-')
+                     || ' m -> ' || h.verdict || ' '
+                     || COALESCE(round(h.distance_m::numeric, 1)::text, '-') || ' m)'
            END AS comment
     FROM finding f JOIN scan_hit h ON {_KEY}
     WHERE f.state = 'resolved'

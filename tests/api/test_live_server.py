@@ -1,6 +1,8 @@
-"""A real OGC client: GDAL's OAPIF driver lists every layer and copies findings to GeoPackage.
+"""The API served by uvicorn: GDAL's OAPIF driver as a real client, and background scans.
 
-The server is uvicorn on a free loopback port, in a thread of the test process. Its data must
+GDAL lists every layer with its feature count and copies findings to a GeoPackage; a scan
+started over HTTP runs in the server's background thread. The server is uvicorn on a free
+loopback port, in a thread of the test process. Its data must
 be committed (another process reads it), so this module creates a dedicated database in the
 test cluster, migrates it, commits the data there, and drops the whole database at the end:
 nothing leaks into the shared test database.
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pyogrio
 import pytest
 import uvicorn
@@ -28,6 +31,7 @@ from sqlalchemy.orm import Session
 from api.main import create_app
 from tests.factories import add_school
 from zoneguard.services.keys import create_key
+from zoneguard.services.scan_sql import LOCK_KEY
 from zoneguard.settings import Settings
 
 EXPECTED = {"schools": 4, "zones": 8, "premises": 5, "findings": 3}
@@ -35,10 +39,17 @@ EXPECTED = {"schools": 4, "zones": 8, "premises": 5, "findings": 3}
 
 @dataclass(frozen=True)
 class Server:
-    """The running API: its OGC root and a viewer key."""
+    """The running API: its root, a viewer key, an admin key, and its database URL."""
 
-    root: str
+    base: str
     token: str
+    admin: str
+    url: str
+
+    @property
+    def root(self) -> str:
+        """The OGC API landing page."""
+        return f"{self.base}/ogc"
 
 
 def _seed(session: Session) -> None:
@@ -99,8 +110,9 @@ def server(api_settings: Settings, engine: Engine) -> Iterator[Server]:
         with Session(seeded) as session:
             _seed(session)
             token = create_key(session, role="viewer", name="gdal").token
+            admin = create_key(session, role="admin", name="ops").token
             session.commit()
-        yield Server(f"http://127.0.0.1:{sock.getsockname()[1]}/ogc", token)
+        yield Server(f"http://127.0.0.1:{sock.getsockname()[1]}", token, admin, url)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
@@ -151,3 +163,31 @@ def test_gdal_follows_next_links_carrying_the_key(server: Server, tmp_path: Path
           f"OAPIF:{server.root}?api_key={server.token}", "premises")
     frame = pyogrio.read_dataframe(target)
     assert sorted(frame["licence_no"]) == [f"G-{i}" for i in range(EXPECTED["premises"])]
+
+
+def test_scan_started_over_http_runs_in_the_background_and_refuses_a_second(
+    server: Server,
+) -> None:
+    headers = {"Authorization": f"Bearer {server.admin}"}
+    with httpx.Client(base_url=server.base, headers=headers, timeout=30) as http:
+        started = http.post("/api/v1/scans", json={"region": "11"})
+        assert started.status_code == 202, started.text
+        scan_id = started.json()["id"]
+        deadline = time.monotonic() + 60
+        while (scan := http.get(f"/api/v1/scans/{scan_id}").json())["status"] == "running":
+            assert time.monotonic() < deadline, "the scan did not finish"
+            time.sleep(0.1)
+        assert scan["status"] == "succeeded" and scan["trigger"] == "api"
+        locker = create_engine(server.url)
+        try:
+            with locker.connect() as other:
+                other.execute(text("SELECT pg_advisory_lock(:k)"), {"k": LOCK_KEY})
+                busy = http.post("/api/v1/scans", json={"region": "11"})
+                other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+        finally:
+            locker.dispose()
+        assert busy.status_code == 409
+        assert busy.json()["type"] == "urn:zoneguard:problem:scan-running"
+        metrics = http.get("/metrics").text
+    assert "zoneguard_scans_started_total 1.0" in metrics
+    assert 'zoneguard_scans{status="succeeded"} 1.0' in metrics

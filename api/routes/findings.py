@@ -1,0 +1,58 @@
+"""`/api/v1/findings`: filtered lists (JSON or GeoJSON), one finding with its events."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+
+from api.auth import Reader
+from api.deps import SessionDep
+from api.geojson import geojson_response, wants_geojson
+from api.schemas.common import (
+    CategoryName,
+    Limit,
+    Offset,
+    RegionCode,
+    RowId,
+    Text,
+    geojson_alternative,
+)
+from api.schemas.findings import FindingDetail, FindingPage
+from zoneguard.domain import FindingState, Verdict
+from zoneguard.services import findings as service
+
+router = APIRouter(prefix="/findings", tags=["findings"])
+StateFilter = FindingState | Literal["active", "closed"]
+
+
+def _feature(row: dict[str, Any]) -> dict[str, Any]:
+    geometry = row["line"] or {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
+    properties = {k: v for k, v in row.items() if k != "line"}
+    return {"type": "Feature", "id": row["id"], "geometry": geometry, "properties": properties}
+
+
+@router.get("", response_model=FindingPage,
+            responses=geojson_alternative("Findings as GeoJSON (Accept: application/geo+json)"))
+def list_findings(
+    request: Request, session: SessionDep, key: Reader, state: StateFilter | None = None,
+    verdict: Verdict | None = None, category: CategoryName | None = None,
+    region: RegionCode | None = None, school: Text | None = None, overdue: bool = False,
+    limit: Limit = 100, offset: Offset = 0,
+) -> Any:
+    """Findings filtered as in the CLI (state may be `active` or `closed`), a page at a time."""
+    rows, total = service.list_findings(
+        session, state=None if state is None else str(state),
+        verdict=None if verdict is None else verdict.value, category=category, region=region,
+        school=school, overdue=overdue, limit=limit, offset=offset, scope=key.scope)
+    if wants_geojson(request):
+        return geojson_response({"type": "FeatureCollection",
+                                 "features": [_feature(r) for r in rows],
+                                 "numberMatched": total, "numberReturned": len(rows)})
+    return {"items": rows, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/{finding_id}", response_model=FindingDetail)
+def get_finding(finding_id: RowId, session: SessionDep, key: Reader) -> dict[str, Any]:
+    """One finding with its workflow events (404 outside the key's scope)."""
+    return service.get_finding(session, finding_id, scope=key.scope)

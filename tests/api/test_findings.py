@@ -1,0 +1,70 @@
+"""GET /api/v1/findings (filters, totals, GeoJSON), one finding with events, and scope."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from shapely.geometry import Point
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tests.api.conftest import KeyMaker
+from tests.factories import add_school
+
+
+def seed_findings(session: Session) -> dict[str, int]:
+    """Three findings: tobacco in 430102, lottery in 430102, tobacco in 440106."""
+    changsha = add_school(session, "FD-CS", Point(112.98, 28.2), region="430102")
+    guangzhou = add_school(session, "FD-GZ", Point(113.3, 23.1), region="440106")
+    ids = {}
+    for name, category, region, school, lon, lat in (
+            ("tobacco_4301", "tobacco", "430102", changsha, 112.9805, 28.2),
+            ("lottery_4301", "lottery", "430102", changsha, 112.9806, 28.2),
+            ("tobacco_4401", "tobacco", "440106", guangzhou, 113.3005, 23.1)):
+        premises = session.execute(text(
+            "INSERT INTO premises (category, licence_no, name, region, location) VALUES "
+            "(:c, :n, :n, :r, ST_SetSRID(ST_MakePoint(:x, :y), 4326)) RETURNING id"),
+            {"c": category, "n": name, "r": region, "x": lon, "y": lat}).scalar_one()
+        ids[name] = session.execute(text(
+            "INSERT INTO finding (school_id, premises_id, rule_id, metric, verdict, distance_m,"
+            " threshold_m, line) VALUES (:s, :p, :rule, 'boundary', 'prohibited', 48.9, 100, "
+            "ST_SetSRID(ST_MakeLine(ST_MakePoint(:x, :y), ST_MakePoint(:x - 0.0005, :y)), 4326))"
+            " RETURNING id"),
+            {"s": school, "p": premises, "rule": f"t.{category}", "x": lon, "y": lat}
+        ).scalar_one()
+    return ids
+
+
+def test_findings_list_filters_and_totals(client: TestClient, session: Session,
+                                          key_for: KeyMaker) -> None:
+    ids = seed_findings(session)
+    governance = key_for("governance")
+    page = client.get("/api/v1/findings", headers=governance,
+                      params={"category": "tobacco", "limit": 1}).json()
+    assert page["total"] == 2 and [f["id"] for f in page["items"]] == [ids["tobacco_4301"]]
+    assert page["items"][0]["school_code"] == "FD-CS"
+    region = client.get("/api/v1/findings", headers=governance, params={"region": "44"}).json()
+    assert [f["id"] for f in region["items"]] == [ids["tobacco_4401"]]
+    active = client.get("/api/v1/findings", headers=governance, params={"state": "active"})
+    assert active.json()["total"] == 3
+    geo = client.get("/api/v1/findings", headers={**governance, "Accept": "application/geo+json"})
+    collection = geo.json()
+    assert geo.headers["content-type"] == "application/geo+json"
+    assert collection["numberMatched"] == 3
+    assert {f["geometry"]["type"] for f in collection["features"]} == {"LineString"}
+    assert client.get("/api/v1/findings", headers=governance,
+                      params={"state": "lost"}).status_code == 422
+
+
+def test_bureau_cannot_read_other_categories_or_regions(
+    client: TestClient, session: Session, key_for: KeyMaker
+) -> None:
+    ids = seed_findings(session)
+    bureau = key_for("bureau", categories=["tobacco"], region="4301")
+    listed = client.get("/api/v1/findings", headers=bureau).json()
+    assert [f["id"] for f in listed["items"]] == [ids["tobacco_4301"]] and listed["total"] == 1
+    own = client.get(f"/api/v1/findings/{ids['tobacco_4301']}", headers=bureau)
+    assert own.status_code == 200 and own.json()["events"] == []
+    for other in ("lottery_4301", "tobacco_4401"):
+        response = client.get(f"/api/v1/findings/{ids[other]}", headers=bureau)
+        assert response.status_code == 404
+        assert response.json()["type"] == "urn:zoneguard:problem:not-found"

@@ -1,0 +1,156 @@
+"""`zoneguard findings` (list, filter, export) and `zoneguard finding show|assign|move`."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from datetime import date
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from zoneguard.cli.common import console, handle_errors, open_session, print_json
+from zoneguard.domain import FindingState
+from zoneguard.services.findings import FORMATS, export, get_finding, list_findings
+from zoneguard.services.workflow import transition
+
+app = typer.Typer(help="One finding: show it, assign it, move it through the workflow.",
+                  no_args_is_help=True)
+_COLOURS = {"prohibited": "red", "review": "yellow", "allowed": "green"}
+
+
+def _actor(actor: str | None) -> str:
+    return actor or f"cli:{getpass.getuser()}"
+
+
+def _date(value: str | None, option: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise typer.BadParameter(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _metres(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} m"
+
+
+def _table(rows: list[dict[str, Any]], total: int) -> None:
+    table = Table("id", "state", "verdict", "school", "premises", "category", "rule",
+                  "distance", "assignee", "deadline")
+    for r in rows:
+        deadline = "" if r["deadline"] is None else r["deadline"].isoformat()
+        table.add_row(
+            str(r["id"]), r["state"], f"[{_COLOURS[r['verdict']]}]{r['verdict']}[/]",
+            f"{r['school_name']}\n{r['school_code']}", f"{r['premises_name']}\n{r['licence_no']}",
+            r["category"], r["rule_id"], _metres(r["distance_m"]), r["assignee"] or "",
+            f"[red]{deadline} overdue[/]" if r["overdue"] else deadline)
+    console.print(table)
+    console.print(f"{len(rows)} of {total} findings")
+
+
+@handle_errors
+def findings_command(
+    state: str | None = typer.Option(None, "--state", help="open, assigned, rectifying, "
+                                     "rectified, verified_closed, exempted, resolved; or "
+                                     "active / closed"),
+    verdict: str | None = typer.Option(None, "--verdict", help="prohibited or review"),
+    category: str | None = typer.Option(None, "--category", help="Premises category"),
+    region: str | None = typer.Option(None, "--region", help="Premises region code prefix"),
+    school: str | None = typer.Option(None, "--school", help="School code"),
+    overdue: bool = typer.Option(False, "--overdue", help="Only open cases past deadline"),
+    fmt: str = typer.Option("table", "--format", help="|".join(FORMATS)),
+    limit: int | None = typer.Option(None, "--limit", min=0),
+    offset: int = typer.Option(0, "--offset", min=0),
+) -> None:
+    """List findings with filters, as a table or as JSON, CSV or GeoJSON on standard output."""
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+    with open_session() as session:
+        rows, total = list_findings(session, state=state, verdict=verdict, category=category,
+                                    region=region, school=school, overdue=overdue,
+                                    limit=limit, offset=offset)
+    if fmt == "table":
+        _table(rows, total)
+    else:
+        sys.stdout.write(export(rows, fmt) + "\n")
+
+
+def _show(data: dict[str, Any]) -> None:
+    console.print(f"finding {data['id']}: [bold]{data['state']}[/bold] — "
+                  f"[{_COLOURS[data['verdict']]}]{data['verdict']}[/] under {data['rule_id']} "
+                  f"({data['metric']}, {_metres(data['distance_m'])} of "
+                  f"{_metres(data['threshold_m'])})", highlight=False)
+    console.print(f"  school:   {data['school_name']} ({data['school_code']})", highlight=False)
+    console.print(f"  premises: {data['premises_name']} ({data['category']}, licence "
+                  f"{data['licence_no']}, region {data['premises_region']})", highlight=False)
+    for reason in data["reasons"]:
+        console.print(f"  - {reason}", highlight=False)
+    if data["assignee"] or data["deadline"]:
+        console.print(f"  assignee: {data['assignee'] or '—'}, deadline: "
+                      f"{data['deadline'] or '—'}{' (overdue)' if data['overdue'] else ''}")
+    if data["resolution"]:
+        console.print(f"  resolution: {data['resolution']}", highlight=False)
+    table = Table("when", "who", "from → to", "comment", "evidence")
+    for e in data["events"]:
+        table.add_row(f"{e['at']:%Y-%m-%d %H:%M}", e["actor"],
+                      f"{e['from_state'] or '·'} → {e['to_state']}", e["comment"] or "",
+                      e["evidence"] or "")
+    console.print(table)
+
+
+@app.command("show")
+@handle_errors
+def show(
+    finding_id: int = typer.Argument(..., help="Finding id"),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """Show a finding with its measured conflict and its workflow history."""
+    with open_session() as session:
+        data = get_finding(session, finding_id)
+    if json_output:
+        print_json(data)
+    else:
+        _show(data)
+
+
+@app.command("assign")
+@handle_errors
+def assign(
+    finding_id: int = typer.Argument(..., help="Finding id"),
+    to: str = typer.Option(..., "--to", help="Assignee: bureau or person"),
+    deadline: str | None = typer.Option(None, "--deadline", help="YYYY-MM-DD"),
+    comment: str | None = typer.Option(None, "--comment"),
+    actor: str | None = typer.Option(None, "--actor", help="Who does it (default: cli:USER)"),
+) -> None:
+    """Assign (交办) a finding to a bureau or person, with an optional deadline."""
+    with open_session() as session:
+        finding = transition(session, finding_id, to_state=FindingState.ASSIGNED,
+                             actor=_actor(actor), assignee=to,
+                             deadline=_date(deadline, "--deadline"), comment=comment)
+        state, who, until = finding.state, finding.assignee, finding.deadline
+    console.print(f"finding {finding_id}: {state}, assignee {who}"
+                  + (f", deadline {until.isoformat()}" if until else ""), highlight=False)
+
+
+@app.command("move")
+@handle_errors
+def move(
+    finding_id: int = typer.Argument(..., help="Finding id"),
+    to: str = typer.Option(..., "--to", help="rectifying, rectified, verified_closed, "
+                           "exempted (or assigned: use `assign`)"),
+    comment: str | None = typer.Option(None, "--comment"),
+    evidence: str | None = typer.Option(None, "--evidence", help="Evidence reference "
+                                        "(document number, photo, URL)"),
+    reason: str | None = typer.Option(None, "--reason", help="Exemption reason: grandfathered, "
+                                      "field_measurement, rule_exception"),
+    deadline: str | None = typer.Option(None, "--deadline", help="New deadline, YYYY-MM-DD"),
+    actor: str | None = typer.Option(None, "--actor", help="Who does it (default: cli:USER)"),
+) -> None:
+    """Move a finding to its next workflow state (invalid moves list the allowed ones)."""
+    with open_session() as session:
+        finding = transition(session, finding_id, to_state=to, actor=_actor(actor),
+                             comment=comment, evidence=evidence, reason=reason,
+                             deadline=_date(deadline, "--deadline"))
+        state = finding.state
+    console.print(f"finding {finding_id}: {state}", highlight=False)

@@ -1,0 +1,196 @@
+"""Finding queries (filters, scope, overdue) and their export formats (JSON, CSV, GeoJSON)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session
+
+from zoneguard.domain import FindingState, Verdict
+from zoneguard.errors import NotFound, ValidationError
+from zoneguard.models import Finding, FindingEvent, Premises, School
+from zoneguard.services.keys import Scope
+from zoneguard.settings import get_settings
+
+OPEN_STATES = (FindingState.OPEN, FindingState.ASSIGNED, FindingState.RECTIFYING,
+               FindingState.RECTIFIED)
+CLOSED_STATES = (FindingState.VERIFIED_CLOSED, FindingState.EXEMPTED, FindingState.RESOLVED)
+FORMATS = ("table", "json", "csv", "geojson")
+CSV_COLUMNS = ("id", "state", "verdict", "category", "school_code", "school_name", "licence_no",
+               "premises_name", "premises_region", "rule_id", "metric", "distance_m",
+               "threshold_m", "assignee", "deadline", "overdue", "first_seen", "last_seen",
+               "resolved_at", "resolution", "reasons", "lon", "lat")
+
+
+def local_today(timezone: str) -> date:
+    """Today's date in the configured time zone (deadlines and rules are local dates)."""
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
+def _columns(today: date) -> list[Any]:
+    open_values = [s.value for s in OPEN_STATES]
+    overdue = and_(Finding.deadline < today, Finding.state.in_(open_values))
+    return [
+        Finding.id, Finding.state, Finding.verdict, Premises.category,
+        School.id.label("school_id"), School.code.label("school_code"),
+        School.name.label("school_name"), Premises.id.label("premises_id"), Premises.licence_no,
+        Premises.name.label("premises_name"), Premises.region.label("premises_region"),
+        Finding.rule_id, Finding.metric, Finding.distance_m, Finding.threshold_m,
+        Finding.reasons, Finding.assignee, Finding.deadline, overdue.label("overdue"),
+        Finding.first_seen, Finding.last_seen, Finding.resolved_at, Finding.resolution,
+        Finding.rule_set_version, func.ST_X(Premises.location).label("lon"),
+        func.ST_Y(Premises.location).label("lat"),
+        func.ST_AsGeoJSON(Finding.line, 7).label("line"),
+    ]
+
+
+def _check(name: str, value: str | None, allowed: list[str]) -> None:
+    if value is not None and value not in allowed:
+        raise ValidationError(f"unknown {name} {value!r}; one of {', '.join(allowed)}")
+
+
+def _filtered(
+    query: Select[Any], *, state: str | None, verdict: str | None, category: str | None,
+    region: str | None, school: str | None, overdue: bool, scope: Scope | None, today: date,
+) -> Select[Any]:
+    _check("state", state, [s.value for s in FindingState] + ["active", "closed"])
+    _check("verdict", verdict, [v.value for v in Verdict])
+    if state == "active":
+        query = query.where(Finding.state.in_([s.value for s in OPEN_STATES]))
+    elif state == "closed":
+        query = query.where(Finding.state.in_([s.value for s in CLOSED_STATES]))
+    elif state is not None:
+        query = query.where(Finding.state == state)
+    if verdict is not None:
+        query = query.where(Finding.verdict == verdict)
+    if category is not None:
+        query = query.where(Premises.category == category)
+    if region is not None:
+        query = query.where(Premises.region.startswith(region, autoescape=True))
+    if school is not None:
+        query = query.where(School.code == school)
+    if overdue:
+        query = query.where(Finding.deadline < today,
+                            Finding.state.in_([s.value for s in OPEN_STATES]))
+    return _scoped(query, scope)
+
+
+def _scoped(query: Select[Any], scope: Scope | None) -> Select[Any]:
+    if scope is None:
+        return query
+    if scope.categories is not None:
+        query = query.where(Premises.category.in_(sorted(scope.categories)))
+    if scope.region_prefix is not None:
+        query = query.where(Premises.region.startswith(scope.region_prefix, autoescape=True))
+    return query
+
+
+def _joined(query: Select[Any]) -> Select[Any]:
+    return query.join(Premises, Premises.id == Finding.premises_id) \
+        .join(School, School.id == Finding.school_id)
+
+
+def _row(row: Any) -> dict[str, Any]:
+    data = dict(row._mapping)
+    data["line"] = json.loads(data["line"]) if data["line"] else None
+    data["overdue"] = bool(data["overdue"])
+    return data
+
+
+def list_findings(
+    session: Session,
+    *,
+    state: str | None = None,
+    verdict: str | None = None,
+    category: str | None = None,
+    region: str | None = None,
+    school: str | None = None,
+    overdue: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+    scope: Scope | None = None,
+    today: date | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """Findings matching the filters (state may be `active` or `closed`), and their total."""
+    if offset < 0 or (limit is not None and limit < 0):
+        raise ValidationError("limit and offset must not be negative")
+    day = today or local_today(get_settings().timezone)
+    where = partial(_filtered, state=state, verdict=verdict, category=category, region=region,
+                    school=school, overdue=overdue, scope=scope, today=day)
+    query = where(_joined(select(*_columns(day)).select_from(Finding)))
+    total = session.scalar(where(_joined(select(func.count()).select_from(Finding)))) or 0
+    rows = session.execute(query.order_by(Finding.id).offset(offset).limit(limit)).all()
+    return [_row(r) for r in rows], int(total)
+
+
+def get_finding(session: Session, finding_id: int, scope: Scope | None = None,
+                today: date | None = None) -> dict[str, Any]:
+    """One finding with its school, premises and workflow events (oldest first)."""
+    day = today or local_today(get_settings().timezone)
+    query = _scoped(_joined(select(*_columns(day)).select_from(Finding)),
+                    scope).where(Finding.id == finding_id)
+    row = session.execute(query).first()
+    if row is None:
+        raise NotFound(f"finding {finding_id} does not exist" +
+                       ("" if scope is None or scope.unrestricted else " in your scope"))
+    data = _row(row)
+    events = session.scalars(select(FindingEvent).where(FindingEvent.finding_id == finding_id)
+                             .order_by(FindingEvent.at, FindingEvent.id)).all()
+    data["events"] = [
+        {"id": e.id, "at": e.at, "actor": e.actor, "from_state": e.from_state,
+         "to_state": e.to_state, "comment": e.comment, "evidence": e.evidence,
+         "assignee": e.assignee, "deadline": e.deadline, "scan_id": e.scan_id,
+         "distance_m": e.distance_m}
+        for e in events
+    ]
+    return data
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def to_json(rows: list[dict[str, Any]]) -> str:
+    """A JSON array of findings."""
+    return json.dumps([{k: _plain(v) for k, v in r.items()} for r in rows],
+                      ensure_ascii=False, indent=2, default=str)
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    """CSV with a header row; reasons joined by '; ', no geometry beyond lon/lat."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        values = {**r, "reasons": "; ".join(r.get("reasons") or [])}
+        writer.writerow(["" if values.get(c) is None else _plain(values[c]) for c in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def to_geojson(rows: list[dict[str, Any]]) -> str:
+    """A FeatureCollection: the measured line of each finding (the premises point if none)."""
+    features = []
+    for r in rows:
+        geometry = r.get("line") or {"type": "Point", "coordinates": [r["lon"], r["lat"]]}
+        props = {k: _plain(v) for k, v in r.items() if k not in ("line", "events")}
+        features.append({"type": "Feature", "id": r["id"], "geometry": geometry,
+                         "properties": props})
+    return json.dumps({"type": "FeatureCollection", "features": features},
+                      ensure_ascii=False, default=str)
+
+
+def export(rows: list[dict[str, Any]], fmt: str) -> str:
+    """Render findings as json, csv or geojson."""
+    renderers = {"json": to_json, "csv": to_csv, "geojson": to_geojson}
+    if fmt not in renderers:
+        raise ValidationError(f"unknown format {fmt!r}; one of {', '.join(renderers)}")
+    return renderers[fmt](rows)
