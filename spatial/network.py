@@ -50,6 +50,7 @@ NO_ACCESS = frozenset({"no", "private"})
 LINEAR_BARRIERS = frozenset({"fence", "wall", "city_wall", "retaining_wall", "hedge",
                              "guard_rail", "jersey_barrier"})
 _NO_SIDEWALK = frozenset({"no", "none"})
+_MISSING = frozenset({"", "None", "nan", "NaN", "<NA>", "NaT"})
 _SIDEWALK_KEYS = ("sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right")
 
 
@@ -191,7 +192,7 @@ def lines_source(geoms: Iterable[Any], attributes: list[dict[str, Any]]) -> Netw
     source = NetworkSource(osm=False)
     keys: dict[tuple[float, float], int] = {}
     for row, (geom, attrs) in enumerate(zip(geoms, attributes, strict=True), start=1):
-        tags = {str(k): str(v) for k, v in attrs.items() if v is not None and str(v) != "nan"}
+        tags = {str(k): str(v) for k, v in attrs.items() if str(v) not in _MISSING}
         if tags.get("barrier") not in LINEAR_BARRIERS:
             tags.setdefault("highway", "footway")
         for part in shapely.get_parts(shapely.line_merge(geom) if geom is not None else []):

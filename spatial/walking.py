@@ -98,27 +98,29 @@ ORDER BY 1, 2
 LIMIT :limit
 """
 
+# The nearest point and its fraction along the edge are located in the UTM zone of the point
+# (as zg_nearest_point does); the snap distance is geodesic.
 _SNAP_SQL = """
-SELECT p.pid, c.id AS edge_id, c.source, c.target, c.snap_m, c.fraction,
-       ST_X(c.near) AS lon, ST_Y(c.near) AS lat
+SELECT p.pid, k.id AS edge_id, k.source, k.target, k.fraction,
+       ST_Distance(geography(k.near), geography(q.pt), true) AS snap_m,
+       ST_X(k.near) AS lon, ST_Y(k.near) AS lat
 FROM unnest(CAST(:pids AS bigint[]), CAST(:lons AS float8[]), CAST(:lats AS float8[]))
      AS p(pid, lon, lat)
 CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326) AS pt) q
+CROSS JOIN LATERAL (SELECT zg_utm_srid(q.pt) AS srid) z
+CROSS JOIN LATERAL (SELECT ST_Transform(q.pt, z.srid) AS pt) u
 CROSS JOIN LATERAL (
-    SELECT k.id, k.source, k.target, n.near,
-           ST_Distance(geography(n.near), geography(q.pt), true) AS snap_m,
-           ST_LineLocatePoint(ST_Transform(k.geom, zg_utm_srid(q.pt)),
-                              ST_Transform(n.near, zg_utm_srid(q.pt))) AS fraction
+    SELECT c.id, c.source, c.target, ST_Transform(ST_ClosestPoint(c.line, u.pt), 4326) AS near,
+           ST_LineLocatePoint(c.line, ST_ClosestPoint(c.line, u.pt)) AS fraction
     FROM (
-        SELECT e.id, e.source, e.target, e.geom FROM network_edge e
+        SELECT e.id, e.source, e.target, ST_Transform(e.geom, z.srid) AS line
+        FROM network_edge e
         WHERE ST_DWithin(geography(e.geom), geography(q.pt), :radius_m, true)
         ORDER BY ST_Distance(geography(e.geom), geography(q.pt), true), e.id
-        LIMIT :limit * 2
-    ) k
-    CROSS JOIN LATERAL (SELECT zg_nearest_point(k.geom, q.pt) AS near) n
-    ORDER BY snap_m, k.id
-    LIMIT :limit
-) c
+        LIMIT :limit
+    ) c
+) k
+ORDER BY p.pid, snap_m, k.id
 """
 
 _NEAREST_SQL = """

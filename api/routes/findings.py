@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 
-from api.auth import Reader
+from api.auth import Mover, Reader
 from api.deps import SessionDep
 from api.geojson import geojson_response, wants_geojson
 from api.schemas.common import (
@@ -18,9 +18,10 @@ from api.schemas.common import (
     Text,
     geojson_alternative,
 )
-from api.schemas.findings import FindingDetail, FindingPage
+from api.schemas.findings import FindingDetail, FindingPage, TransitionIn
 from zoneguard.domain import FindingState, Verdict
 from zoneguard.services import findings as service
+from zoneguard.services.workflow import transition
 
 router = APIRouter(prefix="/findings", tags=["findings"])
 StateFilter = FindingState | Literal["active", "closed"]
@@ -55,4 +56,18 @@ def list_findings(
 @router.get("/{finding_id}", response_model=FindingDetail)
 def get_finding(finding_id: RowId, session: SessionDep, key: Reader) -> dict[str, Any]:
     """One finding with its workflow events (404 outside the key's scope)."""
+    return service.get_finding(session, finding_id, scope=key.scope)
+
+
+@router.post("/{finding_id}/transitions", response_model=FindingDetail)
+def move_finding(
+    finding_id: RowId, body: TransitionIn, session: SessionDep, key: Mover
+) -> dict[str, Any]:
+    """Move a finding in its workflow (assign, rectify, verify, exempt); answers it with events.
+
+    409 (invalid-transition) when its state does not allow the move; 404 outside the scope.
+    """
+    transition(session, finding_id, to_state=body.state, actor=key.actor, comment=body.comment,
+               evidence=body.evidence, assignee=body.assignee, deadline=body.deadline,
+               reason=body.reason, scope=key.scope)
     return service.get_finding(session, finding_id, scope=key.scope)

@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from api.deps import get_session
 from api.main import create_app
+from api.scans import get_scan_starter
 from tests.factories import write_rules
 from zoneguard.services.keys import create_key
+from zoneguard.services.scan import run_scan
 from zoneguard.settings import Settings
 
 KeyMaker = Callable[..., dict[str, str]]
@@ -40,11 +42,18 @@ def live_client(app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def client(app: FastAPI, live_client: TestClient, session: Session) -> Iterator[TestClient]:
+def client(app: FastAPI, live_client: TestClient, session: Session,
+           api_settings: Settings) -> Iterator[TestClient]:
     """The client; each request runs in a savepoint of this test's rolled-back transaction.
 
-    Like the real session dependency, a request that fails leaves nothing behind.
+    Like the real session dependency, a request that fails leaves nothing behind. Scans run
+    synchronously in the same transaction (the background runner would commit; it is tested
+    against a server of its own in test_live_server).
     """
+
+    def start_scan(*, region: str | None, full: bool, actor: str) -> int:
+        return run_scan(session, trigger="api", region=region, settings=api_settings,
+                        full=full, actor=actor).scan_id
 
     def request_session() -> Iterator[Session]:
         savepoint = session.begin_nested()
@@ -58,6 +67,7 @@ def client(app: FastAPI, live_client: TestClient, session: Session) -> Iterator[
             savepoint.commit()
 
     app.dependency_overrides[get_session] = request_session
+    app.dependency_overrides[get_scan_starter] = lambda: start_scan
     try:
         yield live_client
     finally:

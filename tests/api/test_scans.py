@@ -1,42 +1,24 @@
-"""POST/GET /api/v1/scans: start a rescan (409 while one runs), read the scan records."""
+"""POST/GET /api/v1/scans: start a rescan (409 while one runs), read the scan records.
+
+The client fixture runs scans synchronously in the test transaction; the background runner
+is exercised against a live server in test_live_server.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pyproj import Geod
 from shapely.geometry import box
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from api.scans import get_scan_starter
 from tests.api.conftest import KeyMaker
 from tests.factories import add_school
-from zoneguard.services.scan import run_scan
 from zoneguard.services.scan_sql import LOCK_KEY
-from zoneguard.settings import Settings
 
 GEOD = Geod(ellps="WGS84")
 
 
-@pytest.fixture
-def scans_in_test_transaction(app: FastAPI, client: TestClient, session: Session,
-                              api_settings: Settings) -> Iterator[None]:
-    """Run scans synchronously inside the test's transaction instead of a background thread."""
-
-    def start(*, region: str | None, full: bool, actor: str) -> int:
-        return run_scan(session, trigger="api", region=region, settings=api_settings,
-                        full=full, actor=actor).scan_id
-
-    app.dependency_overrides[get_scan_starter] = lambda: start
-    yield
-    app.dependency_overrides.pop(get_scan_starter, None)
-
-
-@pytest.mark.usefixtures("scans_in_test_transaction")
 def test_scan_records_new_findings_and_is_listed(
     client: TestClient, key_for: KeyMaker, session: Session
 ) -> None:
@@ -62,7 +44,6 @@ def test_scan_records_new_findings_and_is_listed(
     assert client.get("/api/v1/scans/999999999", headers=governance).status_code == 404
 
 
-@pytest.mark.usefixtures("scans_in_test_transaction")
 def test_scan_while_another_holds_the_lock_is_409(
     client: TestClient, key_for: KeyMaker, engine: Engine
 ) -> None:

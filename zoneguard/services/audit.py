@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from zoneguard.models import AuditLog
@@ -40,8 +41,8 @@ def audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    """Add one audit-log row to the session's transaction (written with the change itself)."""
-    session.add(AuditLog(
+    """Write one audit-log row in the session's transaction (committed with the change)."""
+    session.execute(insert(AuditLog).values(
         actor=actor, action=action, entity=entity,
         entity_id=None if entity_id is None else str(entity_id),
         before=jsonable(before), after=jsonable(after),

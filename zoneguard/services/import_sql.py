@@ -160,3 +160,22 @@ WHERE NOT EXISTS (
     WHERE g.school_id = t.id AND g.kind = s.kind AND g.location = s.location
       AND g.name IS NOT DISTINCT FROM s.name)
 """
+
+# Bulk loads: the premises GiST indexes are dropped before a large insert and built again
+# after it (a sorted build is cheaper than maintaining them row by row).
+PREMISES_LOCK_WRITERS = "LOCK TABLE premises IN SHARE ROW EXCLUSIVE MODE"
+PREMISES_NEW_ROWS = """
+SELECT count(*) FROM stage_premises s
+WHERE NOT EXISTS (
+    SELECT 1 FROM premises p
+    WHERE p.category = s.category AND p.licence_no = s.licence_no AND p.region = s.region)
+"""
+PREMISES_ROWS_UP_TO = "SELECT count(*) FROM (SELECT 1 FROM premises LIMIT :limit) t"
+PREMISES_GIST_INDEXES = """
+SELECT c.relname, pg_get_indexdef(i.indexrelid)
+FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid
+JOIN pg_am a ON a.oid = c.relam
+WHERE i.indrelid = 'premises'::regclass AND a.amname = 'gist'
+ORDER BY c.relname
+"""

@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,9 @@ from zoneguard.services import import_sql as sql
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings, get_settings
 
+#: Staged premises rows from which an import checks for a bulk load (see `_bulk_load`).
+BULK_MIN_ROWS = 100_000
+
 
 @dataclass
 class ImportOutcome:
@@ -53,7 +55,8 @@ class ImportOutcome:
     closed: int = 0
     dry_run: bool = False
     parsed: ParsedImport | None = field(default=None, repr=False)
-    #: Wall seconds per stage: read (read + validate), stage (COPY), upsert.
+    #: Wall seconds per stage: read (read + validate), stage (COPY), upsert, and indexes
+    #: (the part of upsert spent rebuilding the GiST indexes after a bulk load).
     timings: dict[str, float] = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -140,30 +143,20 @@ def _json(value: Any) -> str:
 
 
 def _json_texts(values: pd.Series) -> list[str]:
-    """JSON text of every row's attributes dict, built column by column when keys agree."""
-    rows = values.tolist()
-    keys = rows[0].keys() if rows and type(rows[0]) is dict else None
-    if keys is None or not all(type(r) is dict and r.keys() == keys for r in rows):
+    """`_json` of every row, encoded by one json.dumps call and split at the row boundaries."""
+    rows = [v if isinstance(v, dict) else {} for v in values.tolist()]
+    text = json.dumps(rows, ensure_ascii=False, default=str)
+    # "}, {" can only stand between two rows unless a value holds it: then count says so
+    parts = text[2:-2].split("}, {") if rows else []
+    if len(parts) != len(rows):
         return [_json(v) for v in rows]
-    if not all(type(k) is str for k in keys):
-        return [_json(v) for v in rows]
-    out = np.full(len(rows), "{", dtype=object)
-    for n, key in enumerate(keys):
-        cells = [r[key] for r in rows]
-        if not set(map(type, cells)) <= {str, type(None)}:
-            encoded = [json.dumps(c, ensure_ascii=False, default=str) for c in cells]
-        elif None in cells:
-            encoded = ["null" if c is None else encode_basestring(c) for c in cells]
-        else:
-            encoded = list(map(encode_basestring, cells))
-        out = out + f"{',' if n else ''}{encode_basestring(key)}:" + np.array(encoded, dtype=object)
-    return list(out + "}")
+    return list(map("{{{}}}".format, parts))
 
 
-def _ewkb(geoms: Any) -> Any:
+def _ewkb(geoms: Any) -> list[str | None]:
     """Hex EWKB with SRID 4326 for COPY into geometry columns (None stays NULL)."""
     arr = shapely.set_srid(np.asarray(geoms, dtype=object), 4326)
-    return shapely.to_wkb(arr, hex=True, include_srid=True)
+    return [None if b is None else b.hex() for b in shapely.to_wkb(arr, include_srid=True)]
 
 
 def _copy_frame(session: Session, table: str, data: pd.DataFrame) -> None:
@@ -201,14 +194,51 @@ def _write_premises(session: Session, frame: Any, outcome: ImportOutcome, parsed
     params = {"import_id": outcome.import_id, "source": parsed.file_name,
               "source_crs": parsed.source_crs}
     with _timed(outcome, "upsert"):
+        rebuild = len(data) >= BULK_MIN_ROWS and _bulk_load(session, len(data))
         # missing rows are those of the file's registries it does not list: the upsert
         # touches only listed rows, so counting first gives the same rows, faster
         outcome.missing = len(session.execute(text(sql.PREMISES_MISSING)).all())
         session.execute(text(sql.PREMISES_HISTORY), params)
         outcome.updated = _rowcount(session.execute(text(sql.PREMISES_UPDATE), params))
-        outcome.inserted = _rowcount(session.execute(text(sql.PREMISES_INSERT), params))
+        with _gist_rebuilt(session, outcome, enabled=rebuild):
+            outcome.inserted = _rowcount(session.execute(text(sql.PREMISES_INSERT), params))
         if close_missing:
             outcome.closed = _rowcount(session.execute(text(sql.PREMISES_CLOSE), params))
+
+
+def _bulk_load(session: Session, staged: int) -> bool:
+    """Whether the staged rows are a bulk load: new rows at least half the registry after it.
+
+    Before looking, it takes a lock that excludes other writers of premises (readers go on),
+    so two bulk imports queue here instead of deadlocking on the index rebuild's lock.
+    """
+    session.execute(text(sql.PREMISES_LOCK_WRITERS))
+    existing = session.execute(text(sql.PREMISES_ROWS_UP_TO), {"limit": staged}).scalar_one()
+    if existing >= staged:  # the new rows cannot outnumber the rows already there
+        return False
+    fresh = session.execute(text(sql.PREMISES_NEW_ROWS)).scalar_one()
+    return bool(fresh >= BULK_MIN_ROWS and fresh >= existing)
+
+
+@contextmanager
+def _gist_rebuilt(session: Session, outcome: ImportOutcome, *, enabled: bool) -> Iterator[None]:
+    """Drop the premises GiST indexes around a bulk insert and build them again after it.
+
+    DROP INDEX holds ACCESS EXCLUSIVE on premises until the import commits: screenings and
+    scans wait for a bulk load instead of reading a half-indexed table. The definitions are
+    read back from the catalog, so the rebuilt indexes are exactly the migrated ones.
+    """
+    if not enabled:
+        yield
+        return
+    indexes = session.execute(text(sql.PREMISES_GIST_INDEXES)).all()
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    for name, _ in indexes:
+        session.execute(text(f"DROP INDEX {quote(name)}"))
+    yield
+    with _timed(outcome, "indexes"):
+        for _, definition in indexes:
+            session.execute(text(definition))
 
 
 def _as_multi(geom: Any) -> Any:

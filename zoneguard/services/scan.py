@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -175,8 +176,12 @@ def run_scan(
     settings: Settings | None = None,
     full: bool = False,
     actor: str | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> ScanSummary:
-    """Rescan every active/suspended premises against the schools; raise ScanRunning if busy."""
+    """Rescan every active/suspended premises against the schools; raise ScanRunning if busy.
+
+    `on_start(scan_id)` is called once the `running` scan row exists (for background callers).
+    """
     kind = _validate(trigger, region)
     cfg = settings or get_settings()
     rules = current_rule_set(cfg)
@@ -187,6 +192,8 @@ def run_scan(
         conn = db.connection()
         _acquire(conn, wait=wait, xact=True)
         scan_id = _start_row(conn, kind, region, rules)
+        if on_start is not None:
+            on_start(scan_id)
         savepoint = conn.begin_nested()
         try:
             plan, counts = _scan(conn, scan_id, region=region, rules=rules, settings=cfg,
@@ -204,6 +211,8 @@ def run_scan(
             try:
                 scan_id = _start_row(conn, kind, region, rules)
                 conn.commit()
+                if on_start is not None:
+                    on_start(scan_id)  # the running row is visible to others from now on
                 try:
                     plan, counts = _scan(conn, scan_id, region=region, rules=rules,
                                          settings=cfg, full=full, actor=who)

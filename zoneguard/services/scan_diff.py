@@ -117,7 +117,8 @@ def judge_pairs(columns: list[str], rows: Iterable[Sequence[Any]],
     return pairs, hits
 
 
-def _params(plan: Plan, scan_id: int, snapshot: Any, actor: str) -> dict[str, Any]:
+def measure_params(plan: Plan, scan_id: int, snapshot: Any, actor: str) -> dict[str, Any]:
+    """Bound parameters of the scan statements (snapshot: a row of `scan_sql.SNAPSHOT`)."""
     rules = plan.rules
     categories = sorted(rules.categories())
     margin = plan.tolerances.margin_m
@@ -174,7 +175,7 @@ def execute(conn: Connection, plan: Plan, *, scan_id: int, actor: str) -> tuple[
 
     conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
     snapshot = conn.execute(text(q.SNAPSHOT)).one()
-    params = _params(plan, scan_id, snapshot, actor)
+    params = measure_params(plan, scan_id, snapshot, actor)
     columns, rows = _fetch(conn, q.measure_sql(incremental=plan.incremental), params)
     lap("measure")
     counts.pairs, hits = judge_pairs(columns, rows, plan)

@@ -29,6 +29,7 @@ from zoneguard.services import scan as scan_module
 from zoneguard.services.scan import run_scan
 from zoneguard.services.scan_sql import LOCK_KEY
 from zoneguard.services.screening import screen
+from zoneguard.services.workflow import transition
 from zoneguard.settings import Settings
 
 LON, LAT = 114.0, 30.5
@@ -126,6 +127,30 @@ def test_moving_a_premises_away_resolves_and_moving_it_back_reopens(
     assert again.reopened == 1
     assert _findings(session)[(cafe, "t.internet_cafe")]["distance_m"] == pytest.approx(
         distance_m(lon, lat, CAMPUS)[0], abs=0.05)
+
+
+def test_an_exempted_finding_holds_until_the_conflict_changes_materially(
+        session: Session, cfg: Settings) -> None:
+    add_school(session, "S1", CAMPUS, region=REGION)
+    cafe = _premises(session, "internet_cafe", 180, 0)  # 80 m from the campus
+    run_scan(session, trigger="manual", settings=cfg, region=SCOPE)
+    fid = session.execute(text("SELECT id FROM finding WHERE premises_id = :p"),
+                          {"p": cafe}).scalar_one()
+    transition(session, fid, to_state="exempted", actor="officer", reason="rule_exception",
+               comment="approved by the county before the rule")
+    move = text("UPDATE premises SET location = ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) "
+                "WHERE id = :p")
+    session.execute(move, {"p": cafe, **dict(zip(("lon", "lat"), at(181, 0), strict=True))})
+    same = run_scan(session, trigger="manual", settings=cfg, region=SCOPE)
+    assert (same.reopened, same.new) == (0, 0)
+    assert _findings(session)[(cafe, "t.internet_cafe")]["state"] == "exempted"
+    session.execute(move, {"p": cafe, **dict(zip(("lon", "lat"), at(120, 0), strict=True))})
+    closer = run_scan(session, trigger="manual", settings=cfg, region=SCOPE)
+    assert closer.reopened == 1
+    assert _findings(session)[(cafe, "t.internet_cafe")]["state"] == "open"
+    comment = session.execute(text("SELECT comment FROM finding_event WHERE finding_id = :f "
+                                   "ORDER BY id DESC LIMIT 1"), {"f": fid}).scalar_one()
+    assert "changed since it was exempted" in comment and "-> prohibited 20.0 m" in comment
 
 
 def test_closing_the_school_resolves_with_the_school_as_the_reason(
@@ -280,8 +305,10 @@ def _state(db: Engine, premises_id: int) -> str:
 def test_a_rescan_of_unchanged_committed_data_measures_nothing_and_confirms_the_findings(
         db: Engine, cfg: Settings) -> None:
     _, cafe = _seed(db)
-    first = run_scan(db, trigger="manual", settings=cfg)
+    started: list[int] = []
+    first = run_scan(db, trigger="manual", settings=cfg, on_start=started.append)
     assert (first.mode, first.new, first.pairs) == ("full", 1, 1)
+    assert started == [first.scan_id]
     second = run_scan(db, trigger="nightly", settings=cfg)
     assert (second.mode, second.pairs, second.new, second.open) == ("incremental", 0, 0, 1)
     with Session(db) as s, s.begin():
