@@ -32,7 +32,7 @@ GEOD = Geod(ellps="WGS84")
 #: Ordinary pedestrian ways and roads.
 WALKABLE = frozenset({
     "footway", "path", "pedestrian", "steps", "living_street", "residential", "service",
-    "unclassified", "road", "track", "crossing", "corridor",
+    "unclassified", "road", "track", "crossing", "corridor", "platform",
     "tertiary", "tertiary_link", "secondary", "secondary_link", "primary", "primary_link",
 })
 #: Roads walked on their sidewalks, unless `sidewalk=no` and foot access is not granted.
@@ -165,21 +165,28 @@ def read_osm(path: Path) -> NetworkSource:
         tags = dict(obj.tags)
         if "highway" not in tags and tags.get("barrier") not in LINEAR_BARRIERS:
             continue
-        refs = [(n.ref, n.lon, n.lat) for n in obj.nodes if n.location.valid()]
-        missing += len(obj.nodes) - len(refs)
-        if len(refs) < 2:
-            continue
-        way = Way(f"osm:way/{obj.id}", [r[0] for r in refs],
-                  np.array([r[1:] for r in refs], dtype=np.float64), tags)
-        if tags.get("barrier") in LINEAR_BARRIERS:
-            source.barriers.append(way)
-        if (reason := exclusion(tags)) is None:
-            source.ways.append(way)
-        elif "highway" in tags:
+        # A node missing from the extract breaks the way: its runs of present nodes are kept.
+        runs: list[list[tuple[int, float, float]]] = [[]]
+        for n in obj.nodes:
+            if n.location.valid():
+                runs[-1].append((n.ref, n.lon, n.lat))
+                continue
+            missing += 1
+            if runs[-1]:
+                runs.append([])
+        reason = exclusion(tags)
+        if reason is not None and "highway" in tags:
             source.excluded[reason] += 1
+        for run in (r for r in runs if len(r) > 1):
+            way = Way(f"osm:way/{obj.id}", [r[0] for r in run],
+                      np.array([r[1:] for r in run], dtype=np.float64), tags)
+            if tags.get("barrier") in LINEAR_BARRIERS:
+                source.barriers.append(way)
+            elif reason is None:
+                source.ways.append(way)
     if missing:
         source.warnings.append(f"{missing} way nodes are missing from the extract; the ways "
-                               "were kept with the nodes present")
+                               "are broken there and kept in pieces")
     return source
 
 
@@ -294,7 +301,8 @@ def build_network(source: NetworkSource) -> Network:
             length = float(GEOD.line_length(part[:, 0], part[:, 1]))
             edges.append(Edge(vertex(nodes[a], *part[0]), vertex(nodes[b], *part[-1]), part,
                               max(length, 1e-3), way.tags, way.ref))
-    report = {"ways_walkable": len(source.ways), "linear_barriers": len(source.barriers),
+    report = {"ways_walkable": len({w.ref for w in source.ways}),
+              "linear_barriers": len({b.ref for b in source.barriers}),
               "barrier_crossings_cut": crossings,
               "blocking_points": sum(v.barrier is not None for v in vertices),
               "excluded": dict(source.excluded.most_common()), "vertices": len(vertices),

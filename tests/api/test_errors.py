@@ -106,8 +106,8 @@ def _db_error(session: Session, sql: str) -> DBAPIError:
 
 def test_database_errors_are_translated_once(session: Session) -> None:
     session.execute(text("INSERT INTO school (code, name, levels, location, precision) VALUES "
-                         "('DUP', 'd', ARRAY['primary'], ST_MakePoint(114, 30)::geometry(Point, 4326), "
-                         "'point')"))
+                         "('DUP', 'd', ARRAY['primary'], "
+                         "ST_SetSRID(ST_MakePoint(114, 30), 4326), 'point')"))
     unique = _db_error(session, "INSERT INTO school (code, name, levels, location, precision) "
                                 "VALUES ('DUP', 'd', ARRAY['primary'], "
                                 "ST_SetSRID(ST_MakePoint(114, 30), 4326), 'point')")

@@ -265,11 +265,16 @@ def test_a_gate_in_the_fence_lets_the_walk_through_unless_it_is_closed_to_pedest
     assert (got.distance_m < 250) is through
 
 
-def test_a_network_split_in_two_gives_no_path(session: Session, tmp_path: Path) -> None:
+def test_a_network_split_in_two_gives_no_path_and_a_review(
+        session: Session, settings: Settings, tmp_path: Path) -> None:
     left, right = _local_lines([(0, 0), (90, 0)], [(110, 0), (200, 0)])
     got = _walk_synthetic(session, _geojson(tmp_path, [(left, {}), (right, {})]))
     assert isinstance(got, WalkFailure) and got.kind == "no_path"
     assert "disconnected" in got.reason
+    result = _screen_walking(session, settings, tmp_path, _here(40, 5))
+    (conflict,) = result.conflicts
+    assert conflict.verdict.value == "review" and conflict.distance_m is None
+    assert "disconnected" in conflict.reasons[0] and "the straight line is" in conflict.reasons[0]
 
 
 def test_a_school_without_gates_is_walked_to_where_a_path_meets_its_boundary(

@@ -122,6 +122,28 @@ def test_edge_lengths_are_geodesic_and_add_up_to_the_walkable_ways(
     assert result.report["edges"] == len(rows)
 
 
+def test_a_pbf_way_cut_by_the_extract_is_not_bridged_across_the_gap(session: Session) -> None:
+    pbf = REAL / "helsinki.osm.pbf"
+    result = import_network(session, path=pbf, region="11")
+    steps, nodes = set(), set()
+    for obj in osmium.FileProcessor(str(pbf), osmium.osm.NODE | osmium.osm.WAY)\
+            .with_locations():
+        if not obj.is_way():
+            continue
+        pts = [(n.lon, n.lat) if n.location.valid() else None for n in obj.nodes]
+        nodes.update(p for p in pts if p)
+        steps.update(frozenset(pair) for pair in zip(pts, pts[1:], strict=False)
+                     if None not in pair)
+    checked = 0
+    for wkb in session.execute(text("SELECT ST_AsBinary(geom) FROM network_edge")).scalars():
+        coords = [tuple(c) for c in shapely.from_wkb(wkb).coords]
+        for a, b in zip(coords, coords[1:], strict=False):
+            if a in nodes and b in nodes:  # not a point cut at a fence crossing
+                assert frozenset((a, b)) in steps
+                checked += 1
+    assert checked > 4000 and "broken there" in result.warnings[0]
+
+
 def test_motorways_without_foot_access_are_left_out(session: Session) -> None:
     result = import_network(session, path=SHENZHEN)
     highways = set(session.execute(text(
