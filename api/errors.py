@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError as SADataError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from zoneguard.errors import (
@@ -104,8 +105,12 @@ def translate_db_error(exc: DBAPIError) -> ZoneGuardError | None:
         return ValidationError(f"the data violates {constraint}")
     if isinstance(exc, SADataError) or sqlstate.startswith("22"):
         return ValidationError("a value is malformed or out of range for the database")
-    if isinstance(exc, OperationalError) or sqlstate.startswith("08") or sqlstate == "57P01":
-        return DatabaseUnavailable("the database is not reachable")
+    if sqlstate == "57014":
+        return DatabaseUnavailable("the database took too long to answer; retry later")
+    if sqlstate.startswith("40"):
+        return Conflict("a concurrent change got in the way; retry the request")
+    if isinstance(exc, OperationalError) or sqlstate.startswith(("08", "53", "57")):
+        return DatabaseUnavailable("the database is not reachable or overloaded")
     return None
 
 
@@ -155,8 +160,19 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
                             headers=dict(exc.headers or {}))
 
 
+async def _pool_handler(request: Request, exc: Exception) -> JSONResponse:
+    log.error("request %s: no database connection free in time (%s)", request_id_of(request),
+              type(exc).__name__)
+    return problem_response(status=503, type_=DatabaseUnavailable.type,
+                            title=DatabaseUnavailable.title,
+                            detail="the server is busy: no database connection is free; retry",
+                            instance=request.url.path, request_id=request_id_of(request),
+                            headers={"Retry-After": "1"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the problem+json handlers on an app."""
+    app.add_exception_handler(PoolTimeout, _pool_handler)
     app.add_exception_handler(ZoneGuardError, _zoneguard_handler)
     app.add_exception_handler(DBAPIError, _database_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)

@@ -46,6 +46,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except ZoneGuardError as exc:
             err_console.print(f"[red]error:[/red] {exc.detail}", highlight=False)
             raise typer.Exit(1) from None
+        except OSError as exc:  # unreadable input, unwritable output, full disk
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from None
 
     return wrapper
 

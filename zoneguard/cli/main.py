@@ -8,6 +8,7 @@ from zoneguard.cli import db, imports, keys, network
 from zoneguard.cli import findings as findings_cli
 from zoneguard.cli import maps as map_cli
 from zoneguard.cli import reports as report_cli
+from zoneguard.cli.demo import demo_command
 from zoneguard.cli.scan import scan_command
 from zoneguard.cli.schedule import schedule_command
 from zoneguard.cli.screen import screen_command
@@ -33,3 +34,4 @@ app.add_typer(map_cli.app, name="map")
 app.add_typer(report_cli.report_app, name="report")
 app.add_typer(report_cli.record_app, name="record")
 app.command("export")(report_cli.export_command)
+app.command("demo")(demo_command)

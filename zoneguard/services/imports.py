@@ -4,13 +4,12 @@ All-or-nothing by default: any rejected row raises `ImportProblem` and nothing i
 With `skip_invalid` the good rows are written and the rejected ones reported. With `dry_run`
 the whole write runs inside a savepoint that is rolled back, so the counts are exact.
 
-The write is set-based: the rows are COPYed (CSV written by Arrow) into a temporary staging
-table and merged into the registry by a few SQL statements (`import_sql`).
+The write is set-based: the rows are COPYed in binary (`import_copy`) into a temporary
+staging table and merged into the registry by a few SQL statements (`import_sql`).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,9 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy import text
@@ -32,6 +28,7 @@ from zoneguard.errors import ImportProblem
 from zoneguard.imports import ImportKind, ParsedImport, RowProblem, read_table
 from zoneguard.imports.vectorised import gc_paused
 from zoneguard.models import AuditLog, ImportRecord
+from zoneguard.services import import_copy as rows
 from zoneguard.services import import_sql as sql
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings, get_settings
@@ -138,39 +135,6 @@ def _rejected(parsed: ParsedImport) -> ImportProblem:
     return problem
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value if isinstance(value, dict) else {}, ensure_ascii=False, default=str)
-
-
-def _json_texts(values: pd.Series) -> list[str]:
-    """`_json` of every row, encoded by one json.dumps call and split at the row boundaries."""
-    rows = [v if isinstance(v, dict) else {} for v in values.tolist()]
-    text = json.dumps(rows, ensure_ascii=False, default=str)
-    # "}, {" can only stand between two rows unless a value holds it: then count says so
-    parts = text[2:-2].split("}, {") if rows else []
-    if len(parts) != len(rows):
-        return [_json(v) for v in rows]
-    return list(map("{{{}}}".format, parts))
-
-
-def _ewkb(geoms: Any) -> list[str | None]:
-    """Hex EWKB with SRID 4326 for COPY into geometry columns (None stays NULL)."""
-    arr = shapely.set_srid(np.asarray(geoms, dtype=object), 4326)
-    return [None if b is None else b.hex() for b in shapely.to_wkb(arr, include_srid=True)]
-
-
-def _copy_frame(session: Session, table: str, data: pd.DataFrame) -> None:
-    """COPY a frame into a staging table as CSV: text is quoted, NULL is an empty field."""
-    sink = pa.BufferOutputStream()
-    pa_csv.write_csv(pa.Table.from_pandas(data, preserve_index=False), sink,
-                     pa_csv.WriteOptions(include_header=False))
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    columns = ", ".join(data.columns)
-    with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as cp:
-        cp.write(memoryview(sink.getvalue()))
-
-
 @contextmanager
 def _timed(outcome: ImportOutcome, stage: str) -> Iterator[None]:
     started = time.perf_counter()
@@ -182,19 +146,20 @@ def _write_premises(session: Session, frame: Any, outcome: ImportOutcome, parsed
                     *, close_missing: bool) -> None:
     with _timed(outcome, "stage"):
         _stage(session, "stage_premises", sql.STAGE_PREMISES)
-        data = pd.DataFrame({name: frame[name] for name in (
-            "licence_no", "name", "category", "address", "operator", "region", "issued_on",
-            "expires_on", "status")})
-        data["region"] = data["region"].fillna("")  # the registry's "no region" is ''
-        data["location"] = _ewkb(frame.geometry.to_numpy())
-        data["entrance"] = _ewkb(frame["entrance"].to_numpy())
-        data["attributes"] = _json_texts(frame["attributes"])
-        data["source_row"] = frame["source_row"]
-        _copy_frame(session, "stage_premises", data)
+        columns = {name: ("text", rows.cells(frame[name])) for name in (
+            "licence_no", "name", "category", "address", "operator", "status")}
+        columns["region"] = ("text", rows.cells(frame["region"].fillna("")))  # no region: ''
+        for name in ("issued_on", "expires_on"):
+            columns[name] = ("date", rows.cells(frame[name]))
+        columns["location"] = ("bytea", rows.ewkb(frame.geometry.to_numpy()))
+        columns["entrance"] = ("bytea", rows.ewkb(frame["entrance"].to_numpy()))
+        columns["attributes"] = ("bytea", rows.jsonb(frame["attributes"]))
+        columns["source_row"] = ("int4", rows.cells(frame["source_row"]))
+        rows.copy_rows(session, "stage_premises", columns)
     params = {"import_id": outcome.import_id, "source": parsed.file_name,
               "source_crs": parsed.source_crs}
     with _timed(outcome, "upsert"):
-        rebuild = len(data) >= BULK_MIN_ROWS and _bulk_load(session, len(data))
+        rebuild = len(frame) >= BULK_MIN_ROWS and _bulk_load(session, len(frame))
         # missing rows are those of the file's registries it does not list: the upsert
         # touches only listed rows, so counting first gives the same rows, faster
         outcome.missing = len(session.execute(text(sql.PREMISES_MISSING)).all())
@@ -247,30 +212,28 @@ def _as_multi(geom: Any) -> Any:
     return geom
 
 
-def _pg_array(values: Any) -> str | None:
-    if values is None:
-        return None
-    return "{" + ",".join(str(v) for v in values) + "}"
-
-
 def _write_schools(session: Session, frame: Any, outcome: ImportOutcome, parsed: ParsedImport,
                    *, close_missing: bool) -> None:  # noqa: ARG001 - schools are never closed
     _stage(session, "stage_school", sql.STAGE_SCHOOLS)
     geoms = frame.geometry.to_numpy()
-    is_area = np.array([g.geom_type in ("Polygon", "MultiPolygon") for g in geoms], dtype=bool)
+    is_area = np.isin(shapely.get_type_id(geoms), (3, 6))  # Polygon, MultiPolygon
     areas = np.array([_as_multi(g) if a else None for g, a in zip(geoms, is_area, strict=True)],
                      dtype=object)
     points = np.where(is_area, shapely.point_on_surface(geoms), geoms)
-    data = pd.DataFrame({name: frame[name] for name in ("code", "name")})
-    data["levels"] = frame["levels"].map(_pg_array)
-    for name in ("enrolment", "region", "address", "opened_on", "closed_on"):
-        data[name] = frame[name]
-    data["boundary"] = _ewkb(areas)
-    data["location"] = _ewkb(points)
-    data["precision"] = np.where(is_area, "boundary", "point")
-    data["attributes"] = _json_texts(frame["attributes"])
-    data["source_row"] = frame["source_row"]
-    _copy_frame(session, "stage_school", data)
+    rows.copy_rows(session, "stage_school", {
+        "code": ("text", rows.cells(frame["code"])), "name": ("text", rows.cells(frame["name"])),
+        "levels": ("text[]", [None if v is None else [str(x) for x in v]
+                              for v in rows.cells(frame["levels"])]),
+        "enrolment": ("int4", rows.cells(frame["enrolment"])),
+        "region": ("text", rows.cells(frame["region"])),
+        "address": ("text", rows.cells(frame["address"])),
+        "opened_on": ("date", rows.cells(frame["opened_on"])),
+        "closed_on": ("date", rows.cells(frame["closed_on"])),
+        "boundary": ("bytea", rows.ewkb(areas)), "location": ("bytea", rows.ewkb(points)),
+        "precision": ("text", np.where(is_area, "boundary", "point").tolist()),
+        "attributes": ("bytea", rows.jsonb(frame["attributes"])),
+        "source_row": ("int4", rows.cells(frame["source_row"])),
+    })
     params = {"import_id": outcome.import_id, "source": parsed.file_name}
     session.execute(text(sql.SCHOOL_HISTORY), params)
     outcome.updated = _rowcount(session.execute(text(sql.SCHOOL_UPDATE), params))
@@ -280,11 +243,13 @@ def _write_schools(session: Session, frame: Any, outcome: ImportOutcome, parsed:
 def _write_gates(session: Session, frame: Any, outcome: ImportOutcome, parsed: ParsedImport,
                  *, close_missing: bool) -> None:  # noqa: ARG001 - gates are replaced per school
     _stage(session, "stage_gate", sql.STAGE_GATES)
-    data = pd.DataFrame({"school_code": frame["school_code"],
-                         "kind": frame["kind"].fillna("main"), "name": frame["name"]})
-    data["location"] = _ewkb(frame.geometry.to_numpy())
-    data["source_row"] = frame["source_row"]
-    _copy_frame(session, "stage_gate", data)
+    rows.copy_rows(session, "stage_gate", {
+        "school_code": ("text", rows.cells(frame["school_code"])),
+        "kind": ("text", rows.cells(frame["kind"].fillna("main"))),
+        "name": ("text", rows.cells(frame["name"])),
+        "location": ("bytea", rows.ewkb(frame.geometry.to_numpy())),
+        "source_row": ("int4", rows.cells(frame["source_row"])),
+    })
     unknown = session.execute(text(sql.GATE_UNKNOWN_SCHOOLS)).all()
     if unknown:
         for row, code in unknown:

@@ -1,0 +1,98 @@
+"""The README's demo end to end: a fresh home, `zoneguard demo`, the printed curl examples."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.browser.cdp import Browser
+from tests.conftest import ARTIFACTS
+from zoneguard.db.embedded import EmbeddedCluster
+
+CLI = str(Path(sys.executable).with_name("zoneguard"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _examples(output: str) -> list[tuple[str, dict[str, object], str]]:
+    found = []
+    lines = output.splitlines()
+    for i, line in enumerate(lines):
+        expect = re.search(r"# expect (prohibited|review|allowed)", line)
+        if expect:
+            curl = next(x for x in lines[i + 1:] if x.strip().startswith("curl "))
+            args = shlex.split(curl)
+            body = json.loads(args[args.index("-d") + 1])
+            token = args[args.index("-H") + 1].split("Bearer ")[1]
+            found.append((expect.group(1), body, token))
+    return found
+
+
+def test_demo_brings_everything_up_and_its_examples_hold(tmp_path: Path) -> None:
+    home = Path(tempfile.mkdtemp(prefix="zg-demo-"))
+    env = {**os.environ, "ZONEGUARD_HOME": str(home), "ZONEGUARD_BASEMAP": "none",
+           "COLUMNS": "200"}
+    env.pop("ZONEGUARD_DATABASE_URL", None)
+    port = _free_port()
+    server = subprocess.Popen([CLI, "demo", "--port", str(port)], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = ""
+    try:
+        assert server.stdout is not None
+        deadline = time.monotonic() + 600
+        while "Serving on" not in output and time.monotonic() < deadline:
+            line = server.stdout.readline()
+            if not line and server.poll() is not None:
+                break
+            output += line
+        assert "Serving on" in output, output
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        examples = _examples(output)
+        assert [e[0] for e in examples] == ["prohibited", "review", "allowed"], output
+        for verdict, body, token in examples:
+            reply = httpx.post(f"{base}/api/v1/screenings", json=body,
+                               headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            assert reply.status_code in (200, 201), reply.text
+            assert reply.json()["verdict"] == verdict
+        assert httpx.get(f"{base}/docs", timeout=10).status_code == 200
+        city = home / "demo" / "city_map.html"
+        assert city.exists() and list((home / "demo").glob("school_*.xlsx"))
+        browser = Browser()
+        try:
+            browser.goto(city.as_uri())
+            assert browser.evaluate("window.zgMap.counts.premises") > 1000
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            browser.screenshot(ARTIFACTS / "demo_map.png")
+            assert browser.console_errors() == []
+        finally:
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    again = subprocess.run([CLI, "demo", "--no-serve"], env=env, text=True, capture_output=True,
+                           timeout=300)
+    try:
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert re.search(r"scan \d+: 0 new", again.stdout), again.stdout
+    finally:
+        EmbeddedCluster(home.resolve()).destroy()
