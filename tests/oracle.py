@@ -7,9 +7,9 @@ import math
 from functools import lru_cache
 from typing import Any
 
-from pyproj import Geod, Transformer
 import numpy as np
 import shapely
+from pyproj import Geod, Transformer
 from shapely import ops
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry

@@ -89,7 +89,7 @@ def _common(kind: ImportKind):  # type: ignore[no-untyped-def]
         file: Path = typer.Argument(..., exists=False, help="File to import"),
         crs: str | None = typer.Option(None, "--crs", help=CRS_HELP),
         region: str | None = typer.Option(None, "--region", help="GB/T 2260 code of all rows"),
-        maps: list[str] = typer.Option([], "--map", help="COLUMN=field, repeatable"),  # noqa: B008
+        maps: list[str] = typer.Option([], "--map", help="COLUMN=field, repeatable"),
         category: str | None = typer.Option(None, "--category", help="Category of all rows"),
         dry_run: bool = typer.Option(False, "--dry-run", help="Validate and count only"),
         skip_invalid: bool = typer.Option(False, "--skip-invalid",
