@@ -3,15 +3,22 @@
 admin: everything. governance: read all, run scans, move findings. bureau: screen, import and
 move findings within its categories and region prefix, and read the same. viewer: read within
 its scope. The key's scope (`KeyInfo.scope`) limits what every query returns.
+
+A verified key is remembered in the process for `KEY_CACHE_TTL_S` seconds, so a busy client
+costs one key lookup per few seconds rather than one per request: a key revoked with
+`zoneguard keys revoke` stops working within that time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import SessionDep
 from zoneguard.domain import Role
@@ -22,6 +29,7 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: zg_<prefix>_<sec
 _query = APIKeyQuery(name="api_key", auto_error=False,
                      description="The API key as a query parameter, for clients without headers")
 
+KEY_CACHE_TTL_S = 5.0
 READ = frozenset(Role)
 SCREEN = frozenset({Role.ADMIN, Role.GOVERNANCE, Role.BUREAU})
 IMPORT = frozenset({Role.ADMIN, Role.BUREAU})
@@ -31,7 +39,39 @@ WRITE_PREMISES = frozenset({Role.ADMIN, Role.BUREAU})
 ADMIN = frozenset({Role.ADMIN})
 
 
-def current_key(
+class KeyCache:
+    """Verified keys by token digest, each kept for a few seconds (used on the event loop)."""
+
+    def __init__(self, ttl_s: float = KEY_CACHE_TTL_S, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[bytes, tuple[float, KeyInfo]] = {}
+
+    @staticmethod
+    def _digest(token: str) -> bytes:
+        return hashlib.sha256(token.encode()).digest()
+
+    def get(self, token: str) -> KeyInfo | None:
+        """The cached key of a token, if verified less than `ttl_s` ago."""
+        entry = self._entries.get(self._digest(token))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, token: str, info: KeyInfo) -> None:
+        """Remember a verified key."""
+        if self.ttl_s <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[self._digest(token)] = (time.monotonic() + self.ttl_s, info)
+
+    def clear(self) -> None:
+        """Forget every key."""
+        self._entries.clear()
+
+
+async def current_key(
     request: Request,
     session: SessionDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -41,7 +81,12 @@ def current_key(
     token = bearer.credentials if bearer is not None else api_key
     if not token:
         raise Unauthorized("an API key is required: send 'Authorization: Bearer zg_…'")
-    info = verify_key(session, token)
+    cache: KeyCache | None = getattr(request.app.state, "key_cache", None)
+    info = cache.get(token) if cache is not None else None
+    if info is None:
+        info = await run_in_threadpool(verify_key, session, token)
+        if cache is not None:
+            cache.put(token, info)
     request.state.key = info
     return info
 
@@ -49,10 +94,10 @@ def current_key(
 KeyDep = Annotated[KeyInfo, Depends(current_key)]
 
 
-def require(roles: frozenset[Role]) -> Callable[[KeyInfo], KeyInfo]:
+def require(roles: frozenset[Role]) -> Callable[[KeyInfo], Awaitable[KeyInfo]]:
     """A dependency admitting only keys of the given roles (403 problem otherwise)."""
 
-    def check(key: KeyDep) -> KeyInfo:
+    async def check(key: KeyDep) -> KeyInfo:
         if key.role not in roles:
             raise Forbidden(f"the {key.role.value} role may not do this")
         return key

@@ -99,7 +99,7 @@ class BackgroundScans:
             thread.join(timeout)
 
 
-def get_scan_starter(request: Request) -> ScanStarter:
+async def get_scan_starter(request: Request) -> ScanStarter:
     """The app's scan starter (tests replace it with a synchronous one)."""
     starter: ScanStarter | None = getattr(request.app.state, "scans", None)
     if starter is None:

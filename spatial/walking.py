@@ -283,9 +283,11 @@ def _route(db: DB, door: Point, offered: dict[int, list[_Snap]],
     for a, start in enumerate(starts, start=1):
         for b, end in enumerate(ends, start=len(starts) + 1):
             ka, kb = start.key(a), end.key(b)
-            if ka != kb and (ka, kb) not in paths:
+            same = ka == kb or (start.edge_id == end.edge_id
+                                and abs(start.fraction - end.fraction) < _END)
+            if not same and (ka, kb) not in paths:
                 continue
-            walked = paths[(ka, kb)][-1].agg_cost if ka != kb else 0.0
+            walked = 0.0 if same else paths[(ka, kb)][-1].agg_cost
             total = walked + start.snap_m + end.snap_m
             if best is None or total < best[0]:
                 best = (total, a, b)
@@ -295,7 +297,7 @@ def _route(db: DB, door: Point, offered: dict[int, list[_Snap]],
     total, a, b = best
     start, end = snaps[a - 1], snaps[b - 1]
     gate_id, target_point = targets[end.pid - 2]
-    steps = paths.get((start.key(a), end.key(b)), [])
+    steps = paths.get((start.key(a), end.key(b)), []) if total > start.snap_m + end.snap_m else []
     path = _draw(db, door, steps, snaps, target_point, start, end)
     _, _, straight = GEOD.inv(door[0], door[1], target_point[0], target_point[1])
     return WalkResult(distance_m=total, network_m=total - start.snap_m - end.snap_m,

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from api.auth import KeyCache
 from api.errors import translate_db_error
 from api.main import create_app
 from tests.api.conftest import KeyMaker
 from zoneguard.errors import Conflict, NotFound, ValidationError
+from zoneguard.services.keys import create_key, revoke_key
 from zoneguard.settings import Settings
 
 PROBLEM = "application/problem+json"
@@ -29,16 +33,28 @@ def test_request_without_key_is_401_problem(client: TestClient) -> None:
     assert body["request_id"] == response.headers["x-request-id"]
 
 
-def test_unknown_and_revoked_keys_are_401(client: TestClient, session: Session) -> None:
-    from zoneguard.services.keys import create_key, revoke_key
-
+def test_unknown_and_revoked_keys_are_401(
+    app: FastAPI, client: TestClient, session: Session
+) -> None:
     assert client.get("/api/v1/rules", headers={"Authorization": "Bearer zg_0_x"}
                       ).status_code == 401
     new = create_key(session, role="viewer", name="v")
     assert client.get("/api/v1/rules", params={"api_key": new.token}).status_code == 200
     revoke_key(session, new.info.id)
+    # Verified keys are remembered for KEY_CACHE_TTL_S seconds; past that, revocation holds.
+    assert client.get("/api/v1/rules", params={"api_key": new.token}).status_code == 200
+    app.state.key_cache.clear()
     response = client.get("/api/v1/rules", headers={"Authorization": f"Bearer {new.token}"})
     assert response.status_code == 401 and "revoked" in response.json()["detail"]
+
+
+def test_key_cache_forgets_keys_after_its_ttl(session: Session) -> None:
+    info = create_key(session, role="viewer", name="v").info
+    cache = KeyCache(ttl_s=0.05)
+    cache.put("zg_token", info)
+    assert cache.get("zg_token") == info and cache.get("zg_other") is None
+    time.sleep(0.06)
+    assert cache.get("zg_token") is None
 
 
 def test_role_without_right_is_403_problem(client: TestClient, key_for: KeyMaker) -> None:

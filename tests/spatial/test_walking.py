@@ -277,6 +277,21 @@ def test_a_network_split_in_two_gives_no_path_and_a_review(
     assert "disconnected" in conflict.reasons[0] and "the straight line is" in conflict.reasons[0]
 
 
+@pytest.mark.parametrize(("x", "y"), [(205.0, 0.0), (100.0, 3.0)])
+def test_a_door_at_the_gate_walks_only_its_two_snaps(session: Session, tmp_path: Path,
+                                                      x: float, y: float) -> None:
+    straight, = _local_lines(STRAIGHT)
+    import_network(session, path=_geojson(tmp_path, [(straight, {})]), crs="wgs84")
+    campus = from_local(Polygon([(x - 10, y), (x + 10, y), (x + 10, y + 20), (x - 10, y + 20)]),
+                        *ORIGIN)
+    sid = add_school(session, "at-door", campus)
+    add_gate(session, sid, *_here(x, y))
+    got = walk(session, door=_here(x, y), school_id=sid, max_snap_m=SNAP_MAX_M)
+    assert isinstance(got, WalkResult)
+    assert got.distance_m == pytest.approx(2 * max(y, x - 200), abs=0.01)
+    assert got.network_m == 0
+
+
 def test_a_school_without_gates_is_walked_to_where_a_path_meets_its_boundary(
         session: Session, tmp_path: Path) -> None:
     straight, spur = _local_lines(STRAIGHT, [(150, 0), (150, 80)])

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
+from psycopg.copy import QueuedLibpqWriter
+from psycopg.types.string import BytesBinaryDumper
 from sqlalchemy.orm import Session
 
 #: Binary jsonb: a format version byte (1) followed by the JSON text (PostgreSQL docs).
@@ -38,20 +40,18 @@ def json_text(value: Any) -> str:
     return json.dumps(value if isinstance(value, dict) else {}, ensure_ascii=False, default=str)
 
 
-def json_texts(values: pd.Series) -> list[str]:
-    """`json_text` of every row, encoded by one json.dumps call and split between rows."""
-    rows = [v if isinstance(v, dict) else {} for v in values.tolist()]
-    text = json.dumps(rows, ensure_ascii=False, default=str)
-    # "}, {" stands between two rows; a value holding it too shows in the count
-    parts = text[2:-2].split("}, {") if rows else []
-    if len(parts) != len(rows):
-        return [json_text(v) for v in rows]
-    return list(map("{{{}}}".format, parts))
-
-
 def jsonb(values: pd.Series) -> list[bytes]:
-    """Return binary jsonb of every row's attributes dict, for a `bytea`-typed COPY field."""
-    return [_JSONB_V1 + text.encode() for text in json_texts(values)]
+    """Return binary jsonb of every row's attributes, for a `bytea`-typed COPY field.
+
+    One json.dumps call encodes all rows; its text is split between rows at "}, {", which
+    stands there and, when a value holds it too, shows in the count (then row by row).
+    """
+    rows = [v if isinstance(v, dict) else {} for v in values.tolist()]
+    data = json.dumps(rows, ensure_ascii=False, default=str).encode()
+    parts = data[2:-2].split(b"}, {") if rows else []
+    if len(parts) != len(rows):
+        return [_JSONB_V1 + json_text(v).encode() for v in rows]
+    return list(map((_JSONB_V1 + b"{%b}").__mod__, parts))
 
 
 def copy_rows(session: Session, table: str, columns: dict[str, tuple[str, list[Any]]]) -> None:
@@ -59,7 +59,12 @@ def copy_rows(session: Session, table: str, columns: dict[str, tuple[str, list[A
     raw = session.connection().connection.driver_connection
     assert raw is not None
     names = ", ".join(columns)  # staging tables and their columns are constants of import_sql
-    with raw.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT binary)") as cp:
-        cp.set_types([kind for kind, _ in columns.values()])
-        for row in zip(*(values for _, values in columns.values()), strict=True):
-            cp.write_row(row)
+    with raw.cursor() as cur:
+        # psycopg's DB-API layer dumps bytea in Python; the plain bytes dumper runs in C
+        cur.adapters.register_dumper(bytes, BytesBinaryDumper)
+        # a worker thread sends while this one formats the next rows
+        statement = f"COPY {table} ({names}) FROM STDIN (FORMAT binary)"
+        with cur.copy(statement, writer=QueuedLibpqWriter(cur)) as cp:
+            cp.set_types([kind for kind, _ in columns.values()])
+            for row in zip(*(values for _, values in columns.values()), strict=True):
+                cp.write_row(row)

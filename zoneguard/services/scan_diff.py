@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from spatial.measure import SchoolCandidate
+from spatial.walking import Walker, make_walker
 from zoneguard.domain import Verdict
 from zoneguard.rules import ResolvedRule, RuleSet
 from zoneguard.services import scan_sql as q
@@ -39,6 +40,7 @@ class Plan:
     base_xmin: int = 0
     base_day: date | None = None
     schools: list[int] = field(default_factory=list)  # changed schools (incremental)
+    walking_snap_max_m: float = 50.0
 
     @property
     def incremental(self) -> bool:
@@ -59,10 +61,11 @@ class Counts:
 
 
 def _line(judged: Any) -> str | None:
-    if judged.line is None:
+    """EWKT of the measured line: the walked path where the rule walks, else two points."""
+    points = judged.path or judged.line
+    if not points:
         return None
-    (x1, y1), (x2, y2) = judged.line
-    return f"SRID=4326;LINESTRING({x1!r} {y1!r}, {x2!r} {y2!r})"
+    return "SRID=4326;LINESTRING(" + ", ".join(f"{x!r} {y!r}" for x, y in points) + ")"
 
 
 _FIELDS = tuple(SchoolCandidate.__dataclass_fields__)
@@ -76,8 +79,8 @@ def _enrolment_cut(rules: RuleSet) -> tuple[int, ...]:
     return tuple(sorted(cuts))
 
 
-def judge_pairs(columns: list[str], rows: Iterable[Sequence[Any]],
-                plan: Plan) -> tuple[int, list[tuple[Any, ...]]]:
+def judge_pairs(columns: list[str], rows: Iterable[Sequence[Any]], plan: Plan,
+                walker: Walker | None = None) -> tuple[int, list[tuple[Any, ...]]]:
     """Judge measured pairs under their rules; return (pairs, rows of non-allowed verdicts)."""
     rules, on, tol = plan.rules, plan.on, plan.tolerances
     reach = {c: rules.max_distance_m(c) or DEFAULT_REACH_M for c in rules.categories()}
@@ -109,7 +112,8 @@ def judge_pairs(columns: list[str], rows: Iterable[Sequence[Any]],
         for rule in resolved:
             judged = judge(school, rule, point=(row[lon], row[lat]),
                            door=(row[door_lon], row[door_lat]), tolerances=tol,
-                           issued_on=row[issued], fallback_threshold_m=reach[category])
+                           issued_on=row[issued], fallback_threshold_m=reach[category],
+                           walker=walker)
             if judged.verdict is not Verdict.ALLOWED:
                 hits.append((school.school_id, row[p_id], rule.rule.id, judged.metric,
                              judged.distance_m, judged.threshold_m, judged.verdict.value,
@@ -178,7 +182,10 @@ def execute(conn: Connection, plan: Plan, *, scan_id: int, actor: str) -> tuple[
     params = measure_params(plan, scan_id, snapshot, actor)
     columns, rows = _fetch(conn, q.measure_sql(incremental=plan.incremental), params)
     lap("measure")
-    counts.pairs, hits = judge_pairs(columns, rows, plan)
+    # Walks are routed only for pairs whose straight line is inside a walking rule's reach.
+    walker = make_walker(conn, max_snap_m=plan.walking_snap_max_m,
+                         reach_m=plan.rules.max_distance_m() or DEFAULT_REACH_M)
+    counts.pairs, hits = judge_pairs(columns, rows, plan, walker)
     lap("judge")
     conn.execute(text("DROP TABLE IF EXISTS pg_temp.scan_hit"))
     conn.execute(text(q.CREATE_HITS))
