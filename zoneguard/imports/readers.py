@@ -1,29 +1,31 @@
-"""Format readers: CSV, XLSX, GeoJSON, Shapefile (plain or zipped) and GeoPackage."""
+"""Format readers: CSV, XLSX, GeoJSON, Shapefile (plain or zipped) and GeoPackage.
+
+CSV and other delimited text is read by `delimited`; every reader returns a `RawTable`.
+"""
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import tempfile
-import unicodedata
 import zipfile
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from numpy.typing import NDArray
 from pyproj import CRS
 
-from zoneguard.imports.report import FileUnusable, RowProblem
-from zoneguard.imports.vectorised import gc_paused
+from zoneguard.imports.delimited import decode_text, read_csv
+from zoneguard.imports.records import RawTable, records_to_table
+from zoneguard.imports.report import FileUnusable
+
+__all__ = [
+    "ACCEPTED", "FORMATS", "RawTable", "declared_crs_name", "decode_text", "detect_format",
+    "input_size", "read_csv", "read_vector", "read_xlsx", "records_to_table",
+    "shapefile_encoding", "too_big",
+]
 
 FORMATS = {
     ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
@@ -32,24 +34,6 @@ FORMATS = {
 }
 ACCEPTED = "CSV, XLSX, GeoJSON, Shapefile (.shp or .zip), GeoPackage, OSM (.osm, .osm.pbf)"
 _SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
-_HEADER_SCAN_ROWS = 10
-_ODD = frozenset({"Cc", "Co", "Cs", "Cn"})  # control, private, surrogate, unassigned
-
-
-@dataclass
-class RawTable:
-    """A file as read: original attributes, source-CRS geometries, 1-based row numbers."""
-
-    frame: pd.DataFrame
-    geometry: NDArray[np.object_] | None
-    source_rows: list[int]
-    declared_crs: str | None
-    format: str
-    encoding: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    problems: list[RowProblem] = field(default_factory=list)
-    attributes: list[dict[str, Any]] | None = None
-    declared_wkt: str | None = None
 
 
 def detect_format(path: Path) -> str:
@@ -77,80 +61,6 @@ def _sidecar(shp: Path, ext: str) -> Path | None:
     return None
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode a text file: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030."""
-    if data.startswith(codecs.BOM_UTF8):
-        candidates = ["utf-8-sig"]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = ["utf-16"]
-    else:
-        candidates = ["utf-8", "gb18030"]
-    for encoding in candidates:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if _looks_like_text(text):
-            return text, encoding
-    hint = " (it looks like a ZIP/XLSX file: check the extension)" if data[:2] == b"PK" else ""
-    raise FileUnusable(
-        f"unreadable encoding: the file is not UTF-8 or GBK/GB18030 text{hint}. "
-        "Save it as CSV UTF-8 (逗号分隔, UTF-8) and retry"
-    )
-
-
-def _looks_like_text(text: str) -> bool:
-    sample = text[:200_000]  # control or unassigned characters betray binary data early
-    codes = np.frombuffer(sample.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    chars, counts = np.unique(codes, return_counts=True)  # classify each distinct character once
-    odd = sum(count for char, count in zip(chars.tolist(), counts.tolist(), strict=True)
-              if unicodedata.category(chr(char)) in _ODD and chr(char) not in "\t\r\n")
-    return "\x00" not in text and odd <= len(sample) // 1000
-
-
-def read_csv(path: Path) -> RawTable:
-    """Read a CSV/TSV file of any supported encoding into a RawTable of text cells."""
-    text, encoding = decode_text(path.read_bytes())
-    first = _first_line(text)
-    delimiter = max(",\t;|", key=lambda d: (first.count(d), d == ","))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    with gc_paused():
-        try:
-            rows = list(reader)
-        except csv.Error as exc:
-            raise FileUnusable(
-                f"malformed CSV near record {reader.line_num}: {exc} (an unclosed quote?)"
-            ) from exc
-        cells, counts = _blanks_to_none(rows)
-        table = _table(range(1, len(cells) + 1), cells, counts, fmt="csv")
-    table.encoding = encoding
-    return table
-
-
-def _first_line(text: str) -> str:
-    """Return the first non-blank line, splitting only as much of the text as it takes."""
-    size = 1 << 16
-    while True:
-        lines = text[:size].splitlines()
-        whole = size >= len(text)
-        found = next((line for line in (lines if whole else lines[:-1]) if line.strip()), None)
-        if found is not None or whole:
-            return found or ""
-        size *= 4
-
-
-def _blanks_to_none(rows: list[list[str]]) -> tuple[list[list[str | None]], NDArray[np.intp]]:
-    """Replace empty and whitespace-only cells by None; count each row's other cells."""
-    lengths = np.fromiter(map(len, rows), dtype=np.intp, count=len(rows))
-    cells = map(bool, map(str.strip, chain.from_iterable(rows)))  # in C, cell by cell
-    filled = np.fromiter(cells, dtype=bool, count=int(lengths.sum()))
-    owners = np.repeat(np.arange(len(rows)), lengths)
-    out = cast(list[list[str | None]], list(rows))
-    for i in np.unique(owners[~filled]).tolist():
-        out[i] = [c if c.strip() else None for c in rows[i]]
-    return out, np.bincount(owners[filled], minlength=len(rows))
-
-
 def read_xlsx(path: Path, sheet: str | None) -> RawTable:
     """Read the first (or the named) sheet of an XLSX workbook into a RawTable."""
     import openpyxl
@@ -170,54 +80,6 @@ def read_xlsx(path: Path, sheet: str | None) -> RawTable:
     finally:
         workbook.close()
     return records_to_table(records, fmt="xlsx")
-
-
-def records_to_table(records: list[tuple[int, list[Any]]], *, fmt: str) -> RawTable:
-    """Build a RawTable from numbered records, skipping title rows above the header."""
-    rows = [row for _, row in records]
-    counts = np.fromiter(map(_count, rows), dtype=np.intp, count=len(rows))
-    return _table([number for number, _ in records], rows, counts, fmt=fmt)
-
-
-def _table(numbers: Sequence[int], rows: list[list[Any]], counts: NDArray[np.intp], *,
-           fmt: str) -> RawTable:
-    """Build a RawTable from records and their counts of non-blank cells."""
-    filled = np.flatnonzero(counts)
-    if not len(filled):
-        raise FileUnusable("the file is empty: it has no header and no rows")
-    header_at = next(
-        (i for i, k in enumerate(filled[:_HEADER_SCAN_ROWS].tolist()) if counts[k] >= 2), 0
-    )
-    header_row = rows[filled[header_at]]
-    header = _unique([str(c).strip() if c is not None else "" for c in header_row])
-    width = len(header)
-    body = filled[header_at + 1 :].tolist()
-    data = rows[body[0]:] if body and len(body) == len(rows) - body[0] else [rows[i] for i in body]
-    problems = []
-    for j in np.flatnonzero(np.fromiter(map(len, data), np.intp, len(data)) != width).tolist():
-        row = data[j]
-        if _count(row[width:]):
-            problems.append(RowProblem(numbers[body[j]], None, None, (
-                f"{counts[body[j]]} values but the header has {width} columns "
-                "(an unquoted comma in a value?)")))
-        data[j] = (row + [None] * width)[:width]
-    if not data:
-        raise FileUnusable("the file has a header but no data rows")
-    frame = pd.DataFrame(data, columns=header, dtype=object)
-    return RawTable(frame, None, [numbers[i] for i in body], None, fmt, problems=problems)
-
-
-def _count(row: list[Any]) -> int:
-    return len(row) - row.count(None)
-
-
-def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    for i, name in enumerate(names):
-        base = name or f"column_{i + 1}"
-        seen[base] = seen.get(base, 0) + 1
-        names[i] = base if seen[base] == 1 else f"{base}.{seen[base] - 1}"
-    return names
 
 
 def shapefile_encoding(shp: Path) -> str | None:

@@ -7,7 +7,6 @@ path, so a problem reads the same whatever the file's size.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -20,8 +19,9 @@ from pyproj import CRS
 from spatial.crs import CrsSpec, geometries_to_wgs84
 from zoneguard.imports import columns as C
 from zoneguard.imports import vectorised as V
-from zoneguard.imports.readers import RawTable
-from zoneguard.imports.report import FileUnusable, RowProblem, Severity
+from zoneguard.imports.fields import Fields
+from zoneguard.imports.records import RawTable
+from zoneguard.imports.report import FileUnusable, RowProblem
 
 #: Rough extent of China (lon_min, lat_min, lon_max, lat_max), degrees.
 CHINA_BBOX = (73.0, 3.8, 135.1, 53.6)
@@ -50,58 +50,6 @@ def in_china(lon: Any, lat: Any) -> Any:
     """Return whether lon/lat (degrees, arrays) fall inside the rough China extent."""
     x0, y0, x1, y1 = CHINA_BBOX
     return (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
-
-
-class _Rows:
-    """The table's values by field, and the problems found, in the user's row numbers."""
-
-    def __init__(self, raw: RawTable, cols: dict[str, str]) -> None:
-        self.numbers, self.cols, self.problems = raw.source_rows, cols, list(raw.problems)
-        self.values = {f: raw.frame[c].tolist() for f, c in cols.items()}
-        self.n = len(raw.frame)
-        self.flagged: set[int] = set()
-
-    def get(self, fieldname: str) -> list[Any]:
-        return self.values.get(fieldname, [None] * self.n)
-
-    def add(self, i: int, fieldname: str, value: Any, text: str,
-            severity: Severity = "error") -> None:
-        shown = C.as_text(value)
-        if severity == "error":
-            self.flagged.add(i)
-        self.problems.append(RowProblem(self.numbers[i], self.cols.get(fieldname, fieldname),
-                                        shown[:200] if shown else None, text, severity))
-
-    def parse(self, i: int, fieldname: str, value: Any, parser: Callable[[Any], Any],
-              message: str = "{exc}") -> Any:
-        try:
-            return parser(value)
-        except ValueError as exc:
-            self.add(i, fieldname, value, message.format(exc=exc))
-            return None
-
-    def parsed(self, fieldname: str, parser: Callable[[Any], Any],
-               message: str = "{exc}") -> list[Any]:
-        values = self.get(fieldname)
-        out, failures = V.map_cells(values, parser)
-        for i, exc in failures:
-            self.add(i, fieldname, values[i], message.format(exc=exc))
-        return out
-
-    def text(self, fieldname: str, missing: str | None = None) -> list[str | None]:
-        out = V.texts(self.get(fieldname))
-        if missing is not None:
-            for i in (i for i, text in enumerate(out) if text is None):
-                self.add(i, fieldname, None, f"missing {missing}")
-        return out
-
-    def floats(self, fieldname: str) -> np.ndarray[Any, Any]:
-        values = self.get(fieldname)
-        out, undecided = V.numbers(values)
-        for i in undecided.tolist():
-            number = self.parse(i, fieldname, values[i], C.parse_number, "not a number")
-            out[i] = np.nan if number is None else number
-        return out
 
 
 def check_required(raw: RawTable, cols: dict[str, str], ctx: Context) -> None:
@@ -133,7 +81,7 @@ def validate(raw: RawTable, cols: dict[str, str], ctx: Context) -> tuple[gpd.Geo
 
 def _validate(raw: RawTable, cols: dict[str, str], ctx: Context) -> tuple[gpd.GeoDataFrame,
                                                                             list[RowProblem]]:
-    rows = _Rows(raw, cols)
+    rows = Fields(raw, cols)
     regions = rows.parsed("region", lambda v: C.parse_region(v, ctx.region))
     geoms = _locate(raw, regions, ctx, rows)
     record: dict[str, Any] = {"region": regions}
@@ -150,7 +98,7 @@ def _validate(raw: RawTable, cols: dict[str, str], ctx: Context) -> tuple[gpd.Ge
     return frame, sorted(rows.problems, key=lambda p: p.row)
 
 
-def _points(rows: _Rows, x: str, y: str) -> np.ndarray[Any, Any]:
+def _points(rows: Fields, x: str, y: str) -> np.ndarray[Any, Any]:
     lon, lat = rows.floats(x), rows.floats(y)
     out = np.full(rows.n, None, dtype=object)
     both = ~(np.isnan(lon) | np.isnan(lat))
@@ -159,7 +107,7 @@ def _points(rows: _Rows, x: str, y: str) -> np.ndarray[Any, Any]:
 
 
 def _locate(raw: RawTable, regions: list[str | None], ctx: Context,
-            rows: _Rows) -> np.ndarray[Any, Any]:
+            rows: Fields) -> np.ndarray[Any, Any]:
     src = np.full(rows.n, None, dtype=object) if raw.geometry is None else raw.geometry.copy()
     src[shapely.is_empty(src)] = None
     if {"lon", "lat"} <= rows.values.keys() and shapely.is_missing(src).all():
@@ -180,9 +128,9 @@ def _locate(raw: RawTable, regions: list[str | None], ctx: Context,
     out_of_range = geographic & ((np.abs(sx) > 180) | (np.abs(sy) > 90))
     swapped = (out_of_range | outside) & geographic & in_china(sy, sx)
     converted = np.isfinite(wx) & np.isfinite(wy)
-    column = "geometry" if raw.geometry is not None else "lon"
+    where_missing = "geometry" if raw.geometry is not None else "lon"
     for i in [i for i in np.flatnonzero(~present).tolist() if i not in rows.flagged]:
-        rows.add(i, column, None, "missing coordinates (经纬度为空)")
+        rows.add(i, where_missing, None, "missing coordinates (经纬度为空)")
     bad = ~present
     for mask, column, message in (
         (swapped, "lon", "latitude and longitude look swapped (经纬度颠倒): {where} is not in "
@@ -204,7 +152,7 @@ def _locate(raw: RawTable, regions: list[str | None], ctx: Context,
     return np.asarray(wgs, dtype=object)
 
 
-def _shape(geom: Any, i: int, kind: str, rows: _Rows) -> Any:
+def _shape(geom: Any, i: int, kind: str, rows: Fields) -> Any:
     gtype = geom.geom_type
     if gtype == "MultiPoint" and len(geom.geoms) == 1:
         return geom.geoms[0]
@@ -230,7 +178,7 @@ def _shape(geom: Any, i: int, kind: str, rows: _Rows) -> Any:
     return repaired
 
 
-def _dates(rows: _Rows, first: str, second: str) -> tuple[list[Any], list[Any]]:
+def _dates(rows: Fields, first: str, second: str) -> tuple[list[Any], list[Any]]:
     message = "bad date {exc!s:.40} (use YYYY-MM-DD)"
     start = rows.parsed(first, C.parse_date, message)
     end = rows.parsed(second, C.parse_date, message)
@@ -241,7 +189,7 @@ def _dates(rows: _Rows, first: str, second: str) -> tuple[list[Any], list[Any]]:
     return start, end
 
 
-def _duplicates(keys: list[list[Any]], fieldname: str, label: str, rows: _Rows) -> None:
+def _duplicates(keys: list[list[Any]], fieldname: str, label: str, rows: Fields) -> None:
     """Flag every repeat of a key (tuple of the columns' cells) whose first cell is given."""
     first = V.first_rows(keys)
     repeats = np.flatnonzero(first != np.arange(rows.n)).tolist()
@@ -251,7 +199,7 @@ def _duplicates(keys: list[list[Any]], fieldname: str, label: str, rows: _Rows) 
         rows.add(i, fieldname, shown[i], f"duplicate {label} (also on row {also})")
 
 
-def _schools(geoms: np.ndarray[Any, Any], record: dict[str, Any], rows: _Rows) -> None:
+def _schools(geoms: np.ndarray[Any, Any], record: dict[str, Any], rows: Fields) -> None:
     record["name"] = names = rows.text("name", "school name (学校名称)")
     levels = rows.parsed("levels", C.parse_levels)
     record["levels"] = [None if v is None else list(v) for v in levels]  # one list per row
@@ -275,7 +223,7 @@ def _derived_code(name: str, geom: Any) -> str:
     return f"gen:{digest[:16]}"
 
 
-def _gates(record: dict[str, Any], rows: _Rows) -> None:
+def _gates(record: dict[str, Any], rows: Fields) -> None:
     record["school_code"] = rows.text("school_code", "school code (学校标识码)")
     values = rows.get("kind")
     kinds = cast(list[tuple[str, bool]], V.map_cells(values, C.parse_gate_kind)[0])
@@ -286,7 +234,7 @@ def _gates(record: dict[str, Any], rows: _Rows) -> None:
     record["name"] = rows.text("name")
 
 
-def _premises(record: dict[str, Any], ctx: Context, rows: _Rows) -> None:
+def _premises(record: dict[str, Any], ctx: Context, rows: Fields) -> None:
     if "licence_no" in rows.values:
         record["licence_no"] = rows.text("licence_no", "licence number (许可证号)")
     else:
@@ -304,7 +252,7 @@ def _premises(record: dict[str, Any], ctx: Context, rows: _Rows) -> None:
     _duplicates(keys, "licence_no", "licence number in this category and region", rows)
 
 
-def _entrances(ctx: Context, rows: _Rows) -> list[Any]:
+def _entrances(ctx: Context, rows: Fields) -> list[Any]:
     if not ({"entrance_lon", "entrance_lat"} & rows.values.keys()):
         return [None] * rows.n
     before = set(rows.flagged)

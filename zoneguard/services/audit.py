@@ -7,10 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import text
 from sqlalchemy.orm import Session
-
-from zoneguard.models import AuditLog
 
 
 def _plain(value: Any) -> Any:
@@ -21,6 +19,19 @@ def _plain(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     return str(value)
+
+
+# One constant statement: compiled once, so writing an audit row costs one round trip only.
+_INSERT = text(
+    "INSERT INTO audit_log (actor, action, entity, entity_id, before, after) VALUES "
+    "(:actor, :action, :entity, :entity_id, CAST(:before AS jsonb), CAST(:after AS jsonb))"
+)
+
+
+def _dumps(value: dict[str, Any] | None) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, default=_plain, ensure_ascii=False)
 
 
 def jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -42,8 +53,8 @@ def audit(
     after: dict[str, Any] | None = None,
 ) -> None:
     """Write one audit-log row in the session's transaction (committed with the change)."""
-    session.execute(insert(AuditLog).values(
-        actor=actor, action=action, entity=entity,
-        entity_id=None if entity_id is None else str(entity_id),
-        before=jsonable(before), after=jsonable(after),
-    ))
+    session.execute(_INSERT, {
+        "actor": actor, "action": action, "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "before": _dumps(before), "after": _dumps(after),
+    })

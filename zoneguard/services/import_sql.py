@@ -42,24 +42,28 @@ _PREMISES_CHANGED = """
 """
 _PREMISES_KEY = "p.category = s.category AND p.licence_no = s.licence_no AND p.region = s.region"
 
-PREMISES_HISTORY = f"""
-INSERT INTO registry_history (entity, entity_id, import_id, previous)
-SELECT 'premises', p.id, :import_id,
-       to_jsonb(p) - 'location' - 'entrance'
-       || jsonb_build_object('location', ST_AsText(p.location),
-                             'entrance', ST_AsText(p.entrance))
-FROM premises p JOIN stage_premises s ON {_PREMISES_KEY}
-WHERE {_PREMISES_CHANGED}
-"""
-
+# One join finds the changed rows: their previous state goes to registry_history and the
+# update applies the file's values (both parts of the statement see the same snapshot).
 PREMISES_UPDATE = f"""
+WITH changed AS MATERIALIZED (
+    SELECT p.id, s.name, s.address, s.operator, s.issued_on, s.expires_on, s.status,
+           s.attributes, s.location, s.entrance,
+           to_jsonb(p) - 'location' - 'entrance'
+           || jsonb_build_object('location', ST_AsText(p.location),
+                                 'entrance', ST_AsText(p.entrance)) AS previous
+    FROM premises p JOIN stage_premises s ON {_PREMISES_KEY}
+    WHERE {_PREMISES_CHANGED}
+), history AS (
+    INSERT INTO registry_history (entity, entity_id, import_id, previous)
+    SELECT 'premises', c.id, :import_id, c.previous FROM changed c
+)
 UPDATE premises p SET
-    name = s.name, address = s.address, operator = s.operator, issued_on = s.issued_on,
-    expires_on = s.expires_on, status = s.status, attributes = s.attributes,
-    location = s.location, entrance = s.entrance, source = :source,
+    name = c.name, address = c.address, operator = c.operator, issued_on = c.issued_on,
+    expires_on = c.expires_on, status = c.status, attributes = c.attributes,
+    location = c.location, entrance = c.entrance, source = :source,
     source_crs = :source_crs, import_id = :import_id, updated_at = now()
-FROM stage_premises s
-WHERE {_PREMISES_KEY} AND {_PREMISES_CHANGED}
+FROM changed c
+WHERE p.id = c.id
 """
 
 PREMISES_INSERT = """

@@ -6,6 +6,11 @@ the whole write runs inside a savepoint that is rolled back, so the counts are e
 
 The write is set-based: the rows are COPYed in binary (`import_copy`) into a temporary
 staging table and merged into the registry by a few SQL statements (`import_sql`).
+
+A bulk load of premises (at least `BULK_MIN_ROWS` new rows, and no fewer than the rows
+already registered) drops the premises GiST indexes before the insert and builds them again
+after it, which is faster than maintaining them row by row. The price: from the drop to the
+commit the import holds ACCESS EXCLUSIVE on premises, so screenings and scans wait for it.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from zoneguard.errors import ImportProblem
 from zoneguard.imports import ImportKind, ParsedImport, RowProblem, read_table
 from zoneguard.imports.vectorised import gc_paused
 from zoneguard.models import AuditLog, ImportRecord
-from zoneguard.services import import_copy as rows
+from zoneguard.services import import_copy as staged
 from zoneguard.services import import_sql as sql
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings, get_settings
@@ -146,16 +151,16 @@ def _write_premises(session: Session, frame: Any, outcome: ImportOutcome, parsed
                     *, close_missing: bool) -> None:
     with _timed(outcome, "stage"):
         _stage(session, "stage_premises", sql.STAGE_PREMISES)
-        columns = {name: ("text", rows.cells(frame[name])) for name in (
+        columns = {name: ("text", staged.cells(frame[name])) for name in (
             "licence_no", "name", "category", "address", "operator", "status")}
-        columns["region"] = ("text", rows.cells(frame["region"].fillna("")))  # no region: ''
+        columns["region"] = ("text", staged.cells(frame["region"].fillna("")))  # no region: ''
         for name in ("issued_on", "expires_on"):
-            columns[name] = ("date", rows.cells(frame[name]))
-        columns["location"] = ("bytea", rows.ewkb(frame.geometry.to_numpy()))
-        columns["entrance"] = ("bytea", rows.ewkb(frame["entrance"].to_numpy()))
-        columns["attributes"] = ("bytea", rows.jsonb(frame["attributes"]))
-        columns["source_row"] = ("int4", rows.cells(frame["source_row"]))
-        rows.copy_rows(session, "stage_premises", columns)
+            columns[name] = ("date", staged.cells(frame[name]))
+        columns["location"] = ("bytea", staged.ewkb(frame.geometry.to_numpy()))
+        columns["entrance"] = ("bytea", staged.ewkb(frame["entrance"].to_numpy()))
+        columns["attributes"] = ("bytea", staged.jsonb(frame["attributes"]))
+        columns["source_row"] = ("int4", staged.cells(frame["source_row"]))
+        staged.copy_rows(session, "stage_premises", columns)
     params = {"import_id": outcome.import_id, "source": parsed.file_name,
               "source_crs": parsed.source_crs}
     with _timed(outcome, "upsert"):
@@ -163,7 +168,6 @@ def _write_premises(session: Session, frame: Any, outcome: ImportOutcome, parsed
         # missing rows are those of the file's registries it does not list: the upsert
         # touches only listed rows, so counting first gives the same rows, faster
         outcome.missing = len(session.execute(text(sql.PREMISES_MISSING)).all())
-        session.execute(text(sql.PREMISES_HISTORY), params)
         outcome.updated = _rowcount(session.execute(text(sql.PREMISES_UPDATE), params))
         with _gist_rebuilt(session, outcome, enabled=rebuild):
             outcome.inserted = _rowcount(session.execute(text(sql.PREMISES_INSERT), params))
@@ -197,13 +201,14 @@ def _gist_rebuilt(session: Session, outcome: ImportOutcome, *, enabled: bool) ->
         yield
         return
     indexes = session.execute(text(sql.PREMISES_GIST_INDEXES)).all()
-    quote = session.get_bind().dialect.identifier_preparer.quote
+    connection = session.connection()
+    quote = connection.dialect.identifier_preparer.quote
     for name, _ in indexes:
-        session.execute(text(f"DROP INDEX {quote(name)}"))
+        connection.exec_driver_sql(f"DROP INDEX {quote(name)}")
     yield
     with _timed(outcome, "indexes"):
-        for _, definition in indexes:
-            session.execute(text(definition))
+        for _, definition in indexes:  # DDL as pg_get_indexdef wrote it, without parameters
+            connection.exec_driver_sql(definition)
 
 
 def _as_multi(geom: Any) -> Any:
@@ -220,19 +225,20 @@ def _write_schools(session: Session, frame: Any, outcome: ImportOutcome, parsed:
     areas = np.array([_as_multi(g) if a else None for g, a in zip(geoms, is_area, strict=True)],
                      dtype=object)
     points = np.where(is_area, shapely.point_on_surface(geoms), geoms)
-    rows.copy_rows(session, "stage_school", {
-        "code": ("text", rows.cells(frame["code"])), "name": ("text", rows.cells(frame["name"])),
+    staged.copy_rows(session, "stage_school", {
+        "code": ("text", staged.cells(frame["code"])),
+        "name": ("text", staged.cells(frame["name"])),
         "levels": ("text[]", [None if v is None else [str(x) for x in v]
-                              for v in rows.cells(frame["levels"])]),
-        "enrolment": ("int4", rows.cells(frame["enrolment"])),
-        "region": ("text", rows.cells(frame["region"])),
-        "address": ("text", rows.cells(frame["address"])),
-        "opened_on": ("date", rows.cells(frame["opened_on"])),
-        "closed_on": ("date", rows.cells(frame["closed_on"])),
-        "boundary": ("bytea", rows.ewkb(areas)), "location": ("bytea", rows.ewkb(points)),
+                              for v in staged.cells(frame["levels"])]),
+        "enrolment": ("int4", staged.cells(frame["enrolment"])),
+        "region": ("text", staged.cells(frame["region"])),
+        "address": ("text", staged.cells(frame["address"])),
+        "opened_on": ("date", staged.cells(frame["opened_on"])),
+        "closed_on": ("date", staged.cells(frame["closed_on"])),
+        "boundary": ("bytea", staged.ewkb(areas)), "location": ("bytea", staged.ewkb(points)),
         "precision": ("text", np.where(is_area, "boundary", "point").tolist()),
-        "attributes": ("bytea", rows.jsonb(frame["attributes"])),
-        "source_row": ("int4", rows.cells(frame["source_row"])),
+        "attributes": ("bytea", staged.jsonb(frame["attributes"])),
+        "source_row": ("int4", staged.cells(frame["source_row"])),
     })
     params = {"import_id": outcome.import_id, "source": parsed.file_name}
     session.execute(text(sql.SCHOOL_HISTORY), params)
@@ -243,12 +249,12 @@ def _write_schools(session: Session, frame: Any, outcome: ImportOutcome, parsed:
 def _write_gates(session: Session, frame: Any, outcome: ImportOutcome, parsed: ParsedImport,
                  *, close_missing: bool) -> None:  # noqa: ARG001 - gates are replaced per school
     _stage(session, "stage_gate", sql.STAGE_GATES)
-    rows.copy_rows(session, "stage_gate", {
-        "school_code": ("text", rows.cells(frame["school_code"])),
-        "kind": ("text", rows.cells(frame["kind"].fillna("main"))),
-        "name": ("text", rows.cells(frame["name"])),
-        "location": ("bytea", rows.ewkb(frame.geometry.to_numpy())),
-        "source_row": ("int4", rows.cells(frame["source_row"])),
+    staged.copy_rows(session, "stage_gate", {
+        "school_code": ("text", staged.cells(frame["school_code"])),
+        "kind": ("text", staged.cells(frame["kind"].fillna("main"))),
+        "name": ("text", staged.cells(frame["name"])),
+        "location": ("bytea", staged.ewkb(frame.geometry.to_numpy())),
+        "source_row": ("int4", staged.cells(frame["source_row"])),
     })
     unknown = session.execute(text(sql.GATE_UNKNOWN_SCHOOLS)).all()
     if unknown:
