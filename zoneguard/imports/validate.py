@@ -110,6 +110,11 @@ def _locate(raw: RawTable, regions: list[str | None], ctx: Context,
             rows: Fields) -> np.ndarray[Any, Any]:
     src = np.full(rows.n, None, dtype=object) if raw.geometry is None else raw.geometry.copy()
     src[shapely.is_empty(src)] = None
+    coords, owner = shapely.get_coordinates(src, return_index=True)
+    infinite = np.bincount(owner[~np.isfinite(coords).all(axis=1)], minlength=rows.n) > 0
+    for i in np.flatnonzero(infinite).tolist():
+        rows.add(i, "geometry", None, "coordinates are not finite numbers (Infinity or NaN)")
+    src[infinite] = None
     if {"lon", "lat"} <= rows.values.keys() and shapely.is_missing(src).all():
         # coordinate columns are used only when the file has no geometry at all: beside
         # geometries they are often another datum (Changsha: BD-09 beside GCJ-02)

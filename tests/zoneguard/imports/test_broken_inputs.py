@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import zipfile
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ import openpyxl
 import pyogrio
 import pytest
 import shapely
+from shapely.geometry import Polygon
 
 from zoneguard.errors import ImportProblem
 from zoneguard.imports import read_table
@@ -326,3 +328,16 @@ def test_premises_row_problems(tmp_path: Path) -> None:
 def test_unclosed_quote_is_malformed(tmp_path: Path) -> None:
     path = write(tmp_path / "s.csv", SCHOOL_HEADER + '"一小,小学,1,121.47,31.23\n')
     assert "malformed CSV" in problem_of(path).detail
+
+
+def test_infinite_coordinates_are_a_row_problem_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "inf.gpkg"
+    gpd.GeoDataFrame(
+        {"code": ["a", "b"], "name": ["x", "y"], "levels": ["小学", "小学"]},
+        geometry=[Polygon([(114, 30), (math.inf, 30), (114.01, 30.01)]),
+                  Polygon([(114, 30), (114.01, 30), (114.01, 30.01)])], crs=4326,
+    ).to_file(path)
+    parsed = read_table(path, kind="schools", crs="EPSG:4326")
+    assert parsed.rejected_rows == {1}
+    assert [p.problem for p in parsed.problems] == [
+        "coordinates are not finite numbers (Infinity or NaN)"]
