@@ -178,8 +178,15 @@ def _shape(geom: Any, i: int, kind: str, rows: Fields) -> Any:
     if valid:
         return repaired
     reason = shapely.is_valid_reason(geom)
-    rows.add(i, "geometry", gtype, f"invalid polygon ({reason}) repaired with make_valid into "
-             f"{len(repaired.geoms)} part(s); check the outline", "warning")
+    if len(repaired.geoms) > len(parts):
+        # A self-crossing outline (a bowtie) falls apart when repaired: which of the pieces
+        # is the campus is a guess, so the row is refused rather than silently reshaped.
+        rows.add(i, "geometry", gtype, f"self-intersecting outline ({reason}): repaired it "
+                 f"would fall apart into {len(repaired.geoms)} pieces; redraw the campus "
+                 "outline (自相交的校园边界)")
+        return None
+    rows.add(i, "geometry", gtype, f"invalid polygon ({reason}) repaired with make_valid; "
+             "check the outline", "warning")
     return repaired
 
 

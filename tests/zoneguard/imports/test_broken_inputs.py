@@ -126,17 +126,31 @@ def test_missing_coordinates_and_out_of_range(tmp_path: Path) -> None:
     assert "out of range" in parsed.problems[1].problem
 
 
-def test_bowtie_polygon_is_repaired_and_reported_without_rejection(tmp_path: Path) -> None:
+def test_bowtie_polygon_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     bowtie = {"type": "Polygon", "coordinates": [
         [[121.0, 31.0], [121.01, 31.01], [121.01, 31.0], [121.0, 31.01], [121.0, 31.0]]]}
     path = write(tmp_path / "b.geojson", feature_collection(bowtie))
     parsed = read_table(path, kind="schools", crs="EPSG:4326")
+    assert parsed.rejected_rows == {1}
+    (problem,) = parsed.problems
+    assert problem.severity == "error" and "self-intersecting outline" in problem.problem
+    assert "2 pieces" in problem.problem
+
+
+def test_an_invalid_polygon_that_repairs_into_one_piece_is_kept_and_reported(
+        tmp_path: Path) -> None:
+    # the courtyard (hole) touches the outer wall along an edge: invalid, one piece repaired
+    shell = [[121.0, 31.0], [121.01, 31.0], [121.01, 31.01], [121.0, 31.01], [121.0, 31.0]]
+    hole = [[121.0, 31.002], [121.005, 31.002], [121.005, 31.008], [121.0, 31.008],
+            [121.0, 31.002]]
+    path = write(tmp_path / "h.geojson",
+                 feature_collection({"type": "Polygon", "coordinates": [shell, hole]}))
+    parsed = read_table(path, kind="schools", crs="EPSG:4326")
     assert parsed.ok
     (problem,) = parsed.problems
     assert problem.severity == "warning" and "repaired with make_valid" in problem.problem
-    assert "Self-intersection" in problem.problem
     geom = parsed.frame.geometry.iloc[0]
-    assert geom.geom_type == "MultiPolygon" and geom.is_valid and len(geom.geoms) == 2
+    assert geom.geom_type == "MultiPolygon" and geom.is_valid and len(geom.geoms) == 1
     assert parsed.frame.precision.iloc[0] == "boundary"
 
 

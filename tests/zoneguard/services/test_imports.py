@@ -182,7 +182,7 @@ def test_broken_inputs_leave_the_database_exactly_as_it_was(
     assert _counts(session) == before
 
 
-def test_bowtie_campus_is_reported(session: Session, settings: Settings,
+def test_bowtie_campus_is_refused_and_nothing_is_written(session: Session, settings: Settings,
                                    tmp_path: Path) -> None:
     bowtie = {"type": "FeatureCollection", "features": [{
         "type": "Feature", "properties": {"code": "b1", "name": "蝴蝶小学", "levels": "小学"},
@@ -192,15 +192,11 @@ def test_bowtie_campus_is_reported(session: Session, settings: Settings,
     path = tmp_path / "bowtie.geojson"
     path.write_text(json.dumps(bowtie), encoding="utf-8")
     before = _counts(session)
-    try:
-        outcome = import_file(session, path, kind="schools", crs="wgs84", settings=settings)
-    except ImportProblem as exc:
-        assert "self-intersect" in json.dumps(exc.extra["report"], ensure_ascii=False)
-        assert _counts(session) == before
-        return
-    assert outcome.parsed is not None
-    assert any("repair" in p.problem or "self-intersect" in p.problem
-               for p in outcome.parsed.problems)
+    with pytest.raises(ImportProblem) as caught:
+        import_file(session, path, kind="schools", crs="wgs84", settings=settings)
+    assert "self-intersecting outline" in json.dumps(caught.value.extra["report"],
+                                                     ensure_ascii=False)
+    assert _counts(session) == before
 
 
 def test_a_gbk_csv_imports_with_its_chinese_names(session: Session, settings: Settings,
