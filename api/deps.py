@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -47,7 +48,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_finish, session, commit=False)
+        with anyio.CancelScope(shield=True):  # a client that went away still frees the connection
+            await run_in_threadpool(_finish, session, commit=False)
         raise
     await run_in_threadpool(_finish, session, commit=True)
 

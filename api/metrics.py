@@ -71,6 +71,7 @@ class Metrics:
                 select(Finding.state, func.count()).group_by(Finding.state)).all())
         except SQLAlchemyError as exc:
             log.warning("metrics: cannot read the database: %s", type(exc).__name__)
+            session.rollback()
             return
         for status in ScanStatus:
             self.scans.labels(status.value).set(scans.get(status.value, 0))

@@ -50,14 +50,18 @@ class _Connections:
         self.opened = 0
         self.free = asyncio.Condition()
 
-    async def acquire(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def acquire(self, fresh: bool = False) -> tuple[asyncio.StreamReader,
+                                                          asyncio.StreamWriter, bool]:
+        """A connection and whether it was reused (a reused one may have been closed idle)."""
         async with self.free:
             while not self.idle and self.opened >= self.limit:
                 await self.free.wait()
-            if self.idle:
-                return self.idle.pop()
+            if self.idle and not fresh:
+                reader, writer = self.idle.pop()
+                return reader, writer, True
             self.opened += 1
-        return await asyncio.open_connection(self.host, self.port)
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        return reader, writer, False
 
     async def release(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None) -> None:
         async with self.free:
@@ -72,12 +76,20 @@ class _Connections:
             writer.close()
 
 
-async def _post(conns: _Connections, head: bytes, body: bytes) -> int:
-    conn = await conns.acquire()
-    reader, writer = conn
+class _StaleConnection(Exception):
+    """The server had closed a reused keep-alive connection before this request."""
+
+
+async def _exchange(conns: _Connections, head: bytes, body: bytes, fresh: bool) -> int:
+    reader, writer, reused = await conns.acquire(fresh)
     try:
         writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
-        status_line = await reader.readuntil(b"\r\n")
+        try:
+            status_line = await reader.readuntil(b"\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            if reused:
+                raise _StaleConnection() from None
+            raise
         length = 0
         while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
             name, _, value = line.partition(b":")
@@ -88,8 +100,16 @@ async def _post(conns: _Connections, head: bytes, body: bytes) -> int:
         writer.close()
         await conns.release(None)
         raise
-    await conns.release(conn)
+    await conns.release((reader, writer))
     return int(status_line.split()[1])
+
+
+async def _post(conns: _Connections, head: bytes, body: bytes) -> int:
+    """Send one request; an idle connection the server had closed is retried on a new one."""
+    try:
+        return await _exchange(conns, head, body, fresh=False)
+    except _StaleConnection:
+        return await _exchange(conns, head, body, fresh=True)
 
 
 async def _load(base: str, token: str, rate: float, seconds: float, seed: int) -> dict[str, Any]:
@@ -190,7 +210,7 @@ def main() -> None:
         with engine.begin() as conn:
             raw = conn.connection.driver_connection
             assert raw is not None
-            loaded = synthetic.load(raw, synthetic.city(premises=1_000))  # type: ignore[arg-type]
+            loaded = synthetic.load(raw, synthetic.city(premises=1_000))
             conn.execute(text("ANALYZE"))
         with Session(engine) as session:
             token = create_key(session, role="admin", name="bench").token

@@ -135,3 +135,11 @@ def test_database_errors_are_translated_once(session: Session) -> None:
                                "VALUES ('C', 'c', ARRAY['nursery'], "
                                "ST_SetSRID(ST_MakePoint(114, 30), 4326), 'point')")
     assert isinstance(translate_db_error(check), ValidationError)
+
+
+def test_openapi_and_docs_need_no_key(client: TestClient) -> None:
+    spec = client.get("/openapi.json")
+    assert spec.status_code == 200
+    paths = spec.json()["paths"]
+    assert "/api/v1/screenings" in paths and "/ogc/collections/{collection_id}/items" in paths
+    assert client.get("/docs").status_code == 200

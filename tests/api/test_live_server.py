@@ -10,8 +10,10 @@ nothing leaks into the shared test database.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -191,3 +193,31 @@ def test_scan_started_over_http_runs_in_the_background_and_refuses_a_second(
         metrics = http.get("/metrics").text
     assert "zoneguard_scans_started_total 1.0" in metrics
     assert 'zoneguard_scans{status="succeeded"} 1.0' in metrics
+
+
+def test_zoneguard_serve_answers_on_its_port(server: Server, api_settings: Settings) -> None:
+    with _free_socket() as sock:
+        port = sock.getsockname()[1]
+    env = {**os.environ, "ZONEGUARD_DATABASE_URL": server.url,
+           "ZONEGUARD_RULES_DIR": str(api_settings.effective_rules_dir)}
+    command = [str(Path(sys.executable).with_name("zoneguard")), "serve", "--port", str(port),
+               "--workers", "1", "--log-level", "warning"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        base = f"http://127.0.0.1:{port}"
+        while True:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "zoneguard serve did not start"
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        rules = httpx.get(f"{base}/api/v1/rules",
+                          headers={"Authorization": f"Bearer {server.admin}"}, timeout=10)
+        assert rules.status_code == 200 and rules.json()["rules"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

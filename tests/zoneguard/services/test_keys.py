@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+import json
 
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from zoneguard.cli.main import app
 from zoneguard.domain import Role
 from zoneguard.errors import NotFound, Unauthorized, ValidationError
 from zoneguard.models import ApiKey, AuditLog
@@ -69,3 +73,32 @@ def test_scope_of_roles(session: Session) -> None:
     governance = create_key(session, role="governance", name="g", categories=["tobacco"]).info
     assert governance.scope.unrestricted
     assert Scope(region_prefix="44").allows(category="lottery", region="4401")
+
+
+def test_cli_creates_lists_and_revokes_keys(engine: Engine) -> None:
+    """Through the real CLI and database; the rows it commits are deleted by id afterwards."""
+    runner = CliRunner()
+    created = runner.invoke(app, ["keys", "create", "--role", "bureau", "--categories",
+                                  "tobacco,lottery", "--region", "4301", "--name", "cli test",
+                                  "--json"])
+    assert created.exit_code == 0, created.output
+    key = json.loads(created.stdout)
+    try:
+        assert key["token"].startswith(f"zg_{key['prefix']}_")
+        assert key["categories"] == ["lottery", "tobacco"] and key["region_prefix"] == "4301"
+        listed = runner.invoke(app, ["keys", "list", "--json"])
+        assert listed.exit_code == 0
+        assert key["token"] not in listed.stdout
+        assert key["id"] in [k["id"] for k in json.loads(listed.stdout)]
+        revoked = runner.invoke(app, ["keys", "revoke", str(key["id"])])
+        assert revoked.exit_code == 0 and "revoked" in revoked.stdout
+        with Session(engine) as check:
+            with pytest.raises(Unauthorized, match="revoked"):
+                verify_key(check, key["token"])
+        refused = runner.invoke(app, ["keys", "create", "--role", "bureau"])
+        assert refused.exit_code == 1 and "categories" in refused.output
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM audit_log WHERE entity = 'api_key' AND entity_id = "
+                              ":id"), {"id": str(key["id"])})
+            conn.execute(text("DELETE FROM api_key WHERE id = :id"), {"id": key["id"]})
