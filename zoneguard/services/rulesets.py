@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from zoneguard.errors import RuleError
@@ -35,26 +36,26 @@ def current_rule_set(settings: Settings) -> RuleSet:
     return rule_set
 
 
-def store_rule_set(session: Session, rule_set: RuleSet) -> int:
-    """Record the rule set under its content hash (once) and return its row id."""
-    existing = session.scalar(select(RuleSetRecord.id).where(
-        RuleSetRecord.version == rule_set.version))
-    if existing is not None:
-        return existing
+def rule_set_row(rule_set: RuleSet) -> dict[str, Any]:
+    """Values of the `rule_set` row describing a rule set (its files, by jurisdiction)."""
     source = {f.jurisdiction: {"name": f.name, "version": f.version, "file": Path(f.source).name}
               for f in rule_set.files}
-    stmt = insert(RuleSetRecord).values(
-        version=rule_set.version, jurisdictions=sorted(source), source=source,
-    ).on_conflict_do_nothing(index_elements=["version"]).returning(RuleSetRecord.id)
-    new_id = session.scalar(stmt)
-    if new_id is None:  # stored concurrently by another process
-        found = session.scalar(select(RuleSetRecord.id).where(
-            RuleSetRecord.version == rule_set.version))
-        assert found is not None
-        return found
+    return {"version": rule_set.version, "jurisdictions": sorted(source), "source": source}
+
+
+# One round trip: insert the rule set if this version is new (RETURNING gives its id then).
+INSERT_RULE_SET = """
+INSERT INTO rule_set (version, jurisdictions, source)
+VALUES (:version, :jurisdictions, CAST(:source AS jsonb))
+ON CONFLICT (version) DO NOTHING RETURNING id
+"""
+
+
+def store_rules(session: Session, rule_set: RuleSet, rule_set_id: int) -> None:
+    """Write the rule rows of a newly stored rule set."""
     session.add_all(
         RuleRecord(
-            rule_set_id=new_id, rule_id=rule.id, jurisdiction=rule.jurisdiction,
+            rule_set_id=rule_set_id, rule_id=rule.id, jurisdiction=rule.jurisdiction,
             category=rule.category, protects=[lv.value for lv in rule.protects],
             distance_m=rule.distance_m, metric=rule.metric.value, existing=rule.existing.value,
             min_enrolment=rule.min_enrolment, basis=rule.basis,
@@ -64,4 +65,17 @@ def store_rule_set(session: Session, rule_set: RuleSet) -> int:
         for rule in rule_set.rules
     )
     session.flush()
-    return new_id
+
+
+def store_rule_set(session: Session, rule_set: RuleSet) -> int:
+    """Record the rule set under its content hash (once) and return its row id."""
+    row = rule_set_row(rule_set)
+    new_id = session.scalar(text(INSERT_RULE_SET),
+                            {**row, "source": json.dumps(row["source"], ensure_ascii=False)})
+    if new_id is not None:
+        store_rules(session, rule_set, int(new_id))
+        return int(new_id)
+    found = session.scalar(select(RuleSetRecord.id).where(
+        RuleSetRecord.version == rule_set.version))
+    assert found is not None
+    return int(found)
