@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     scan_cron: str = Field(default="0 2 * * *", description="Nightly rescan schedule")
     timezone: str = Field(default="Asia/Shanghai")
     pool_size: int = Field(default=5, ge=1)
+    pool_timeout_s: float = Field(
+        default=5.0, gt=0, description="Longest wait for a pooled connection before a 503"
+    )
     metrics_public: bool = Field(default=True)
     basemap: str = Field(default="osm", description="osm | tianditu | amap | none")
     tianditu_key: str | None = None

@@ -35,6 +35,7 @@ def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
         url or database_url(settings),
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
+        pool_timeout=settings.pool_timeout_s,
         pool_pre_ping=True,
         connect_args={"application_name": "zoneguard"},
     )
