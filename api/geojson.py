@@ -49,3 +49,12 @@ def geojson_response(
 ) -> JSONResponse:
     """A GeoJSON response (dates and the like encoded as JSON)."""
     return JSONResponse(jsonable_encoder(body), media_type=GEOJSON, headers=headers)
+
+
+def page_response(request: Request, page: Any, *, limit: int, offset: int) -> Any:
+    """A page of registry items: a GeoJSON FeatureCollection when asked for, else JSON."""
+    if wants_geojson(request):
+        return geojson_response({
+            "type": "FeatureCollection", "features": [to_feature(i) for i in page.items],
+            "numberMatched": page.total, "numberReturned": len(page.items)})
+    return {"items": page.items, "total": page.total, "limit": limit, "offset": offset}

@@ -26,18 +26,12 @@ CROSS JOIN LATERAL (
     -- would otherwise be computed three times per pair.
     SELECT zg_nearest_point(COALESCE(s.boundary, s.location), {pt}) AS near OFFSET 0
 ) nb
-CROSS JOIN LATERAL (
-    -- The nearest gate (ties: lowest id) by an ordered aggregate, not ORDER BY ... LIMIT 1:
-    -- a LIMIT keeps the join out of parallel workers. No gate: one row of NULLs.
-    SELECT (array_agg(g.id ORDER BY d.gate_m, g.id))[1] AS gate_id,
-           (array_agg(g.location ORDER BY d.gate_m, g.id))[1] AS gate,
-           min(d.gate_m) AS gate_m
-    FROM school_gate g
-    CROSS JOIN LATERAL (
-        SELECT ST_Distance(geography(g.location), geography({door}), true) AS gate_m
-    ) d
-    WHERE g.school_id = s.id
-) ng
+LEFT JOIN LATERAL (
+    SELECT g.id AS gate_id, g.location AS gate,
+           ST_Distance(geography(g.location), geography({door}), true) AS gate_m
+    FROM school_gate g WHERE g.school_id = s.id
+    ORDER BY 3, g.id LIMIT 1
+) ng ON true
 """
 
 PAIR_COLUMNS = """

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from api.auth import PremisesWriter, Reader
 from api.deps import RuleSetDep, SessionDep
-from api.geojson import geojson_response, parse_bbox, to_feature, wants_geojson
+from api.geojson import page_response, parse_bbox
 from api.schemas.common import (
     CategoryName,
     Limit,
@@ -52,11 +52,7 @@ def list_premises(
     page = registry.list_premises(session, bbox=bbox, region=region, category=category,
                                   status=None if status is None else status.value, q=q,
                                   limit=limit, offset=offset, scope=key.scope)
-    if wants_geojson(request):
-        return geojson_response({
-            "type": "FeatureCollection", "features": [to_feature(i) for i in page.items],
-            "numberMatched": page.total, "numberReturned": len(page.items)})
-    return {"items": page.items, "total": page.total, "limit": limit, "offset": offset}
+    return page_response(request, page, limit=limit, offset=offset)
 
 
 @router.get("/{premises_id}", response_model=PremisesOut)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from api.auth import Admin, Reader
 from api.deps import SessionDep
-from api.geojson import geojson_response, parse_bbox, to_feature, wants_geojson
+from api.geojson import page_response, parse_bbox
 from api.schemas.common import Limit, Offset, RegionCode, RowId, Text, geojson_alternative
 from api.schemas.registry import SchoolIn, SchoolOut, SchoolPage, SchoolPatch
 from zoneguard.domain import Level
@@ -35,11 +35,7 @@ def list_schools(
     page = registry.list_schools(session, bbox=bbox, region=region,
                                  level=None if level is None else level.value, q=q,
                                  limit=limit, offset=offset, scope=key.scope)
-    if wants_geojson(request):
-        return geojson_response({
-            "type": "FeatureCollection", "features": [to_feature(i) for i in page.items],
-            "numberMatched": page.total, "numberReturned": len(page.items)})
-    return {"items": page.items, "total": page.total, "limit": limit, "offset": offset}
+    return page_response(request, page, limit=limit, offset=offset)
 
 
 @router.get("/{school_id}", response_model=SchoolOut)

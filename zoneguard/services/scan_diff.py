@@ -2,20 +2,24 @@
 
 The measurement is one set-based statement selecting `spatial.measure.PAIR_COLUMNS` over
 `PAIR_JOINS` for every active or suspended premises and every open school within reach; each
-pair is judged under its resolved rules exactly as `screen()` does; the non-allowed verdicts
-are copied into a temporary table and merged into `finding` with set-based statements.
+pair is judged under its resolved rules exactly as `screen()` does, while the rows stream in
+(the database measures on while Python judges); the non-allowed verdicts are copied into a
+temporary table and merged into `finding` with set-based statements.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from psycopg import pq
 from sqlalchemy import Connection, text
 
 from spatial.measure import SchoolCandidate
@@ -26,6 +30,7 @@ from zoneguard.services import scan_sql as q
 from zoneguard.services.decide import Tolerances, judge
 
 DEFAULT_REACH_M = 200.0  # the reach of a category whose rules set no distance (as screen())
+STREAM_ROWS = 2_000  # rows per chunk of the streamed measurement
 
 
 @dataclass
@@ -79,9 +84,24 @@ def _enrolment_cut(rules: RuleSet) -> tuple[int, ...]:
     return tuple(sorted(cuts))
 
 
+class _WalkLater(Exception):
+    """A pair needs a walk (queries) while the measurement still streams on the connection."""
+
+
+def _walk_later(_school: SchoolCandidate, _door: tuple[float, float]) -> Any:
+    raise _WalkLater
+
+
 def judge_pairs(columns: list[str], rows: Iterable[Sequence[Any]], plan: Plan,
-                walker: Walker | None = None) -> tuple[int, list[tuple[Any, ...]]]:
-    """Judge measured pairs under their rules; return (pairs, rows of non-allowed verdicts)."""
+                walker: Walker | None = None, *,
+                streaming: bool = False) -> tuple[int, list[tuple[Any, ...]]]:
+    """Judge measured pairs under their rules; return (pairs, rows of non-allowed verdicts).
+
+    With `streaming`, `rows` still holds the connection: a pair that needs `walker` is judged
+    once `rows` is exhausted, its verdicts put back in place (the order of the rows).
+    """
+    if not columns:  # a streamed result without rows may come without a description
+        return 0, []
     rules, on, tol = plan.rules, plan.on, plan.tolerances
     reach = {c: rules.max_distance_m(c) or DEFAULT_REACH_M for c in rules.categories()}
     cuts = _enrolment_cut(rules)
@@ -92,10 +112,9 @@ def judge_pairs(columns: list[str], rows: Iterable[Sequence[Any]], plan: Plan,
                                    at["issued_on"])
     lon, lat, door_lon, door_lat = at["lon"], at["lat"], at["door_lon"], at["door_lat"]
     cache: dict[tuple[Any, ...], list[ResolvedRule]] = {}
-    hits: list[tuple[Any, ...]] = []
-    pairs = 0
-    for row in rows:
-        pairs += 1
+
+    def judge_row(row: Sequence[Any], walker: Walker | None) -> list[tuple[Any, ...]]:
+        found: list[tuple[Any, ...]] = []
         values = [row[i] for i in school_at]
         values[levels_at] = tuple(values[levels_at])
         school = SchoolCandidate(*values)
@@ -115,10 +134,31 @@ def judge_pairs(columns: list[str], rows: Iterable[Sequence[Any]], plan: Plan,
                            issued_on=row[issued], fallback_threshold_m=reach[category],
                            walker=walker)
             if judged.verdict is not Verdict.ALLOWED:
-                hits.append((school.school_id, row[p_id], rule.rule.id, judged.metric,
-                             judged.distance_m, judged.threshold_m, judged.verdict.value,
-                             json.dumps(judged.reasons, ensure_ascii=False), _line(judged)))
-    return pairs, hits
+                found.append((school.school_id, row[p_id], rule.rule.id, judged.metric,
+                              judged.distance_m, judged.threshold_m, judged.verdict.value,
+                              json.dumps(judged.reasons, ensure_ascii=False), _line(judged)))
+        return found
+
+    hits: list[tuple[Any, ...]] = []
+    later: list[tuple[int, Sequence[Any]]] = []  # (position in hits, row)
+    first_pass = _walk_later if streaming and walker is not None else walker
+    pairs = 0
+    for row in rows:
+        pairs += 1
+        try:
+            hits.extend(judge_row(row, first_pass))
+        except _WalkLater:
+            later.append((len(hits), row))
+    if not later:
+        return pairs, hits
+    merged: list[tuple[Any, ...]] = []
+    done = 0
+    for at_hit, row in later:
+        merged.extend(hits[done:at_hit])
+        merged.extend(judge_row(row, walker))
+        done = at_hit
+    merged.extend(hits[done:])
+    return pairs, merged
 
 
 def measure_params(plan: Plan, scan_id: int, snapshot: Any, actor: str) -> dict[str, Any]:
@@ -140,18 +180,28 @@ def measure_params(plan: Plan, scan_id: int, snapshot: Any, actor: str) -> dict[
     }
 
 
-def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> tuple[list[str],
-                                                                        list[tuple[Any, ...]]]:
-    """Run a query on the driver connection in binary (a third faster to read than text)."""
+@contextmanager
+def _stream(conn: Connection, sql: str, params: dict[str, Any]) -> Iterator[
+        tuple[list[str], Iterator[tuple[Any, ...]]]]:
+    """Stream a query's rows in binary (a third faster to read than text) and in chunks.
+
+    The connection is busy until the rows are exhausted: run no other statement on it before.
+    """
     names = set(re.findall(r"(?<![:\w]):(\w+)", sql))
     compiled = text(sql).bindparams(**{k: v for k, v in params.items() if k in names}) \
         .compile(dialect=conn.dialect)
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor(binary=True) as cur:
-        cur.execute(compiled.string, compiled.params)
+        # Chunks need libpq 17; an older libpq streams row by row (slower, same rows).
+        size = STREAM_ROWS if pq.version() >= 170000 else 1
+        rows = cur.stream(compiled.string, compiled.params, size=size)
+        first = next(rows, None)  # the description is known once the first chunk arrived
         columns = [c.name for c in cur.description or ()]
-        return columns, cur.fetchall()
+        try:
+            yield columns, iter(()) if first is None else itertools.chain((first,), rows)
+        finally:
+            rows.close()  # left early (an error): psycopg cancels the query, frees the connection
 
 
 def _copy_hits(conn: Connection, hits: list[tuple[Any, ...]]) -> None:
@@ -180,13 +230,12 @@ def execute(conn: Connection, plan: Plan, *, scan_id: int, actor: str) -> tuple[
     conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
     snapshot = conn.execute(text(q.SNAPSHOT)).one()
     params = measure_params(plan, scan_id, snapshot, actor)
-    columns, rows = _fetch(conn, q.measure_sql(incremental=plan.incremental), params)
-    lap("measure")
     # Walks are routed only for pairs whose straight line is inside a walking rule's reach.
     walker = make_walker(conn, max_snap_m=plan.walking_snap_max_m,
                          reach_m=plan.rules.max_distance_m() or DEFAULT_REACH_M)
-    counts.pairs, hits = judge_pairs(columns, rows, plan, walker)
-    lap("judge")
+    with _stream(conn, q.measure_sql(incremental=plan.incremental), params) as (columns, rows):
+        counts.pairs, hits = judge_pairs(columns, rows, plan, walker, streaming=True)
+    lap("measure+judge")
     conn.execute(text("DROP TABLE IF EXISTS pg_temp.scan_hit"))
     conn.execute(text(q.CREATE_HITS))
     _copy_hits(conn, hits)
