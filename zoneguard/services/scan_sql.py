@@ -53,8 +53,7 @@ UNION SELECT s.id FROM school s WHERE s.closed_on > :base_day AND s.closed_on <=
 
 _PREMISES = """
 SELECT p.id AS premises_id, p.category, p.region AS premises_region, p.issued_on,
-       p.location, p.entrance, COALESCE(p.entrance, p.location) AS door,
-       r.reach_m AS base_reach_m,
+       p.location, COALESCE(p.entrance, p.location) AS door,
        r.reach_m + CASE WHEN p.entrance IS NULL THEN 0
                         ELSE ST_Distance(geography(p.entrance), geography(p.location), true)
                    END AS reach_m
@@ -70,9 +69,7 @@ WHERE p.status IN ('active', 'suspended')
 # + margin + 1 m) of the premises point, widened by the entrance offset (a door closer to the
 # school than the point) and, for a school known only by its point, by the assumed campus
 # radius. Beyond that no rule can answer anything but `allowed`. The bounding-box test `&&`
-# lets the GiST index find candidates whatever the per-pair radius. The entrance offset is a
-# geodesic distance the filter would compute again for every candidate: the test without it
-# (a smaller radius) settles most pairs first, and the offset is 0 without an entrance.
+# lets the GiST index find candidates whatever the per-pair radius.
 _PAIRS = """
 SELECT p.premises_id, p.category, p.premises_region, p.issued_on,
        ST_X(p.location) AS lon, ST_Y(p.location) AS lat,
@@ -82,13 +79,8 @@ FROM ({premises}) p
 JOIN school s
   ON geography(COALESCE(s.boundary, s.location))
      && _ST_Expand(geography(p.location), p.reach_m + :point_radius_m)
- AND (ST_DWithin(geography(COALESCE(s.boundary, s.location)), geography(p.location),
-                 p.base_reach_m + CASE WHEN s.boundary IS NULL THEN :point_radius_m ELSE 0 END,
-                 true)
-      OR (p.entrance IS NOT NULL
-          AND ST_DWithin(geography(COALESCE(s.boundary, s.location)), geography(p.location),
-                         p.reach_m + CASE WHEN s.boundary IS NULL THEN :point_radius_m ELSE 0 END,
-                         true)))
+ AND ST_DWithin(geography(COALESCE(s.boundary, s.location)), geography(p.location),
+                p.reach_m + CASE WHEN s.boundary IS NULL THEN :point_radius_m ELSE 0 END, true)
 {joins}
 WHERE (s.closed_on IS NULL OR s.closed_on > :on) {school_filter}
 """
