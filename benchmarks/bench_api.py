@@ -6,7 +6,7 @@ from the moment the request was due, so queueing in the server shows (no coordin
 it speaks keep-alive HTTP/1.1 over asyncio streams, so it costs little CPU beside the server.
 Target on a 2-core machine: p99 <= 20 ms at 300 requests/s, no errors.
 
-Run: .venv/bin/python -m benchmarks.bench_api [--rates 100,300,450] [--seconds 20] [--workers 1]
+Run: .venv/bin/python -m benchmarks.bench_api [--rates 100,300,450] [--seconds 20] [--workers 2]
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rates", default="100,300,450")
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     if args.client:
         _client_main(args)
