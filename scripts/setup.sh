@@ -45,9 +45,14 @@ apt_install "${need[@]}"
 
 PGV="$(pg_version)"
 ext=/usr/share/postgresql/$PGV/extension
+lib=/usr/lib/postgresql/$PGV/lib
 more=()
-[ -f "$ext/postgis.control" ] || more+=("postgresql-$PGV-postgis-3")
-[ -f "$ext/pgrouting.control" ] || more+=("postgresql-$PGV-pgrouting")
+# both the extension's control file and its library: the -scripts packages can stay behind
+# when the library package was removed
+{ [ -f "$ext/postgis.control" ] && ls "$lib"/postgis-3.so >/dev/null 2>&1; } \
+  || more+=("postgresql-$PGV-postgis-3")
+{ [ -f "$ext/pgrouting.control" ] && ls "$lib"/libpgrouting*.so >/dev/null 2>&1; } \
+  || more+=("postgresql-$PGV-pgrouting")
 apt_install "${more[@]}"
 
 if [ ! -x .venv/bin/python ]; then

@@ -102,8 +102,11 @@ def find_binaries(version: int | None = None) -> PgBinaries:
     missing: list[str] = []
     for ver, bindir, sharedir in candidates:
         ext = sharedir / "extension"
-        lacking = [name for name in ("postgis", "pgrouting")
-                   if not (ext / f"{name}.control").exists()]
+        libdir = bindir.parent / "lib"
+        libraries = {"postgis": "postgis-3*.so", "pgrouting": "libpgrouting*.so"}
+        lacking = [name for name, library in libraries.items()
+                   if not (ext / f"{name}.control").exists()
+                   or (libdir.is_dir() and not any(libdir.glob(library)))]
         if not lacking:
             return PgBinaries(bindir=bindir, version=ver, sharedir=sharedir)
         missing.append(f"PostgreSQL {ver} lacks {', '.join(lacking)}")
