@@ -156,3 +156,18 @@ def test_missing_binaries_say_what_to_install(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("ZONEGUARD_PG_BINDIR", str(tmp_path))
     with pytest.raises(EnvironmentProblem, match="apt-get install"):
         find_binaries()
+
+
+def test_a_left_behind_control_file_without_its_library_is_named(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "postgis-3.so").touch()  # pgRouting's library is missing
+    fake = bindir / "postgres"
+    fake.write_text("#!/bin/sh\necho 'postgres (PostgreSQL) 15.18'\n")
+    fake.chmod(0o755)
+    (bindir / "initdb").touch()
+    monkeypatch.setenv("ZONEGUARD_PG_BINDIR", str(bindir))
+    with pytest.raises(EnvironmentProblem, match="lacks pgrouting.*postgresql-15-pgrouting"):
+        find_binaries()
