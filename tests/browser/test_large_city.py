@@ -41,7 +41,8 @@ def build_large_city(session, n: int = N_PREMISES) -> None:
     session.execute(text("ANALYZE school"))
 
 
-def test_city_of_100k_premises_opens_as_vector_tiles_and_records_its_time(served, session, token, page):
+def test_city_of_100k_premises_opens_as_vector_tiles_and_records_its_time(
+        served, session, token, page):
     build_large_city(session)
     key = token()
     url = f"{served}/maps/city?region=420102&api_key={key}"
