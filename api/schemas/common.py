@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -116,3 +116,15 @@ def geojson_alternative(description: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI note that a route also answers GeoJSON when asked (Accept)."""
     ref = {"$ref": "#/components/schemas/FeatureCollection"}
     return {200: {"description": description, "content": {GEOJSON: {"schema": ref}}}}
+
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(BaseModel, Generic[ItemT]):
+    """One page of items and the number matching the filters."""
+
+    items: list[ItemT]
+    total: int
+    limit: int
+    offset: int

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from api.schemas.common import LongText, Text
+from api.schemas.common import LongText, Page, Text
 from zoneguard.domain import FindingState
 
 
@@ -64,13 +64,7 @@ class FindingDetail(FindingOut):
     events: list[FindingEventOut]
 
 
-class FindingPage(BaseModel):
-    """One page of findings and the number matching the filters."""
-
-    items: list[FindingOut]
-    total: int
-    limit: int
-    offset: int
+FindingPage = Page[FindingOut]
 
 
 class TransitionIn(BaseModel):

@@ -15,6 +15,7 @@ from api.schemas.common import (
     Location,
     LongText,
     LonLat,
+    Page,
     RegionCode,
     Text,
 )
@@ -76,13 +77,7 @@ class SchoolPatch(BaseModel):
     source: LongText | None = None
 
 
-class SchoolPage(BaseModel):
-    """One page of schools and the number matching the filters."""
-
-    items: list[SchoolOut]
-    total: int
-    limit: int
-    offset: int
+SchoolPage = Page[SchoolOut]
 
 
 class PremisesOut(BaseModel):
@@ -142,10 +137,4 @@ class PremisesPatch(BaseModel):
     source: LongText | None = None
 
 
-class PremisesPage(BaseModel):
-    """One page of premises and the number matching the filters."""
-
-    items: list[PremisesOut]
-    total: int
-    limit: int
-    offset: int
+PremisesPage = Page[PremisesOut]

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from api.schemas.common import RegionCode
+from api.schemas.common import Page, RegionCode
 
 
 class ScanIn(BaseModel):
@@ -37,10 +37,4 @@ class ScanOut(BaseModel):
     error: str | None
 
 
-class ScanPage(BaseModel):
-    """Scans, newest first, with the total."""
-
-    items: list[ScanOut]
-    total: int
-    limit: int
-    offset: int
+ScanPage = Page[ScanOut]
