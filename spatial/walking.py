@@ -35,6 +35,10 @@ SNAP_TIE_M = 1.0
 MAX_SNAPS = 4
 MAX_BOUNDARY_TARGETS = 64
 _END = 1e-9  # a fraction this close to 0 or 1 is the edge's end vertex
+NO_NETWORK = "no walking network is imported around this school"
+NO_TARGET_POINT = ("no gate is recorded and the school is known only as a point: there is "
+                   "nothing to walk to")
+NO_TARGET_BOUNDARY = "no gate is recorded and no walkable path meets the campus boundary"
 
 
 @dataclass(frozen=True)
@@ -175,15 +179,13 @@ def walk(
     targets: list[tuple[int | None, Point]] = list(gates)
     if not gates:
         if not first.has_boundary:
-            return WalkFailure("no_target", "no gate is recorded and the school is known only "
-                                            "as a point: there is nothing to walk to")
+            return WalkFailure("no_target", NO_TARGET_POINT)
         target = "boundary"
         found = db.execute(text(_BOUNDARY_TARGETS_SQL),
                            {"school_id": school_id, "limit": MAX_BOUNDARY_TARGETS}).all()
         targets = [(None, (r.lon, r.lat)) for r in found]
         if not targets:
-            return WalkFailure("no_target", "no gate is recorded and no walkable path meets the "
-                                            "campus boundary")
+            return WalkFailure("no_target", NO_TARGET_BOUNDARY)
     points = [door, *(p for _, p in targets)]
     snaps = _snap(db, points, max_snap_m)
     if not snaps.get(1):
@@ -201,11 +203,20 @@ def walk(
 
 
 def make_walker(db: DB, *, max_snap_m: float, reach_m: float) -> Walker:
-    """A walker for `judge`, bound to a session; the box margin is max(3 × reach, 500 m)."""
+    """A walker for `judge`, bound to a session; the box margin is max(3 × reach, 500 m).
+
+    Without any imported network every walk fails the same way, and the walker answers
+    without queries (a nationwide scan with no network would otherwise route each pair).
+    """
     margin = max(3.0 * reach_m, MIN_BOX_MARGIN_M)
     cache: dict[tuple[int, Point], WalkResult | WalkFailure] = {}
+    network: list[bool] = []  # learnt at the first walk: screenings that never walk pay nothing
 
     def walker(school: SchoolCandidate, door: Point) -> WalkResult | WalkFailure:
+        if not network:
+            network.append(bool(db.execute(text(_ANY_EDGE_SQL)).scalar_one()))
+        if not network[0]:
+            return _without_network(school)
         key = (school.school_id, door)
         if key not in cache:
             cache[key] = walk(db, door=door, school_id=school.school_id,
@@ -213,6 +224,18 @@ def make_walker(db: DB, *, max_snap_m: float, reach_m: float) -> Walker:
         return cache[key]
 
     return walker
+
+
+_ANY_EDGE_SQL = "SELECT EXISTS (SELECT 1 FROM network_edge)"
+
+
+def _without_network(school: SchoolCandidate) -> WalkFailure:
+    """What `walk` answers for this school when no network edge exists at all."""
+    if school.gate_id is not None:
+        return WalkFailure("no_network", NO_NETWORK)
+    if school.precision == "point":
+        return WalkFailure("no_target", NO_TARGET_POINT)
+    return WalkFailure("no_target", NO_TARGET_BOUNDARY)
 
 
 def _expand(xmin: float, ymin: float, xmax: float, ymax: float,
@@ -256,7 +279,7 @@ def _too_far(db: DB, point: Point, what: str, box: tuple[float, float, float, fl
     row = db.execute(text(_NEAREST_SQL), {"lon": point[0], "lat": point[1], "xmin": box[0],
                                           "ymin": box[1], "xmax": box[2], "ymax": box[3]}).one()
     if row.nearest_m is None or not row.in_box:
-        return WalkFailure("no_network", "no walking network is imported around this school")
+        return WalkFailure("no_network", NO_NETWORK)
     return WalkFailure("snap_too_far", f"{what} is {row.nearest_m:.1f} m from the nearest "
                                        f"walkable street, beyond the {max_snap_m:g} m snap "
                                        "limit")

@@ -16,6 +16,7 @@ from shapely.geometry import LineString, Point, Polygon
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from spatial.measure import schools_near
 from spatial.walking import WalkFailure, WalkResult, make_walker, walk
 from tests.conftest import REAL
 from tests.factories import add_gate, add_school, write_rules
@@ -388,3 +389,26 @@ def test_guangdong_walking_and_national_boundary_disagree_near_a_shenzhen_school
     assert gd.rule.rule.id == "gd.entertainment.school" and gd.distance_m is not None
     assert "walked to the nearest gate, straight line" in gd.reasons[0]
     assert gd.path is not None and gd.path[-1] == DAYUN_GATE
+
+
+def test_without_any_network_the_walker_answers_as_walk_without_routing(
+        session: Session) -> None:
+    session.execute(text("DELETE FROM network_edge"))
+    gated = _gate_school(session)
+    outline = shapely.Polygon([_here(-50, -50), _here(50, -50), _here(50, 50), _here(-50, 50)])
+    gateless = add_school(session, "no-gates", outline)
+    point_only = add_school(session, "point-only", Point(*_here(0, 400)))
+    door = _here(60, 0)
+    walker = make_walker(session, max_snap_m=SNAP_MAX_M, reach_m=200)
+    for sid in (gated, gateless, point_only):
+        [school] = [s for s in _candidates(session, door) if s.school_id == sid]
+        assert walker(school, door) == walk(session, door=door, school_id=sid,
+                                            max_snap_m=SNAP_MAX_M)
+    kinds = {s.school_id: walker(s, door) for s in _candidates(session, door)}
+    assert {k: v.kind for k, v in kinds.items() if isinstance(v, WalkFailure)} == {
+        gated: "no_network", gateless: "no_target", point_only: "no_target"}
+
+
+def _candidates(session: Session, door: tuple[float, float]) -> list[Any]:
+    return schools_near(session, lon=door[0], lat=door[1], radius_m=1_000,
+                        on=date(2026, 1, 1))
