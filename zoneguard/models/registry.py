@@ -149,7 +149,9 @@ class Premises(Base):
     source: Mapped[str | None] = mapped_column(Text)
     source_crs: Mapped[str | None] = mapped_column(Text)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import.id", ondelete="SET NULL"))
+    # The import that last wrote the row. No foreign key: imports are never deleted, and a
+    # bulk COPY would check it row by row.
+    import_id: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = utcnow_column()
 
     __table_args__ = (
@@ -161,6 +163,9 @@ class Premises(Base):
         CheckConstraint("expires_on IS NULL OR issued_on IS NULL OR expires_on >= issued_on",
                         name="dates_valid"),
         Index("ix_premises_geog", text("(geography(location))"), postgresql_using="gist"),
+        # Scans look premises up by their door too (gate and walking metrics measure from it).
+        Index("ix_premises_entrance_geog", text("(geography(entrance))"),
+              postgresql_using="gist", postgresql_where=text("entrance IS NOT NULL")),
         Index("ix_premises_location", "location", postgresql_using="gist"),
         Index("ix_premises_region", "region"),
     )

@@ -174,6 +174,14 @@ WHERE NOT EXISTS (
     SELECT 1 FROM premises p
     WHERE p.category = s.category AND p.licence_no = s.licence_no AND p.region = s.region)
 """
+# Whether any premises of the given registries (category, region pairs) exist: when none
+# do, an import COPYs its rows straight into premises.
+PREMISES_REGISTRY_EXISTS = """
+SELECT EXISTS (
+    SELECT 1 FROM premises p
+    JOIN unnest(CAST(:categories AS text[]), CAST(:regions AS text[])) AS k (category, region)
+      ON p.category = k.category AND p.region = k.region)
+"""
 PREMISES_ROWS_UP_TO = "SELECT count(*) FROM (SELECT 1 FROM premises LIMIT :limit) t"
 PREMISES_GIST_INDEXES = """
 SELECT c.relname, pg_get_indexdef(i.indexrelid)

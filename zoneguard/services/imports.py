@@ -4,8 +4,10 @@ All-or-nothing by default: any rejected row raises `ImportProblem` and nothing i
 With `skip_invalid` the good rows are written and the rejected ones reported. With `dry_run`
 the whole write runs inside a savepoint that is rolled back, so the counts are exact.
 
-The write is set-based: the rows are COPYed in binary (`import_copy`) into a temporary
-staging table and merged into the registry by a few SQL statements (`import_sql`).
+The write is set-based: the rows are COPYed (`import_copy`) into a temporary staging table
+and merged into the registry by a few SQL statements (`import_sql`). A first load of premises
+(no premises of any of the file's registries, category and region, exist yet) has nothing to
+merge: its rows are COPYed straight into premises, under a lock that keeps other writers out.
 
 A bulk load of premises (at least `BULK_MIN_ROWS` new rows, and no fewer than the rows
 already registered) drops the premises GiST indexes before the insert and builds them again
@@ -16,7 +18,7 @@ commit the import holds ACCESS EXCLUSIVE on premises, so screenings and scans wa
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,8 +59,9 @@ class ImportOutcome:
     closed: int = 0
     dry_run: bool = False
     parsed: ParsedImport | None = field(default=None, repr=False)
-    #: Wall seconds per stage: read (read + validate), stage (COPY), upsert, and indexes
-    #: (the part of upsert spent rebuilding the GiST indexes after a bulk load).
+    #: Wall seconds per stage: read (read + validate), then either copy (a first load COPYed
+    #: into premises) or stage (COPY into staging) and upsert; indexes is the part of copy
+    #: or upsert spent rebuilding the GiST indexes after a bulk load.
     timings: dict[str, float] = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -93,9 +96,10 @@ def import_file(
     cfg = settings or get_settings()
     known = current_rule_set(cfg).categories() | {c.value for c in Category}
     started = time.perf_counter()
-    parsed = read_table(path, kind=kind, crs=crs, column_map=column_map, category=category,
-                        region=region, known_categories=known,
-                        max_bytes=cfg.import_max_bytes, sheet=sheet, layer=layer)
+    with gc_paused():  # one collection after the read, not one after each of its steps
+        parsed = read_table(path, kind=kind, crs=crs, column_map=column_map,
+                            category=category, region=region, known_categories=known,
+                            max_bytes=cfg.import_max_bytes, sheet=sheet, layer=layer)
     read_s = time.perf_counter() - started
     if file_name:
         parsed.file_name = file_name
@@ -149,22 +153,24 @@ def _timed(outcome: ImportOutcome, stage: str) -> Iterator[None]:
 
 def _write_premises(session: Session, frame: Any, outcome: ImportOutcome, parsed: ParsedImport,
                     *, close_missing: bool) -> None:
-    with _timed(outcome, "stage"):
-        _stage(session, "stage_premises", sql.STAGE_PREMISES)
-        columns = {name: ("text", staged.cells(frame[name])) for name in (
-            "licence_no", "name", "category", "address", "operator", "status")}
-        columns["region"] = ("text", staged.cells(frame["region"].fillna("")))  # no region: ''
-        for name in ("issued_on", "expires_on"):
-            columns[name] = ("date", staged.cells(frame[name]))
-        columns["location"] = ("bytea", staged.ewkb(frame.geometry.to_numpy()))
-        columns["entrance"] = ("bytea", staged.ewkb(frame["entrance"].to_numpy()))
-        columns["attributes"] = ("bytea", staged.jsonb(frame["attributes"]))
-        columns["source_row"] = ("int4", staged.cells(frame["source_row"]))
-        staged.copy_rows(session, "stage_premises", columns)
     params = {"import_id": outcome.import_id, "source": parsed.file_name,
               "source_crs": parsed.source_crs}
+    columns = staged.premises_columns(frame)
+    rows = len(frame)
+    if _first_load(session, columns):
+        with _timed(outcome, "copy"):
+            rebuild = rows >= BULK_MIN_ROWS and _bulk_load(session, rows, lambda: rows)
+            with _gist_rebuilt(session, outcome, enabled=rebuild):
+                staged.copy_csv(session, "premises", columns | staged.constants(params, rows))
+        outcome.inserted = rows  # no premises of the file's registries existed
+        return
+    with _timed(outcome, "stage"):
+        _stage(session, "stage_premises", sql.STAGE_PREMISES)
+        columns["source_row"] = ("int", staged.cells(frame["source_row"]))
+        staged.copy_csv(session, "stage_premises", columns)
     with _timed(outcome, "upsert"):
-        rebuild = len(frame) >= BULK_MIN_ROWS and _bulk_load(session, len(frame))
+        rebuild = rows >= BULK_MIN_ROWS and _bulk_load(
+            session, rows, lambda: int(session.execute(text(sql.PREMISES_NEW_ROWS)).scalar_one()))
         # missing rows are those of the file's registries it does not list: the upsert
         # touches only listed rows, so counting first gives the same rows, faster
         outcome.missing = len(session.execute(text(sql.PREMISES_MISSING)).all())
@@ -175,8 +181,26 @@ def _write_premises(session: Session, frame: Any, outcome: ImportOutcome, parsed
             outcome.closed = _rowcount(session.execute(text(sql.PREMISES_CLOSE), params))
 
 
-def _bulk_load(session: Session, staged: int) -> bool:
-    """Whether the staged rows are a bulk load: new rows at least half the registry after it.
+def _first_load(session: Session, columns: dict[str, tuple[str, Any]]) -> bool:
+    """Whether no premises of the file's registries (category, region) exist: a first load.
+
+    A yes is checked again under the lock that excludes other writers of premises, so a
+    concurrent import of the same registry cannot slip in between.
+    """
+    pairs = set(zip(columns["category"][1], columns["region"][1], strict=True))
+    if not pairs:
+        return False
+    categories, regions = (list(v) for v in zip(*pairs, strict=True))
+    check = text(sql.PREMISES_REGISTRY_EXISTS)
+    keys = {"categories": categories, "regions": regions}
+    if session.execute(check, keys).scalar_one():
+        return False
+    session.execute(text(sql.PREMISES_LOCK_WRITERS))
+    return not session.execute(check, keys).scalar_one()
+
+
+def _bulk_load(session: Session, staged: int, new_rows: Callable[[], int]) -> bool:
+    """Whether the rows are a bulk load: new rows at least half the registry after it.
 
     Before looking, it takes a lock that excludes other writers of premises (readers go on),
     so two bulk imports queue here instead of deadlocking on the index rebuild's lock.
@@ -185,7 +209,7 @@ def _bulk_load(session: Session, staged: int) -> bool:
     existing = session.execute(text(sql.PREMISES_ROWS_UP_TO), {"limit": staged}).scalar_one()
     if existing >= staged:  # the new rows cannot outnumber the rows already there
         return False
-    fresh = session.execute(text(sql.PREMISES_NEW_ROWS)).scalar_one()
+    fresh = new_rows()
     return bool(fresh >= BULK_MIN_ROWS and fresh >= existing)
 
 
@@ -211,19 +235,13 @@ def _gist_rebuilt(session: Session, outcome: ImportOutcome, *, enabled: bool) ->
             connection.exec_driver_sql(definition)
 
 
-def _as_multi(geom: Any) -> Any:
-    if isinstance(geom, Polygon):
-        return MultiPolygon([geom])
-    return geom
-
-
 def _write_schools(session: Session, frame: Any, outcome: ImportOutcome, parsed: ParsedImport,
                    *, close_missing: bool) -> None:  # noqa: ARG001 - schools are never closed
     _stage(session, "stage_school", sql.STAGE_SCHOOLS)
     geoms = frame.geometry.to_numpy()
     is_area = np.isin(shapely.get_type_id(geoms), (3, 6))  # Polygon, MultiPolygon
-    areas = np.array([_as_multi(g) if a else None for g, a in zip(geoms, is_area, strict=True)],
-                     dtype=object)
+    areas = np.array([(MultiPolygon([g]) if isinstance(g, Polygon) else g) if a else None
+                      for g, a in zip(geoms, is_area, strict=True)], dtype=object)
     points = np.where(is_area, shapely.point_on_surface(geoms), geoms)
     staged.copy_rows(session, "stage_school", {
         "code": ("text", staged.cells(frame["code"])),
