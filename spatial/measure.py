@@ -21,16 +21,17 @@ from sqlalchemy.orm import Session
 # Fragments shared by the screening and the scan queries. `{pt}` and `{door}` are replaced by
 # fixed SQL expressions of this module (never by user values), which are bound parameters.
 PAIR_JOINS = """
-CROSS JOIN LATERAL (
-    -- OFFSET 0 keeps the subquery from being pulled up: `near` is used three times and
-    -- would otherwise be computed three times per pair.
-    SELECT zg_nearest_point(COALESCE(s.boundary, s.location), {pt}) AS near OFFSET 0
-) nb
+CROSS JOIN LATERAL
+    -- Computed once per pair (a subquery would be pulled up and `near` computed three
+    -- times); a function scan, unlike a subquery with LIMIT or OFFSET, may run in a
+    -- parallel worker.
+    unnest(ARRAY[zg_nearest_point(COALESCE(s.boundary, s.location), {pt})]) AS nb(near)
 LEFT JOIN LATERAL (
-    SELECT g.id AS gate_id, g.location AS gate,
+    -- DISTINCT ON rather than LIMIT 1, for the same reason.
+    SELECT DISTINCT ON (g.school_id) g.id AS gate_id, g.location AS gate,
            ST_Distance(geography(g.location), geography({door}), true) AS gate_m
     FROM school_gate g WHERE g.school_id = s.id
-    ORDER BY 3, g.id LIMIT 1
+    ORDER BY g.school_id, 3, g.id
 ) ng ON true
 """
 

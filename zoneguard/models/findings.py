@@ -76,8 +76,10 @@ class Finding(Base):
     assignee: Mapped[str | None] = mapped_column(Text)
     deadline: Mapped[date | None] = mapped_column(Date)
     rule_set_version: Mapped[str | None] = mapped_column(String(64))
-    first_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan.id", ondelete="SET NULL"))
-    last_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan.id", ondelete="SET NULL"))
+    # Scan ids without foreign keys: scans are never deleted, and a first scan inserting a
+    # city's findings would check three keys per finding and event.
+    first_scan_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_scan_id: Mapped[int | None] = mapped_column(BigInteger)
     first_seen: Mapped[datetime] = utcnow_column()
     last_seen: Mapped[datetime] = utcnow_column()
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -111,7 +113,7 @@ class FindingEvent(Base):
     evidence: Mapped[str | None] = mapped_column(Text)
     assignee: Mapped[str | None] = mapped_column(Text)
     deadline: Mapped[date | None] = mapped_column(Date)
-    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan.id", ondelete="SET NULL"))
+    scan_id: Mapped[int | None] = mapped_column(BigInteger)  # no foreign key, as in finding
     distance_m: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (enum_check("to_state", FindingState),)

@@ -166,11 +166,11 @@ def measure_params(plan: Plan, scan_id: int, snapshot: Any, actor: str) -> dict[
     rules = plan.rules
     categories = sorted(rules.categories())
     margin = plan.tolerances.margin_m
+    reaches = [(rules.max_distance_m(c) or DEFAULT_REACH_M) + margin + 1.0 for c in categories]
     return {
         "scan": scan_id, "actor": actor, "on": plan.on, "region": plan.region,
         "rsv": rules.version, "categories": categories,
-        "reaches": [(rules.max_distance_m(c) or DEFAULT_REACH_M) + margin + 1.0
-                    for c in categories],
+        "reaches": reaches, "reach_max_m": max(reaches, default=0.0),
         "point_radius_m": plan.tolerances.point_school_radius_m,
         "material_m": max(margin, 1.0),
         "rule_ids": [r.id for r in rules.rules if r.in_force(plan.on)],
@@ -228,6 +228,9 @@ def execute(conn: Connection, plan: Plan, *, scan_id: int, actor: str) -> tuple[
         clock = now
 
     conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
+    # A city's schools fit in a few MB, below the size PostgreSQL splits between workers by
+    # default; the work is in the premises looked up per school, so split the schools.
+    conn.execute(text("SET LOCAL min_parallel_table_scan_size = 0"))
     snapshot = conn.execute(text(q.SNAPSHOT)).one()
     params = measure_params(plan, scan_id, snapshot, actor)
     # Walks are routed only for pairs whose straight line is inside a walking rule's reach.

@@ -65,12 +65,13 @@ WHERE p.status IN ('active', 'suspended')
   {premises_filter}
 """
 
-# A pair is measured when the campus lies within the category's reach (largest rule distance
-# + margin + 1 m) of the premises point, widened by the entrance offset (a door closer to the
-# school than the point) and, for a school known only by its point, by the assumed campus
-# radius. Beyond that no rule can answer anything but `allowed`. The bounding-box test `&&`
-# lets the GiST index find candidates whatever the per-pair radius.
-_PAIRS = """
+# Changed premises (few) look up the schools around each of them: a pair is measured when
+# the campus lies within the category's reach (largest rule distance + margin + 1 m) of the
+# premises point, widened by the entrance offset (a door closer to the school than the point)
+# and, for a school known only by its point, by the assumed campus radius. Beyond that no rule
+# can answer anything but `allowed`. The bounding-box test `&&` lets the GiST index find
+# candidates whatever the per-pair radius.
+_PAIRS_BY_PREMISES = """
 SELECT p.premises_id, p.category, p.premises_region, p.issued_on,
        ST_X(p.location) AS lon, ST_Y(p.location) AS lat,
        ST_X(p.door) AS door_lon, ST_Y(p.door) AS door_lat,
@@ -85,22 +86,62 @@ JOIN school s
 WHERE (s.closed_on IS NULL OR s.closed_on > :on) {school_filter}
 """
 
+# A full scan (and unchanged premises against changed schools) goes the other way: each
+# school looks up the premises around it, one index probe per school instead of one per
+# premises (a nation has ten premises per school). A pair is measured when the premises point
+# or its door lies within the category's reach of the campus (+ the assumed radius of a
+# point-only school): the boundary metric measures from the point, the gate and walking
+# metrics from the door, and a gate lies on its campus. The first probe finds the premises
+# whose point lies in the campus box grown by the largest reach; the second, the few whose
+# door lies in it but not their point, so no pair comes twice.
+_REACH = "(CAST(:reaches AS float8[]))[array_position(CAST(:categories AS text[]), p.category)]"
+_FOOTPRINT = "geography(COALESCE(s.boundary, s.location))"
+_WIDEN = "CASE WHEN s.boundary IS NULL THEN :point_radius_m ELSE 0 END"
+_BOX = f"_ST_Expand({_FOOTPRINT}, :reach_max_m + {_WIDEN})"
+_PAIRS_BY_SCHOOL = f"""
+SELECT p.id AS premises_id, p.category, p.region AS premises_region, p.issued_on,
+       ST_X(p.location) AS lon, ST_Y(p.location) AS lat,
+       ST_X(p.door) AS door_lon, ST_Y(p.door) AS door_lat,
+       {{columns}}
+FROM school s
+JOIN LATERAL (
+    SELECT p.*, COALESCE(p.entrance, p.location) AS door FROM premises p
+    WHERE {{probe}}
+      AND (ST_DWithin({_FOOTPRINT}, geography(p.location), {_REACH} + {_WIDEN}, true)
+           OR (p.entrance IS NOT NULL
+               AND ST_DWithin({_FOOTPRINT}, geography(p.entrance), {_REACH} + {_WIDEN}, true)))
+      AND p.status IN ('active', 'suspended')
+      AND (CAST(:region AS text) IS NULL OR p.region LIKE CAST(:region AS text) || '%')
+      {{premises_filter}}
+) p ON true
+{{joins}}
+WHERE (s.closed_on IS NULL OR s.closed_on > :on) {{school_filter}}
+"""
+_BY_POINT = f"geography(p.location) && {_BOX}"
+_BY_DOOR = f"""p.entrance IS NOT NULL AND geography(p.entrance) && {_BOX}
+      AND NOT geography(p.location) && {_BOX}"""
+
 
 def measure_sql(*, incremental: bool) -> str:
     """The measurement: every (premises, school) pair within reach, with `PAIR_COLUMNS`."""
     columns = PAIR_COLUMNS.format(pt="p.location")
     joins = PAIR_JOINS.format(pt="p.location", door="p.door")
 
-    def pairs(premises_filter: str, school_filter: str) -> str:
-        premises = _PREMISES.format(premises_filter=premises_filter)
-        return _PAIRS.format(columns=columns, premises=premises, joins=joins,
-                             school_filter=school_filter)
+    def by_school(premises_filter: str, school_filter: str) -> str:
+        return "UNION ALL".join(
+            _PAIRS_BY_SCHOOL.format(columns=columns, probe=probe, joins=joins,
+                                    premises_filter=premises_filter,
+                                    school_filter=school_filter)
+            for probe in (_BY_POINT, _BY_DOOR))
 
     if not incremental:
-        return pairs("", "")
+        return by_school("", "")
     # Changed premises against every school, and unchanged premises against changed schools.
-    return (pairs(f"AND {changed('p')}", "") + "UNION ALL"
-            + pairs(f"AND NOT {changed('p')}", "AND s.id = ANY(CAST(:schools AS bigint[]))"))
+    changed_premises = _PAIRS_BY_PREMISES.format(
+        columns=columns, joins=joins, school_filter="",
+        premises=_PREMISES.format(premises_filter=f"AND {changed('p')}"))
+    return changed_premises + "UNION ALL" + by_school(
+        f"AND NOT {changed('p')}", "AND s.id = ANY(CAST(:schools AS bigint[]))")
 
 
 CREATE_HITS = """

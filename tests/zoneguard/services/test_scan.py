@@ -373,3 +373,26 @@ def test_a_killed_scan_leaves_the_findings_and_the_next_scan_marks_it_failed(
         killed = conn.execute(text("SELECT status, error FROM scan WHERE id = :i"),
                               {"i": running[0].id}).one()
     assert killed.status == "failed" and killed.error.startswith("interrupted")
+
+
+def test_a_premises_out_of_reach_is_found_by_its_door_near_a_gate(
+        session: Session, cfg: Settings) -> None:
+    sid = add_school(session, "S1", CAMPUS, region=REGION)
+    add_gate(session, sid, *at(100, 0))
+    near_door = _premises(session, "fireworks", 260, 0)   # point 160 m out, door 80 m from gate
+    far_door = _premises(session, "fireworks", 400, 0)    # point 300 m out, door 50 m from gate
+    point_only = _premises(session, "fireworks", 150, 0)  # no door: its point is the door
+    doors = {near_door: at(180, 0), far_door: at(150, 0)}
+    for pid, (lon, lat) in doors.items():
+        session.execute(text("UPDATE premises SET entrance = ST_SetSRID(ST_MakePoint(:lon, :lat),"
+                             " 4326) WHERE id = :id"), {"lon": lon, "lat": lat, "id": pid})
+    run_scan(session, trigger="manual", settings=cfg, region=SCOPE)
+    found = _findings(session)
+    assert set(found) == {(near_door, "t.fireworks"), (far_door, "t.fireworks"),
+                          (point_only, "t.fireworks")}
+    gate = at(100, 0)
+    for pid, door in (*doors.items(), (point_only, at(150, 0))):
+        assert found[(pid, "t.fireworks")]["verdict"] == "prohibited"
+        expected, _ = distance_m(*door, Point(gate))
+        got = found[(pid, "t.fireworks")]["distance_m"]
+        assert isinstance(got, float) and abs(got - expected) < 1e-3

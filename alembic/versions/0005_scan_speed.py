@@ -1,0 +1,36 @@
+"""scan speed: premises found by their door, scan ids without foreign keys
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-23
+
+A full scan looks up, for each school, the premises whose point or door lies within reach;
+the door needs its own (partial) GiST index. The scan ids of findings and finding events
+lose their foreign keys: scans are never deleted, and a first scan inserting a city's
+findings checked three keys per finding and event.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+_SCAN_KEYS = (('finding', 'fk_finding_first_scan_id_scan', 'first_scan_id'),
+              ('finding', 'fk_finding_last_scan_id_scan', 'last_scan_id'),
+              ('finding_event', 'fk_finding_event_scan_id_scan', 'scan_id'))
+
+
+def upgrade() -> None:
+    op.create_index('ix_premises_entrance_geog', 'premises',
+                    [sa.literal_column('(geography(entrance))')], unique=False,
+                    postgresql_using='gist', postgresql_where=sa.text('entrance IS NOT NULL'))
+    for table, name, _ in _SCAN_KEYS:
+        op.drop_constraint(name, table, type_='foreignkey')
+
+
+def downgrade() -> None:
+    for table, name, column in _SCAN_KEYS:
+        op.create_foreign_key(name, table, 'scan', [column], ['id'], ondelete='SET NULL')
+    op.drop_index('ix_premises_entrance_geog', table_name='premises', postgresql_using='gist')
