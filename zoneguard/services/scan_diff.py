@@ -10,13 +10,13 @@ temporary table and merged into `finding` with set-based statements.
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from json.encoder import encode_basestring
 from typing import Any
 
 from psycopg import pq
@@ -24,13 +24,17 @@ from sqlalchemy import Connection, text
 
 from spatial.measure import SchoolCandidate
 from spatial.walking import Walker, make_walker
-from zoneguard.domain import Verdict
+from zoneguard.domain import GeometryPrecision, Verdict
 from zoneguard.rules import ResolvedRule, RuleSet
 from zoneguard.services import scan_sql as q
+from zoneguard.services.bulk import upkeep_deferred
 from zoneguard.services.decide import Tolerances, judge
 
 DEFAULT_REACH_M = 200.0  # the reach of a category whose rules set no distance (as screen())
 STREAM_ROWS = 2_000  # rows per chunk of the streamed measurement
+#: Conflicts from which a scan that finds more of them than there are findings inserts them
+#: without per-row key and index upkeep (`bulk.upkeep_deferred`): typically the first scan.
+BULK_MIN_FINDINGS = 20_000
 
 
 @dataclass
@@ -67,10 +71,17 @@ class Counts:
 
 def _line(judged: Any) -> str | None:
     """EWKT of the measured line: the walked path where the rule walks, else two points."""
-    points = judged.path or judged.line
-    if not points:
+    if judged.path:
+        return "SRID=4326;LINESTRING(" + ", ".join(f"{x!r} {y!r}" for x, y in judged.path) + ")"
+    if not judged.line:
         return None
-    return "SRID=4326;LINESTRING(" + ", ".join(f"{x!r} {y!r}" for x, y in points) + ")"
+    (x1, y1), (x2, y2) = judged.line
+    return f"SRID=4326;LINESTRING({x1!r} {y1!r}, {x2!r} {y2!r})"
+
+
+def _json_strings(values: list[str]) -> str:
+    """JSON text of a list of strings (the C string encoder; a JSONEncoder costs 3× more)."""
+    return "[" + ", ".join(map(encode_basestring, values)) + "]"
 
 
 _FIELDS = tuple(SchoolCandidate.__dataclass_fields__)
@@ -111,32 +122,53 @@ def judge_pairs(columns: list[str], rows: Iterable[Sequence[Any]], plan: Plan,
     p_id, cat, p_region, issued = (at["premises_id"], at["category"], at["premises_region"],
                                    at["issued_on"])
     lon, lat, door_lon, door_lat = at["lon"], at["lat"], at["door_lon"], at["door_lat"]
-    cache: dict[tuple[Any, ...], list[ResolvedRule]] = {}
+    levels_col, region_col, enrol_col, precision_col = (
+        at["levels"], at["school_region"], at["enrolment"], at["precision"])
+    boundary_col, gate_col = at["boundary_m"], at["gate_m"]
+    # Per rule key: the rules and the distance beyond which every one of them is `allowed`
+    # (threshold, or the category's reach when a rule sets none, + margin; a point-only
+    # school adds its assumed radius). Most measured pairs of a city lie beyond it for the
+    # rules that apply to them, and are not judged one by one.
+    cache: dict[tuple[Any, ...], tuple[list[ResolvedRule], float]] = {}
+    radius = tol.point_school_radius_m
+    allowed = Verdict.ALLOWED  # an enum member looked up once, not per pair
+
+    def rules_for(category: str, levels: tuple[str, ...], region: str | None,
+                  enrolment: int | None, key: tuple[Any, ...]) -> tuple[list[ResolvedRule], float]:
+        resolved = rules.applicable(category=category, levels=levels, region=region, on=on,
+                                    enrolment=enrolment)
+        beyond = max((r.rule.distance_m if r.rule.distance_m is not None else reach[category]
+                      for r in resolved), default=-1.0) + tol.margin_m
+        cache[key] = (resolved, beyond)
+        return cache[key]
 
     def judge_row(row: Sequence[Any], walker: Walker | None) -> list[tuple[Any, ...]]:
+        category = row[cat]
+        levels = tuple(row[levels_col])
+        region = row[p_region] or row[region_col]
+        enrolment = row[enrol_col]
+        band = None if enrolment is None else tuple(enrolment >= c for c in cuts)
+        key = (category, levels, region, band)
+        resolved, beyond = cache.get(key) or rules_for(category, levels, region, enrolment, key)
+        if row[precision_col] == GeometryPrecision.POINT.value:
+            beyond += radius
+        gate_m = row[gate_col]
+        straight = row[boundary_col] if gate_m is None else min(row[boundary_col], gate_m)
+        if straight > beyond:
+            return []  # `judge` answers allowed under each rule: nothing to record
         found: list[tuple[Any, ...]] = []
         values = [row[i] for i in school_at]
-        values[levels_at] = tuple(values[levels_at])
+        values[levels_at] = levels
         school = SchoolCandidate(*values)
-        category = row[cat]
-        region = row[p_region] or school.school_region
-        enrolment = school.enrolment
-        band = None if enrolment is None else tuple(enrolment >= c for c in cuts)
-        key = (category, school.levels, region, band)
-        resolved = cache.get(key)
-        if resolved is None:
-            resolved = cache[key] = rules.applicable(
-                category=category, levels=school.levels, region=region, on=on,
-                enrolment=enrolment)
         for rule in resolved:
             judged = judge(school, rule, point=(row[lon], row[lat]),
                            door=(row[door_lon], row[door_lat]), tolerances=tol,
                            issued_on=row[issued], fallback_threshold_m=reach[category],
                            walker=walker)
-            if judged.verdict is not Verdict.ALLOWED:
+            if judged.verdict is not allowed:
                 found.append((school.school_id, row[p_id], rule.rule.id, judged.metric,
                               judged.distance_m, judged.threshold_m, judged.verdict.value,
-                              json.dumps(judged.reasons, ensure_ascii=False), _line(judged)))
+                              _json_strings(judged.reasons), _line(judged)))
         return found
 
     hits: list[tuple[Any, ...]] = []
@@ -216,6 +248,14 @@ def _count(conn: Connection, sql: str, params: dict[str, Any]) -> int:
     return int(conn.execute(text(sql), params).rowcount)
 
 
+def _bulk(conn: Connection, hits: int) -> bool:
+    """Whether the conflicts outnumber the findings already stored (and are many)."""
+    if hits < BULK_MIN_FINDINGS:
+        return False
+    stored = conn.execute(text(q.FINDINGS_UP_TO), {"limit": hits}).scalar_one()
+    return bool(stored < hits)
+
+
 def execute(conn: Connection, plan: Plan, *, scan_id: int, actor: str) -> tuple[Counts, int]:
     """Measure, judge and merge in the connection's transaction; return (counts, snapshot xmin)."""
     counts = Counts()
@@ -244,7 +284,8 @@ def execute(conn: Connection, plan: Plan, *, scan_id: int, actor: str) -> tuple[
     _copy_hits(conn, hits)
     conn.execute(text("ANALYZE scan_hit"))
     lap("copy")
-    counts.new = _count(conn, q.INSERT_NEW, params)
+    with upkeep_deferred(conn, ["finding", "finding_event"], enabled=_bulk(conn, len(hits))):
+        counts.new = _count(conn, q.INSERT_NEW, params)
     lap("insert")
     counts.still_open = _count(conn, q.UPDATE_OPEN, params)
     lap("update")

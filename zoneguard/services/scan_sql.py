@@ -153,6 +153,8 @@ CREATE TEMP TABLE scan_hit (
 ) ON COMMIT DROP
 """
 
+FINDINGS_UP_TO = "SELECT count(*) FROM (SELECT 1 FROM finding LIMIT :limit) t"
+
 COPY_HITS = ("COPY scan_hit (school_id, premises_id, rule_id, metric, distance_m, threshold_m, "
              "verdict, reasons, line) FROM STDIN")
 

@@ -1,0 +1,78 @@
+"""Bulk writes: drop foreign keys and secondary indexes, write, then restore them set-based.
+
+Inserting a large share of a table's rows is faster without per-row upkeep: every foreign
+key fires a trigger per row (a lookup that also locks the referenced row) and every index
+takes an insertion per row. Restored afterwards, each index is built in one sorted pass and
+each foreign key is validated by one join, so the data is checked exactly as before, inside
+the same transaction: a violation raises and rolls the whole write back.
+
+The price is locking: from the drop to the commit the tables hold ACCESS EXCLUSIVE (readers
+wait) and the referenced tables SHARE ROW EXCLUSIVE (writers wait).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+_FOREIGN_KEYS = """
+SELECT c.conrelid::regclass::text AS tab, c.conname AS name,
+       pg_get_constraintdef(c.oid) AS definition
+FROM pg_constraint c
+WHERE c.contype = 'f' AND c.conrelid = ANY(CAST(:tables AS regclass[]))
+ORDER BY 1, 2
+"""
+
+# Indexes that back no constraint (primary keys and unique constraints stay: inserts rely on
+# them for conflicts and ids).
+_SECONDARY_INDEXES = """
+SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS definition
+FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid
+WHERE i.indrelid = ANY(CAST(:tables AS regclass[]))
+  AND NOT i.indisunique AND NOT i.indisprimary
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+ORDER BY 1
+"""
+
+
+@dataclass(frozen=True)
+class _Saved:
+    keys: list[tuple[str, str, str]]  # (table, constraint, definition)
+    indexes: list[tuple[str, str]]  # (index, definition)
+
+
+def _saved(conn: Connection, tables: list[str]) -> _Saved:
+    keys = [(r.tab, r.name, r.definition)
+            for r in conn.execute(text(_FOREIGN_KEYS), {"tables": tables})]
+    indexes = [(r.name, r.definition)
+               for r in conn.execute(text(_SECONDARY_INDEXES), {"tables": tables})]
+    return _Saved(keys, indexes)
+
+
+@contextmanager
+def upkeep_deferred(conn: Connection, tables: list[str], *, enabled: bool = True
+                    ) -> Iterator[None]:
+    """Within the caller's transaction, write `tables` without per-row key and index upkeep.
+
+    Names and definitions come from the catalog (as PostgreSQL prints them), so what is
+    restored is exactly what the migrations created. On an exception nothing is restored:
+    the caller's transaction must roll back, which brings everything back as it was.
+    """
+    if not enabled:
+        yield
+        return
+    saved = _saved(conn, tables)
+    quote = conn.dialect.identifier_preparer.quote
+    for table, name, _ in saved.keys:
+        conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+    for name, _ in saved.indexes:
+        conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
+    yield
+    for _, definition in saved.indexes:  # DDL as pg_get_indexdef wrote it, no parameters
+        conn.exec_driver_sql(definition)
+    for table, name, definition in saved.keys:
+        conn.exec_driver_sql(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
