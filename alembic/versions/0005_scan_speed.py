@@ -5,7 +5,8 @@ Revises: 0004
 Create Date: 2026-11-23
 
 A full scan looks up, for each school, the premises whose point or door lies within reach;
-the door needs its own (partial) GiST index. The scan ids of findings and finding events
+a door farther than 20 m from its premises point needs its own (partial) GiST index
+(scan_sql.DOOR_SLACK_M: the scan's predicate must match this one). The scan ids of findings and finding events
 lose their foreign keys: scans are never deleted, and a first scan inserting a city's
 findings checked three keys per finding and event.
 """
@@ -17,15 +18,17 @@ down_revision = '0004'
 branch_labels = None
 depends_on = None
 
+_FAR_DOOR = ("entrance IS NOT NULL AND NOT ST_DWithin(geography(entrance), geography(location), "
+             "20, true)")
 _SCAN_KEYS = (('finding', 'fk_finding_first_scan_id_scan', 'first_scan_id'),
               ('finding', 'fk_finding_last_scan_id_scan', 'last_scan_id'),
               ('finding_event', 'fk_finding_event_scan_id_scan', 'scan_id'))
 
 
 def upgrade() -> None:
-    op.create_index('ix_premises_entrance_geog', 'premises',
+    op.create_index('ix_premises_far_door_geog', 'premises',
                     [sa.literal_column('(geography(entrance))')], unique=False,
-                    postgresql_using='gist', postgresql_where=sa.text('entrance IS NOT NULL'))
+                    postgresql_using='gist', postgresql_where=sa.text(_FAR_DOOR))
     for table, name, _ in _SCAN_KEYS:
         op.drop_constraint(name, table, type_='foreignkey')
 
@@ -33,4 +36,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table, name, column in _SCAN_KEYS:
         op.create_foreign_key(name, table, 'scan', [column], ['id'], ondelete='SET NULL')
-    op.drop_index('ix_premises_entrance_geog', table_name='premises', postgresql_using='gist')
+    op.drop_index('ix_premises_far_door_geog', table_name='premises', postgresql_using='gist')

@@ -163,9 +163,12 @@ class Premises(Base):
         CheckConstraint("expires_on IS NULL OR issued_on IS NULL OR expires_on >= issued_on",
                         name="dates_valid"),
         Index("ix_premises_geog", text("(geography(location))"), postgresql_using="gist"),
-        # Scans look premises up by their door too (gate and walking metrics measure from it).
-        Index("ix_premises_entrance_geog", text("(geography(entrance))"),
-              postgresql_using="gist", postgresql_where=text("entrance IS NOT NULL")),
+        # Scans look premises up by a door far from their point too (gate and walking metrics
+        # measure from the door); the predicate is scan_sql.DOOR_SLACK_M's.
+        Index("ix_premises_far_door_geog", text("(geography(entrance))"),
+              postgresql_using="gist",
+              postgresql_where=text("entrance IS NOT NULL AND NOT ST_DWithin(geography(entrance),"
+                                    " geography(location), 20, true)")),
         Index("ix_premises_location", "location", postgresql_using="gist"),
         Index("ix_premises_region", "region"),
     )

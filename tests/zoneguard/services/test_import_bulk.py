@@ -46,7 +46,7 @@ def test_first_bulk_load_rebuilds_the_same_gist_indexes(
 ) -> None:
     before = _gist(session)
     assert {name for name, _, _ in before} == {"ix_premises_geog", "ix_premises_location",
-                                               "ix_premises_entrance_geog"}
+                                               "ix_premises_far_door_geog"}
     outcome = import_file(session, _registry(tmp_path / "r.csv", 400), kind="premises",
                           crs="wgs84", category="tobacco", region="430103", settings=settings)
     assert outcome.inserted == 400 and "indexes" in outcome.timings

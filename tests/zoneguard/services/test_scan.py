@@ -391,8 +391,33 @@ def test_a_premises_out_of_reach_is_found_by_its_door_near_a_gate(
     assert set(found) == {(near_door, "t.fireworks"), (far_door, "t.fireworks"),
                           (point_only, "t.fireworks")}
     gate = at(100, 0)
-    for pid, door in (*doors.items(), (point_only, at(150, 0))):
+    for pid, door in ((near_door, at(180, 0)), (far_door, at(150, 0)),
+                      (point_only, at(150, 0))):
         assert found[(pid, "t.fireworks")]["verdict"] == "prohibited"
         expected, _ = distance_m(*door, Point(gate))
         got = found[(pid, "t.fireworks")]["distance_m"]
         assert isinstance(got, float) and abs(got - expected) < 1e-3
+
+
+def test_a_door_just_nearer_than_its_point_is_found_where_east_is_an_axis_of_the_index(
+        session: Session, cfg: Settings) -> None:
+    # At 90°E east is the geocentric -x axis, so the index box of the campus grown by the
+    # reach ends the reach east of it: the point 215 m out lies outside it, its door (16 m
+    # nearer, within the scan's door slack) inside the 200 m walking rule.
+    lon, lat = 90.0, 29.65
+    campus = from_local(box(-100, -100, 100, 100), lon, lat)
+    sid = add_school(session, "S90", campus, region=REGION)
+    add_gate(session, sid, *_at(100, 0, lon, lat))
+    pid = add_premises(session, "entertainment", *_at(315, 0, lon, lat), region=REGION)
+    door = _at(299, 0, lon, lat)
+    session.execute(text("UPDATE premises SET entrance = ST_SetSRID(ST_MakePoint(:lon, :lat), "
+                         "4326) WHERE id = :id"), {"lon": door[0], "lat": door[1], "id": pid})
+    run_scan(session, trigger="manual", settings=cfg, region=SCOPE)
+    found = _findings(session)
+    assert set(found) == {(pid, "t.entertainment")}
+    assert found[(pid, "t.entertainment")]["verdict"] == "review"  # no network to walk
+
+
+def _at(x: float, y: float, lon: float, lat: float) -> tuple[float, float]:
+    p = from_local(Point(x, y), lon, lat)
+    return p.x, p.y
