@@ -84,7 +84,7 @@ def _json_strings(values: list[str]) -> str:
     return "[" + ", ".join(map(encode_basestring, values)) + "]"
 
 
-_FIELDS = tuple(SchoolCandidate.__dataclass_fields__)
+_FIELDS = tuple(SchoolCandidate._fields)
 
 
 def _enrolment_cut(rules: RuleSet) -> tuple[int, ...]:

@@ -16,14 +16,14 @@ from zoneguard.services.scan_diff import Plan, judge_pairs
 
 PAIR = ["premises_id", "category", "premises_region", "issued_on", "lon", "lat", "door_lon",
         "door_lat"]
-COLUMNS = PAIR + list(SchoolCandidate.__dataclass_fields__)
+COLUMNS = PAIR + list(SchoolCandidate._fields)
 
 
 def _row(premises_id: int, category: str, boundary_m: float) -> tuple[Any, ...]:
     school = SchoolCandidate(7, "S7", "school", ("primary",), None, "110101", "polygon", None,
                              boundary_m, 116.0, 40.0, None, None, None, None)
     return (premises_id, category, "110101", None, 116.001, 40.0, 116.001, 40.0,
-            *(getattr(school, name) for name in SchoolCandidate.__dataclass_fields__))
+            *(getattr(school, name) for name in SchoolCandidate._fields))
 
 
 def test_streamed_judging_walks_only_after_the_rows_and_keeps_their_order(
