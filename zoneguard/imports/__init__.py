@@ -19,11 +19,12 @@ import hashlib
 from pathlib import Path
 from typing import Literal
 
+import pyarrow as pa
 from pyproj import CRS
 
 from spatial.crs import CrsSpec, parse_crs
 from spatial.errors import CrsError
-from zoneguard.imports import columns, osm, readers, validate
+from zoneguard.imports import columns, jsontext, osm, readers, validate
 from zoneguard.imports.report import (
     FileUnusable,
     ImportKind,
@@ -113,7 +114,14 @@ def _read(path: Path, kind: ImportKind, crs: str | None, column_map: dict[str, s
         rejected_rows={p.row for p in problems if p.severity == "error"},
         source_crs=source.name, declared_crs=raw.declared_crs, file_name=path.name,
         file_sha256=_sha256(path), encoding=raw.encoding, warnings=warnings, format=fmt,
+        attributes_json=_attributes_json(raw),
     )
+
+
+def _attributes_json(raw: readers.RawTable) -> pa.Array | None:
+    if raw.attributes_json is not None:
+        return raw.attributes_json
+    return jsontext.frame_json(raw.frame) if raw.attributes is None else None
 
 
 def _parse_user_crs(crs: str | None) -> CrsSpec | None:

@@ -13,6 +13,7 @@ from typing import cast
 import numpy as np
 from numpy.typing import NDArray
 
+from zoneguard.imports.plaincsv import read_plain
 from zoneguard.imports.records import RawTable, table_from_rows
 from zoneguard.imports.report import FileUnusable
 from zoneguard.imports.vectorised import gc_paused
@@ -53,9 +54,19 @@ def _looks_like_text(text: str) -> bool:
 
 def read_csv(path: Path) -> RawTable:
     """Read a CSV/TSV file of any supported encoding into a RawTable of text cells."""
-    text, encoding = decode_text(path.read_bytes())
+    data = path.read_bytes()
+    text, encoding = decode_text(data)
     first = _first_line(text)
     delimiter = max(",\t;|", key=lambda d: (first.count(d), d == ","))
+    table = read_plain(_utf8(data, text, encoding), delimiter) if '"' not in text else None
+    if table is None:
+        table = read_records(text, delimiter)
+    table.encoding = encoding
+    return table
+
+
+def read_records(text: str, delimiter: str) -> RawTable:
+    """Read delimited text record by record with Python's csv reader (any quoting)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     with gc_paused():
         try:
@@ -65,9 +76,16 @@ def read_csv(path: Path) -> RawTable:
                 f"malformed CSV near record {reader.line_num}: {exc} (an unclosed quote?)"
             ) from exc
         cells, counts = _blanks_to_none(rows)
-        table = table_from_rows(range(1, len(cells) + 1), cells, counts, fmt="csv")
-    table.encoding = encoding
-    return table
+        return table_from_rows(range(1, len(cells) + 1), cells, counts, fmt="csv")
+
+
+def _utf8(data: bytes, text: str, encoding: str) -> bytes:
+    """Return the file's text as UTF-8 bytes (without a BOM)."""
+    if encoding == "utf-8":
+        return data
+    if encoding == "utf-8-sig":
+        return data[len(codecs.BOM_UTF8):]
+    return text.encode("utf-8")
 
 
 def _first_line(text: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from numpy.typing import NDArray
 
 from zoneguard.imports.report import FileUnusable, RowProblem
@@ -29,6 +30,8 @@ class RawTable:
     problems: list[RowProblem] = field(default_factory=list)
     attributes: list[dict[str, Any]] | None = None
     declared_wkt: str | None = None
+    #: Every row's attributes as JSON text (`jsontext`), when the reader built it.
+    attributes_json: pa.Array | None = None
 
 
 def records_to_table(records: list[tuple[int, list[Any]]], *, fmt: str) -> RawTable:
@@ -41,14 +44,9 @@ def records_to_table(records: list[tuple[int, list[Any]]], *, fmt: str) -> RawTa
 def table_from_rows(numbers: Sequence[int], rows: list[list[Any]], counts: NDArray[np.intp],
                     *, fmt: str) -> RawTable:
     """Build a RawTable from rows, their 1-based numbers and counts of non-blank cells."""
-    filled = np.flatnonzero(counts)
-    if not len(filled):
-        raise FileUnusable("the file is empty: it has no header and no rows")
-    header_at = next(
-        (i for i, k in enumerate(filled[:_HEADER_SCAN_ROWS].tolist()) if counts[k] >= 2), 0
-    )
+    filled, header_at = find_header(counts)
     header_row = rows[filled[header_at]]
-    header = _unique([str(c).strip() if c is not None else "" for c in header_row])
+    header = header_names(header_row)
     width = len(header)
     body = filled[header_at + 1 :].tolist()
     tail = bool(body) and len(body) == len(rows) - body[0]  # no blank row below the header
@@ -65,6 +63,26 @@ def table_from_rows(numbers: Sequence[int], rows: list[list[Any]], counts: NDArr
         raise FileUnusable("the file has a header but no data rows")
     frame = pd.DataFrame(data, columns=header, dtype=object)
     return RawTable(frame, None, [numbers[i] for i in body], None, fmt, problems=problems)
+
+
+def find_header(counts: NDArray[np.intp]) -> tuple[NDArray[np.intp], int]:
+    """Return the non-blank rows and the position among them of the header row.
+
+    The header is the first of the first non-blank rows with two or more values: a title
+    row above it (one value) is skipped.
+    """
+    filled = np.flatnonzero(counts)
+    if not len(filled):
+        raise FileUnusable("the file is empty: it has no header and no rows")
+    header_at = next(
+        (i for i, k in enumerate(filled[:_HEADER_SCAN_ROWS].tolist()) if counts[k] >= 2), 0
+    )
+    return filled, header_at
+
+
+def header_names(row: Sequence[Any]) -> list[str]:
+    """Return the column names of a header row: stripped, blanks and repeats numbered."""
+    return _unique([str(c).strip() if c is not None else "" for c in row])
 
 
 def _count(row: list[Any]) -> int:

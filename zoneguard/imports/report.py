@@ -13,6 +13,7 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from zoneguard.errors import ImportProblem
 
@@ -60,6 +61,8 @@ class ParsedImport:
     encoding: str | None
     warnings: list[str] = field(default_factory=list)
     format: str = ""
+    #: Every row's attributes as JSON text, aligned with `frame`, when built column-wise.
+    attributes_json: pa.Array | None = None
 
     @property
     def ok(self) -> bool:
@@ -70,6 +73,13 @@ class ParsedImport:
         """Return the rows that were not rejected (for skip-invalid imports)."""
         keep = ~self.frame["source_row"].isin(self.rejected_rows)
         return self.frame.loc[keep].reset_index(drop=True)
+
+    def valid_attributes_json(self) -> pa.Array | None:
+        """Return `attributes_json` of the rows of `valid_frame` (None when not built)."""
+        if self.attributes_json is None or not self.rejected_rows:
+            return self.attributes_json
+        keep = ~self.frame["source_row"].isin(self.rejected_rows).to_numpy()
+        return self.attributes_json.filter(pa.array(keep))
 
     def summary(self, *, max_problems: int = 200) -> dict[str, Any]:
         """Return a JSON-serialisable report (first `max_problems` problems)."""

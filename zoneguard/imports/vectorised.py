@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import repeat
 from typing import Any, TypeVar
 
 import numpy as np
@@ -34,6 +35,11 @@ def is_plain(values: Sequence[Any]) -> bool:
 
 def map_cells(values: Sequence[Any], parse: Callable[[Any], T]) -> tuple[list[T | None], Failures]:
     """Return `parse(cell)` of every cell (None where it raised ValueError) and the failures."""
+    if len(values) and values.count(None) == len(values):  # a column the file does not have
+        try:
+            return [parse(None)] * len(values), []
+        except ValueError as exc:
+            return [None] * len(values), [(i, exc) for i in range(len(values))]
     if not is_plain(values):
         return _each(values, parse)
     codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
@@ -138,7 +144,8 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         values = frame.iloc[:, i].tolist()
         native = set(map(type, values)) <= _JSON_NATIVE  # jsonable returns these unchanged
         cells.append(values if native else [jsonable(v) for v in values])
-    return [dict(zip(names, row, strict=True)) for row in zip(*cells, strict=True)]
+    # map(zip, ...) pairs names and cells in C; a row has a cell for every name
+    return list(map(dict, map(zip, repeat(names), zip(*cells, strict=True))))
 
 
 def centroid_xy(geoms: NDArray[np.object_]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

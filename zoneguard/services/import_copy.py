@@ -35,13 +35,22 @@ CHUNK_ROWS = 20_000
 _CSV = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
 #: EWKB head of a 2D point with SRID 4326, little-endian: byte order, type | SRID flag, SRID.
 _POINT_4326 = b"\x01\x01\x00\x00\x20\xe6\x10\x00\x00"
-_ARROW_TYPES = {"text": pa.string(), "date": pa.date32(), "int": pa.int64()}
+_ARROW_TYPES = {"text": pa.large_string(), "date": pa.date32(), "int": pa.int64()}
 
 
 def cells(column: pd.Series) -> list[Any]:
     """Return a frame column as Python values, None for every missing one (None, NaN, NA)."""
     values: list[Any] = column.to_numpy(dtype=object, na_value=_NONE).tolist()
     return values
+
+
+def arrow(column: pd.Series, kind: str) -> pa.Array:
+    """Return a frame column as an arrow array of a `csv_chunks` kind (text, date, int)."""
+    values = pa.array(column, from_pandas=True)  # arrow-backed text comes as it is stored
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    wanted = _ARROW_TYPES[kind]
+    return values if values.type == wanted else values.cast(wanted)
 
 
 def ewkb(geoms: Any) -> list[bytes | None]:
@@ -78,8 +87,9 @@ def jsonb(values: pd.Series) -> list[bytes]:
 def csv_chunks(columns: dict[str, tuple[str, Any]], rows: int) -> Iterator[bytes]:
     """Yield rows as COPY CSV, `CHUNK_ROWS` at a time, from columns (name: (kind, values)).
 
-    Kinds: text, date and int (lists, None for NULL), geometry (an array of shapely geometries,
-    sent as hex EWKB with SRID 4326) and json (attribute dicts, sent as JSON text).
+    Kinds: text, date and int (lists, None for NULL, or arrow arrays), geometry (an array of
+    shapely geometries, sent as hex EWKB with SRID 4326), json (attribute dicts, sent as JSON
+    text) and json_text (an arrow array of JSON text).
     """
     names = list(columns)
     for start in range(0, rows, CHUNK_ROWS):
@@ -91,6 +101,8 @@ def csv_chunks(columns: dict[str, tuple[str, Any]], rows: int) -> Iterator[bytes
 
 
 def _arrow(kind: str, values: Any) -> pa.Array:
+    if isinstance(values, pa.Array):  # text, date or int (`arrow`), or JSON text
+        return values
     if kind == "geometry":
         return hex_ewkb(np.asarray(values, dtype=object))
     if kind == "json":
@@ -140,11 +152,12 @@ def copy_csv(session: Session, table: str, columns: dict[str, tuple[str, Any]]) 
 
 def premises_columns(frame: Any) -> dict[str, tuple[str, Any]]:
     """Return the premises columns of a validated frame for `csv_chunks`, named as in SQL."""
-    columns: dict[str, tuple[str, Any]] = {name: ("text", cells(frame[name])) for name in (
-        "category", "licence_no", "name", "address", "operator", "status")}
-    columns["region"] = ("text", cells(frame["region"].fillna("")))  # no region: ''
+    columns: dict[str, tuple[str, Any]] = {
+        name: ("text", arrow(frame[name], "text"))
+        for name in ("category", "licence_no", "name", "address", "operator", "status")}
+    columns["region"] = ("text", arrow(frame["region"].fillna(""), "text"))  # no region: ''
     for name in ("issued_on", "expires_on"):
-        columns[name] = ("date", cells(frame[name]))
+        columns[name] = ("date", arrow(frame[name], "date"))
     columns["location"] = ("geometry", frame.geometry.to_numpy())
     columns["entrance"] = ("geometry", frame["entrance"].to_numpy())
     columns["attributes"] = ("json", frame["attributes"].tolist())

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy import text
@@ -156,6 +157,9 @@ def _write_premises(session: Session, frame: Any, outcome: ImportOutcome, parsed
     params = {"import_id": outcome.import_id, "source": parsed.file_name,
               "source_crs": parsed.source_crs}
     columns = staged.premises_columns(frame)
+    attributes = parsed.valid_attributes_json()  # the rows of `frame`, as JSON text
+    if attributes is not None:
+        columns["attributes"] = ("json_text", attributes)
     rows = len(frame)
     if _first_load(session, columns):
         with _timed(outcome, "copy"):
@@ -187,10 +191,11 @@ def _first_load(session: Session, columns: dict[str, tuple[str, Any]]) -> bool:
     A yes is checked again under the lock that excludes other writers of premises, so a
     concurrent import of the same registry cannot slip in between.
     """
-    pairs = set(zip(columns["category"][1], columns["region"][1], strict=True))
-    if not pairs:
+    table = pa.table({"category": columns["category"][1], "region": columns["region"][1]})
+    pairs = table.group_by(["category", "region"]).aggregate([])
+    if not pairs.num_rows:
         return False
-    categories, regions = (list(v) for v in zip(*pairs, strict=True))
+    categories, regions = (pairs.column(name).to_pylist() for name in ("category", "region"))
     check = text(sql.PREMISES_REGISTRY_EXISTS)
     keys = {"categories": categories, "regions": regions}
     if session.execute(check, keys).scalar_one():
