@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from zoneguard.errors import NotFound
-from zoneguard.models import Finding, Premises, School
+from zoneguard.models import Finding, Premises, School, seen
 from zoneguard.services.keys import Scope
 from zoneguard.services.registry import BBox, Page, envelope
 from zoneguard.services.registry.common import as_item, fetch_page, geojson, region_clause
@@ -27,7 +27,7 @@ def _select(scope: Scope, bbox: BBox | None) -> Select[*tuple[Any, ...]]:
         Finding.metric, Finding.distance_m, Finding.threshold_m, Finding.school_id,
         School.code.label("school_code"), School.name.label("school_name"), Finding.premises_id,
         Premises.licence_no, Premises.name.label("premises_name"), Premises.region,
-        Finding.assignee, Finding.deadline, Finding.first_seen, Finding.last_seen,
+        Finding.assignee, Finding.deadline, Finding.first_seen, seen().label("last_seen"),
         Finding.resolved_at, geojson(_geometry()).label("geometry"),
     ).join(Premises, Premises.id == Finding.premises_id).join(
         School, School.id == Finding.school_id)

@@ -2,7 +2,7 @@
 
 from zoneguard.models.access import ApiKey, AuditLog, ScreeningRecord
 from zoneguard.models.base import Base
-from zoneguard.models.findings import Finding, FindingEvent, Scan
+from zoneguard.models.findings import Finding, FindingEvent, Scan, seen
 from zoneguard.models.network import NetworkEdge, NetworkVertex
 from zoneguard.models.registry import ImportRecord, Premises, RegistryHistory, School, SchoolGate
 from zoneguard.models.rules import RuleRecord, RuleSetRecord
@@ -11,5 +11,5 @@ __all__ = [
     "ApiKey", "AuditLog", "Base", "Finding", "FindingEvent", "ImportRecord", "NetworkEdge",
     "NetworkVertex", "Premises",
     "RegistryHistory", "RuleRecord", "RuleSetRecord", "Scan", "School", "SchoolGate",
-    "ScreeningRecord",
+    "ScreeningRecord", "seen",
 ]

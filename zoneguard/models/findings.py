@@ -18,9 +18,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import ColumnElement
 
 from zoneguard.domain import FindingState, Metric, ScanStatus, ScanTrigger, Verdict
 from zoneguard.models.base import Base, enum_check, utcnow_column
@@ -81,6 +83,7 @@ class Finding(Base):
     first_scan_id: Mapped[int | None] = mapped_column(BigInteger)
     last_scan_id: Mapped[int | None] = mapped_column(BigInteger)
     first_seen: Mapped[datetime] = utcnow_column()
+    # When a scan last measured it; readers show `seen()` (also confirmed by later scans).
     last_seen: Mapped[datetime] = utcnow_column()
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -94,6 +97,16 @@ class Finding(Base):
         Index("ix_finding_premises_id", "premises_id"),
         Index("ix_finding_line", "line", postgresql_using="gist"),
     )
+
+
+def seen() -> ColumnElement[datetime]:
+    """When a finding was last seen in conflict: measured, or confirmed by a later scan.
+
+    Incremental scans leave unchanged findings untouched; `zg_finding_seen` (migration 0005)
+    takes the finish of the latest succeeded scan covering an open finding's region.
+    """
+    return func.zg_finding_seen(Finding.state, Finding.last_seen, Finding.last_scan_id,
+                                Finding.premises_id, type_=DateTime(timezone=True))
 
 
 class FindingEvent(Base):

@@ -34,7 +34,8 @@ SELECT f.id, s.code AS school_code, s.name AS school_name, p.id AS premises_id,
        p.licence_no, p.name AS premises_name, p.category, NULLIF(p.region, '') AS region,
        f.rule_id, f.metric, f.distance_m, f.threshold_m, f.verdict,
        array_to_string(ARRAY(SELECT jsonb_array_elements_text(f.reasons)), '; ') AS reasons,
-       f.state, f.assignee, f.deadline, f.rule_set_version, f.first_seen, f.last_seen,
+       f.state, f.assignee, f.deadline, f.rule_set_version, f.first_seen,
+       zg_finding_seen(f.state, f.last_seen, f.last_scan_id, f.premises_id) AS last_seen,
        f.resolved_at, ST_AsText(f.line) AS line_wkt, ST_AsBinary(p.location) AS geom
 FROM finding f JOIN premises p ON p.id = f.premises_id JOIN school s ON s.id = f.school_id
 WHERE """ + _FILTER.format(region="p.region", category="p.category") + " ORDER BY f.id",

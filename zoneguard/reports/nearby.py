@@ -46,7 +46,8 @@ ORDER BY ST_Distance(geography(COALESCE(s.boundary, s.location)), geography(p.lo
 
 _FINDINGS = """
 SELECT f.id, f.premises_id, f.rule_id, f.verdict, f.state, f.assignee, f.deadline,
-       f.distance_m, f.first_seen, f.last_seen
+       f.distance_m, f.first_seen,
+       zg_finding_seen(f.state, f.last_seen, f.last_scan_id, f.premises_id) AS last_seen
 FROM finding f WHERE f.school_id = :sid AND f.premises_id = ANY(CAST(:ids AS bigint[]))
 """
 

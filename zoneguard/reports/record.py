@@ -37,7 +37,8 @@ FROM school WHERE id = ANY(CAST(:ids AS bigint[]))
 """
 _FINDING = """
 SELECT f.id, f.rule_id, f.metric, f.distance_m, f.threshold_m, f.verdict, f.reasons, f.state,
-       f.assignee, f.deadline, f.rule_set_version, f.first_seen, f.last_seen,
+       f.assignee, f.deadline, f.rule_set_version, f.first_seen,
+       zg_finding_seen(f.state, f.last_seen, f.last_scan_id, f.premises_id) AS last_seen,
        ST_AsGeoJSON(f.line, 9) AS line, f.school_id,
        p.name AS premises_name, p.licence_no, p.category, NULLIF(p.region, '') AS region,
        p.address, sc.id AS scan_id, sc.started_at AS scan_at, sc.data_versions,

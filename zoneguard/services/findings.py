@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from zoneguard.domain import FindingState, Verdict
 from zoneguard.errors import NotFound, ValidationError
-from zoneguard.models import Finding, FindingEvent, Premises, School
+from zoneguard.models import Finding, FindingEvent, Premises, School, seen
 from zoneguard.services.keys import Scope
 from zoneguard.settings import get_settings
 
@@ -44,7 +44,7 @@ def _columns(today: date) -> list[Any]:
         Premises.name.label("premises_name"), Premises.region.label("premises_region"),
         Finding.rule_id, Finding.metric, Finding.distance_m, Finding.threshold_m,
         Finding.reasons, Finding.assignee, Finding.deadline, overdue.label("overdue"),
-        Finding.first_seen, Finding.last_seen, Finding.resolved_at, Finding.resolution,
+        Finding.first_seen, seen().label("last_seen"), Finding.resolved_at, Finding.resolution,
         Finding.rule_set_version, func.ST_X(Premises.location).label("lon"),
         func.ST_Y(Premises.location).label("lat"),
         func.ST_AsGeoJSON(Finding.line, 7).label("line"),

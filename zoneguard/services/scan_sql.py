@@ -279,19 +279,16 @@ def resolve_sql(*, incremental: bool) -> str:
     return RESOLVE.format(scope=_SCOPE if incremental else "")
 
 
-# Incremental scan: findings of unchanged premises and schools are confirmed as they stand
-# when the base scan (or a later one) saw them.
-CONFIRM_UNCHANGED = f"""
-WITH seen AS (
-    UPDATE finding f SET last_scan_id = :scan, last_seen = now()
-    FROM premises p
-    WHERE p.id = f.premises_id AND f.state <> 'resolved' AND f.last_scan_id >= :base_scan
-      AND f.last_scan_id <> :scan
-      AND (CAST(:region AS text) IS NULL OR p.region LIKE CAST(:region AS text) || '%')
-      AND NOT {changed('p')} AND NOT (f.school_id = ANY(CAST(:schools AS bigint[])))
-    RETURNING f.state
-)
-SELECT count(*) FROM seen WHERE state IN ('open', 'assigned', 'rectifying', 'rectified')
+# Incremental scan: the open findings of unchanged premises and schools stand as they are
+# and are not rewritten (`zg_finding_seen` derives when they were last confirmed); after the
+# statements above every other open finding of the scope was measured again or resolved.
+CONFIRM_UNCHANGED = """
+SELECT count(*) FROM finding f
+WHERE f.state IN ('open', 'assigned', 'rectifying', 'rectified')
+  AND f.last_scan_id IS DISTINCT FROM :scan
+  AND (CAST(:region AS text) IS NULL OR EXISTS (
+        SELECT 1 FROM premises p
+        WHERE p.id = f.premises_id AND p.region LIKE CAST(:region AS text) || '%'))
 """
 
 MARK_STALE = """

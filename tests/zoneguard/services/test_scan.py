@@ -26,6 +26,7 @@ from tests.oracle import distance_m, from_local
 from tests.scratchdb import empty, scratch_database
 from zoneguard.errors import ScanRunning
 from zoneguard.services import scan as scan_module
+from zoneguard.services.findings import list_findings
 from zoneguard.services.scan import run_scan
 from zoneguard.services.scan_sql import LOCK_KEY
 from zoneguard.services.screening import screen
@@ -421,3 +422,33 @@ def test_a_door_just_nearer_than_its_point_is_found_where_east_is_an_axis_of_the
 def _at(x: float, y: float, lon: float, lat: float) -> tuple[float, float]:
     p = from_local(Point(x, y), lon, lat)
     return p.x, p.y
+
+
+def test_an_unchanged_rescan_confirms_open_findings_without_rewriting_them(
+        db: Engine, cfg: Settings) -> None:
+    with Session(db) as s, s.begin():
+        add_school(s, "S1", CAMPUS, region=REGION)
+        cafe = _premises(s, "internet_cafe", 250, 0)      # 150 m: stays open
+        lottery = _premises(s, "lottery", -130, 0)        # 30 m: exempted below
+    first = run_scan(db, trigger="manual", settings=cfg, region=SCOPE)
+    version = "SELECT premises_id, id, last_scan_id, last_seen, xmin::text AS v FROM finding"
+    with db.connect() as conn:
+        before = {r.premises_id: r for r in conn.execute(text(version))}
+    with Session(db) as s, s.begin():
+        transition(s, before[lottery].id, to_state="exempted", actor="officer",
+                   reason="rule_exception", comment="field measurement")
+    with db.connect() as conn:
+        exempted_seen = conn.execute(text("SELECT last_seen FROM finding WHERE id = :i"),
+                                     {"i": before[lottery].id}).scalar_one()
+    run_scan(db, trigger="manual", settings=cfg, region="72")  # another region: no news
+    again = run_scan(db, trigger="manual", settings=cfg, region=SCOPE)
+    assert again.mode == "incremental" and (again.pairs, again.new, again.open) == (0, 0, 1)
+    with db.connect() as conn:
+        after = {r.premises_id: r for r in conn.execute(text(version))}
+        finished = conn.execute(text("SELECT finished_at FROM scan WHERE id = :i"),
+                                {"i": again.scan_id}).scalar_one()
+    assert (after[cafe].last_scan_id, after[cafe].v) == (first.scan_id, before[cafe].v)
+    with Session(db) as s:
+        listed = {f["premises_id"]: f for f in list_findings(s)[0]}
+    assert listed[cafe]["last_seen"] == finished > before[cafe].last_seen
+    assert listed[lottery]["last_seen"] == exempted_seen  # closed: when last measured
