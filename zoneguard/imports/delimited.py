@@ -35,7 +35,8 @@ def decode_text(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
         if _looks_like_text(text):
-            return text, encoding
+            # A second BOM (a file saved twice) or one encoded in GB18030 is no header text.
+            return text.lstrip("\ufeff"), encoding
     hint = " (it looks like a ZIP/XLSX file: check the extension)" if data[:2] == b"PK" else ""
     raise FileUnusable(
         f"unreadable encoding: the file is not UTF-8 or GBK/GB18030 text{hint}. "
@@ -81,10 +82,10 @@ def read_records(text: str, delimiter: str) -> RawTable:
 
 def _utf8(data: bytes, text: str, encoding: str) -> bytes:
     """Return the file's text as UTF-8 bytes (without a BOM)."""
-    if encoding == "utf-8":
+    if encoding in ("utf-8", "utf-8-sig"):
+        while data.startswith(codecs.BOM_UTF8):  # every leading BOM, as decode_text drops
+            data = data[len(codecs.BOM_UTF8):]
         return data
-    if encoding == "utf-8-sig":
-        return data[len(codecs.BOM_UTF8):]
     return text.encode("utf-8")
 
 

@@ -1,13 +1,15 @@
-"""Bulk writes: drop foreign keys and secondary indexes, write, then restore them set-based.
+"""Bulk writes: drop keys and secondary indexes among some tables, write, restore them.
 
 Inserting a large share of a table's rows is faster without per-row upkeep: every foreign
-key fires a trigger per row (a lookup that also locks the referenced row) and every index
-takes an insertion per row. Restored afterwards, each index is built in one sorted pass and
-each foreign key is validated by one join, so the data is checked exactly as before, inside
-the same transaction: a violation raises and rolls the whole write back.
+key fires a trigger per row and every index takes an insertion per row. Restored afterwards,
+each index is built in one sorted pass and each foreign key is validated by one join, so the
+data is checked exactly as before, inside the same transaction: a violation raises and rolls
+the whole write back.
 
-The price is locking: from the drop to the commit the tables hold ACCESS EXCLUSIVE (readers
-wait) and the referenced tables SHARE ROW EXCLUSIVE (writers wait).
+Only foreign keys between the given tables are dropped: dropping one takes ACCESS EXCLUSIVE
+on the table it references too, and keys to other tables (findings to premises and schools)
+stay checked row by row so that readers of those tables never wait. From the drop to the
+commit the given tables hold ACCESS EXCLUSIVE: their readers wait.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ SELECT c.conrelid::regclass::text AS tab, c.conname AS name,
        pg_get_constraintdef(c.oid) AS definition
 FROM pg_constraint c
 WHERE c.contype = 'f' AND c.conrelid = ANY(CAST(:tables AS regclass[]))
+  AND c.confrelid = ANY(CAST(:tables AS regclass[]))
 ORDER BY 1, 2
 """
 
 # Indexes that back no constraint (primary keys and unique constraints stay: inserts rely on
 # them for conflicts and ids).
 _SECONDARY_INDEXES = """
-SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS definition
+SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
 FROM pg_index i
 JOIN pg_class c ON c.oid = i.indexrelid
 WHERE i.indrelid = ANY(CAST(:tables AS regclass[]))
@@ -69,8 +72,8 @@ def upkeep_deferred(conn: Connection, tables: list[str], *, enabled: bool = True
     quote = conn.dialect.identifier_preparer.quote
     for table, name, _ in saved.keys:
         conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
-    for name, _ in saved.indexes:
-        conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
+    for name, _ in saved.indexes:  # regclass text: quoted and qualified as needed
+        conn.exec_driver_sql(f"DROP INDEX {name}")
     yield
     for _, definition in saved.indexes:  # DDL as pg_get_indexdef wrote it, no parameters
         conn.exec_driver_sql(definition)

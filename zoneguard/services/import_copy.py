@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import shapely
 from numpy.typing import NDArray
+from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.types.string import BytesBinaryDumper
 from sqlalchemy.orm import Session
@@ -143,8 +144,10 @@ def copy_csv(session: Session, table: str, columns: dict[str, tuple[str, Any]]) 
     raw = session.connection().connection.driver_connection
     assert raw is not None
     rows = len(next(iter(columns.values()))[1])
-    # the table is premises or a staging table, the column names those of the table
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+    if raw.info.encoding != "utf-8":  # the payload is UTF-8, whatever the client encoding
+        raw.execute("SET LOCAL client_encoding = 'UTF8'")
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)))
     with raw.cursor() as cur, cur.copy(statement, writer=QueuedLibpqWriter(cur)) as cp:
         for chunk in csv_chunks(columns, rows):
             cp.write(chunk)

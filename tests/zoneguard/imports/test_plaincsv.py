@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from zoneguard.imports import vectorised
-from zoneguard.imports.delimited import read_records
+from zoneguard.imports.delimited import read_csv, read_records
 from zoneguard.imports.jsontext import json_objects
 from zoneguard.imports.plaincsv import read_plain
 from zoneguard.imports.records import RawTable
@@ -144,3 +145,31 @@ def test_a_quote_free_registry_reaches_premises_with_its_exact_attributes(
         assert licence == f"Q{i:03d}"
         assert attributes == {"许可证号": licence, "名称": f"店{i}", "经度": repr(113 + i * 1e-4),
                               "纬度": "28.2", "备注": note if note.strip() else None}
+
+
+@pytest.mark.parametrize("quote", ["", '"'])
+def test_a_file_saved_with_two_byte_order_marks_reads_the_same_either_way(
+        tmp_path: Path, quote: str) -> None:
+    # A quote sends the file to the csv reader; without one it is read column-wise.
+    path = tmp_path / "bom.csv"
+    body = f"许可证号,名称,经度,纬度\r\nB1,{quote}店{quote},113.0,28.2\r\n"
+    path.write_bytes(codecs.BOM_UTF8 * 2 + body.encode("utf-8"))
+    table = read_csv(path)
+    assert list(table.frame.columns) == ["许可证号", "名称", "经度", "纬度"]
+    assert table.frame["名称"].tolist() == ["店"]
+
+
+def test_a_first_load_is_stored_as_utf8_whatever_the_client_encoding(
+        session: Session, settings: Settings, tmp_path: Path) -> None:
+    session.execute(text("SET LOCAL client_encoding = 'GBK'"))
+    path = tmp_path / "gbk.csv"
+    path.write_text("许可证号,名称,地址,经度,纬度\nG1,烟酒店,长沙路1号,113.0,28.2\n",
+                    encoding="utf-8")
+    outcome = import_file(session, path, kind="premises", crs="wgs84", category="tobacco",
+                          region="430198", settings=settings)
+    assert outcome.inserted == 1
+    session.execute(text("SET LOCAL client_encoding = 'UTF8'"))
+    row = session.execute(text(
+        "SELECT name, address, attributes->>'名称' AS original FROM premises "
+        "WHERE region = '430198'")).one()
+    assert tuple(row) == ("烟酒店", "长沙路1号", "烟酒店")
