@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ def scratch_database() -> Iterator[tuple[Settings, Engine]]:
     finally:
         engine.dispose()
         EmbeddedCluster(home).destroy()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @contextmanager
