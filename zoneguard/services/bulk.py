@@ -68,8 +68,11 @@ def upkeep_deferred(conn: Connection, tables: list[str], *, enabled: bool = True
     if not enabled:
         yield
         return
-    saved = _saved(conn, tables)
     quote = conn.dialect.identifier_preparer.quote
+    # Locked up front in the order of `tables` (writers of findings update a finding, then
+    # add its event): taking the locks one DDL at a time could deadlock with them.
+    conn.exec_driver_sql(f"LOCK TABLE {', '.join(map(quote, tables))} IN ACCESS EXCLUSIVE MODE")
+    saved = _saved(conn, tables)
     for table, name, _ in saved.keys:
         conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
     for name, _ in saved.indexes:  # regclass text: quoted and qualified as needed
