@@ -14,9 +14,10 @@ commit the given tables hold ACCESS EXCLUSIVE: their readers wait.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -57,13 +58,15 @@ def _saved(conn: Connection, tables: list[str]) -> _Saved:
 
 
 @contextmanager
-def upkeep_deferred(conn: Connection, tables: list[str], *, enabled: bool = True
+def upkeep_deferred(conn: Connection, tables: list[str], *, enabled: bool = True,
+                    restoring: Callable[[], AbstractContextManager[Any]] = nullcontext,
                     ) -> Iterator[None]:
     """Within the caller's transaction, write `tables` without per-row key and index upkeep.
 
     Names and definitions come from the catalog (as PostgreSQL prints them), so what is
     restored is exactly what the migrations created. On an exception nothing is restored:
     the caller's transaction must roll back, which brings everything back as it was.
+    The restore runs inside `restoring()` (a timer, say).
     """
     if not enabled:
         yield
@@ -78,7 +81,9 @@ def upkeep_deferred(conn: Connection, tables: list[str], *, enabled: bool = True
     for name, _ in saved.indexes:  # regclass text: quoted and qualified as needed
         conn.exec_driver_sql(f"DROP INDEX {name}")
     yield
-    for _, definition in saved.indexes:  # DDL as pg_get_indexdef wrote it, no parameters
-        conn.exec_driver_sql(definition)
-    for table, name, definition in saved.keys:
-        conn.exec_driver_sql(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
+    with restoring():
+        for _, definition in saved.indexes:  # DDL as pg_get_indexdef wrote it, no parameters
+            conn.exec_driver_sql(definition)
+        for table, name, definition in saved.keys:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} "
+                                 f"{definition}")

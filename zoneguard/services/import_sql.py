@@ -183,11 +183,3 @@ SELECT EXISTS (
       ON p.category = k.category AND p.region = k.region)
 """
 PREMISES_ROWS_UP_TO = "SELECT count(*) FROM (SELECT 1 FROM premises LIMIT :limit) t"
-PREMISES_GIST_INDEXES = """
-SELECT c.relname, pg_get_indexdef(i.indexrelid)
-FROM pg_index i
-JOIN pg_class c ON c.oid = i.indexrelid
-JOIN pg_am a ON a.oid = c.relam
-WHERE i.indrelid = 'premises'::regclass AND a.amname = 'gist'
-ORDER BY c.relname
-"""

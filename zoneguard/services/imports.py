@@ -10,17 +10,19 @@ and merged into the registry by a few SQL statements (`import_sql`). A first loa
 merge: its rows are COPYed straight into premises, under a lock that keeps other writers out.
 
 A bulk load of premises (at least `BULK_MIN_ROWS` new rows, and no fewer than the rows
-already registered) drops the premises GiST indexes before the insert and builds them again
-after it, which is faster than maintaining them row by row. The price: from the drop to the
-commit the import holds ACCESS EXCLUSIVE on premises, so screenings and scans wait for it.
+already registered) drops the premises secondary indexes (`bulk.upkeep_deferred`) before
+the insert and builds them again after it, which is faster than maintaining them row by row.
+The price: from the drop to the commit the import holds ACCESS EXCLUSIVE on premises, so
+screenings and scans wait for it.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ from zoneguard.imports.vectorised import gc_paused
 from zoneguard.models import AuditLog, ImportRecord
 from zoneguard.services import import_copy as staged
 from zoneguard.services import import_sql as sql
+from zoneguard.services.bulk import upkeep_deferred
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings, get_settings
 
@@ -164,7 +167,7 @@ def _write_premises(session: Session, frame: Any, outcome: ImportOutcome, parsed
     if _first_load(session, columns):
         with _timed(outcome, "copy"):
             rebuild = rows >= BULK_MIN_ROWS and _bulk_load(session, rows, lambda: rows)
-            with _gist_rebuilt(session, outcome, enabled=rebuild):
+            with _indexes_rebuilt(session, outcome, enabled=rebuild):
                 staged.copy_csv(session, "premises", columns | staged.constants(params, rows))
         outcome.inserted = rows  # no premises of the file's registries existed
         return
@@ -179,7 +182,7 @@ def _write_premises(session: Session, frame: Any, outcome: ImportOutcome, parsed
         # touches only listed rows, so counting first gives the same rows, faster
         outcome.missing = len(session.execute(text(sql.PREMISES_MISSING)).all())
         outcome.updated = _rowcount(session.execute(text(sql.PREMISES_UPDATE), params))
-        with _gist_rebuilt(session, outcome, enabled=rebuild):
+        with _indexes_rebuilt(session, outcome, enabled=rebuild):
             outcome.inserted = _rowcount(session.execute(text(sql.PREMISES_INSERT), params))
         if close_missing:
             outcome.closed = _rowcount(session.execute(text(sql.PREMISES_CLOSE), params))
@@ -218,26 +221,15 @@ def _bulk_load(session: Session, staged: int, new_rows: Callable[[], int]) -> bo
     return bool(fresh >= BULK_MIN_ROWS and fresh >= existing)
 
 
-@contextmanager
-def _gist_rebuilt(session: Session, outcome: ImportOutcome, *, enabled: bool) -> Iterator[None]:
-    """Drop the premises GiST indexes around a bulk insert and build them again after it.
+def _indexes_rebuilt(session: Session, outcome: ImportOutcome, *,
+                     enabled: bool) -> AbstractContextManager[None]:
+    """Drop the premises secondary indexes around a bulk insert, build them again after it.
 
-    DROP INDEX holds ACCESS EXCLUSIVE on premises until the import commits: screenings and
-    scans wait for a bulk load instead of reading a half-indexed table. The definitions are
-    read back from the catalog, so the rebuilt indexes are exactly the migrated ones.
+    The drop holds ACCESS EXCLUSIVE on premises until the import commits: screenings and
+    scans wait for a bulk load instead of reading a half-indexed table.
     """
-    if not enabled:
-        yield
-        return
-    indexes = session.execute(text(sql.PREMISES_GIST_INDEXES)).all()
-    connection = session.connection()
-    quote = connection.dialect.identifier_preparer.quote
-    for name, _ in indexes:
-        connection.exec_driver_sql(f"DROP INDEX {quote(name)}")
-    yield
-    with _timed(outcome, "indexes"):
-        for _, definition in indexes:  # DDL as pg_get_indexdef wrote it, without parameters
-            connection.exec_driver_sql(definition)
+    return upkeep_deferred(session.connection(), ["premises"], enabled=enabled,
+                           restoring=partial(_timed, outcome, "indexes"))
 
 
 def _write_schools(session: Session, frame: Any, outcome: ImportOutcome, parsed: ParsedImport,
