@@ -156,7 +156,7 @@ def execute(conn: Connection, plan: Plan, *, scan_id: int, actor: str) -> tuple[
     with upkeep_deferred(conn, ["finding", "finding_event"], enabled=_bulk(conn, len(hits))):
         counts.new = _count(conn, q.INSERT_NEW, params)
     lap("insert")
-    counts.still_open = _count(conn, q.UPDATE_OPEN, params)
+    counts.still_open = int(conn.execute(text(q.UPDATE_OPEN), params).scalar_one())
     lap("update")
     counts.reopened = _count(conn, q.REOPEN, params)
     conn.execute(text(q.TOUCH_CLOSED), params)

@@ -190,11 +190,25 @@ SELECT ins.id, :actor, NULL, 'open', 'found by scan ' || CAST(:scan AS text), :s
 FROM ins
 """
 
+# Open findings that still conflict: counted; rewritten only when the measurement or the rule
+# set changed (an unchanged one shows this scan as when it was last seen: `zg_finding_seen`).
 UPDATE_OPEN = f"""
-UPDATE finding f SET {_MEASURED}
-FROM scan_hit h
-WHERE {_KEY} AND f.state IN ('open', 'assigned', 'rectifying', 'rectified')
-  AND f.last_scan_id IS DISTINCT FROM :scan
+WITH still AS MATERIALIZED (
+    SELECT f.id,
+           (f.metric, f.distance_m, f.threshold_m, f.verdict, f.reasons, f.line,
+            f.rule_set_version)
+           IS DISTINCT FROM
+           (h.metric, h.distance_m, h.threshold_m, h.verdict, h.reasons, h.line,
+            CAST(:rsv AS text)) AS changed
+    FROM finding f JOIN scan_hit h ON {_KEY}
+    WHERE f.state IN ('open', 'assigned', 'rectifying', 'rectified')
+      AND f.last_scan_id IS DISTINCT FROM :scan
+), upd AS (
+    UPDATE finding f SET {_MEASURED}
+    FROM still, scan_hit h
+    WHERE still.changed AND f.id = still.id AND {_KEY}
+)
+SELECT count(*) FROM still
 """
 
 # Resolved findings that conflict again, and closed ones whose conflict changed materially:
@@ -281,11 +295,13 @@ def resolve_sql(*, incremental: bool) -> str:
 
 # Incremental scan: the open findings of unchanged premises and schools stand as they are
 # and are not rewritten (`zg_finding_seen` derives when they were last confirmed); after the
-# statements above every other open finding of the scope was measured again or resolved.
-CONFIRM_UNCHANGED = """
+# statements above every other open finding of the scope was measured again (a hit, counted
+# by UPDATE_OPEN) or resolved.
+CONFIRM_UNCHANGED = f"""
 SELECT count(*) FROM finding f
 WHERE f.state IN ('open', 'assigned', 'rectifying', 'rectified')
   AND f.last_scan_id IS DISTINCT FROM :scan
+  AND NOT EXISTS (SELECT 1 FROM scan_hit h WHERE {_KEY})
   AND (CAST(:region AS text) IS NULL OR EXISTS (
         SELECT 1 FROM premises p
         WHERE p.id = f.premises_id AND p.region LIKE CAST(:region AS text) || '%'))

@@ -452,3 +452,28 @@ def test_an_unchanged_rescan_confirms_open_findings_without_rewriting_them(
         listed = {f["premises_id"]: f for f in list_findings(s)[0]}
     assert listed[cafe]["last_seen"] == finished > before[cafe].last_seen
     assert listed[lottery]["last_seen"] == exempted_seen  # closed: when last measured
+    # A full rescan measures the finding again, finds it the same, and does not rewrite it.
+    full = run_scan(db, trigger="manual", settings=cfg, region=SCOPE, full=True)
+    assert (full.mode, full.new, full.open) == ("full", 0, 1)
+    with db.connect() as conn:
+        unchanged = {r.premises_id: r for r in conn.execute(text(version))}[cafe]
+        finished = conn.execute(text("SELECT finished_at FROM scan WHERE id = :i"),
+                                {"i": full.scan_id}).scalar_one()
+    assert (unchanged.last_scan_id, unchanged.v) == (first.scan_id, before[cafe].v)
+    with Session(db) as s:
+        assert {f["premises_id"]: f for f in list_findings(s)[0]}[cafe]["last_seen"] == finished
+
+
+def test_a_premises_moved_but_still_in_conflict_stays_open_with_its_new_distance(
+        session: Session, cfg: Settings) -> None:
+    add_school(session, "S1", CAMPUS, region=REGION)
+    cafe = _premises(session, "internet_cafe", 250, 0)  # 150 m
+    run_scan(session, trigger="manual", settings=cfg, region=SCOPE)
+    lon, lat = at(200, 0)  # 100 m: still within 200 m
+    session.execute(text("UPDATE premises SET location = ST_SetSRID(ST_MakePoint(:lon, :lat), "
+                         "4326) WHERE id = :p"), {"p": cafe, "lon": lon, "lat": lat})
+    again = run_scan(session, trigger="manual", settings=cfg, region=SCOPE, full=True)
+    assert (again.new, again.open, again.resolved) == (0, 1, 0)
+    found = _findings(session)[(cafe, "t.internet_cafe")]
+    assert found["distance_m"] == pytest.approx(distance_m(lon, lat, CAMPUS)[0], abs=0.01)
+    assert found["state"] == "open" and _events(session, cafe) == [(None, "open")]
