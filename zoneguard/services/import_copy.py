@@ -1,11 +1,8 @@
-"""COPY of validated rows: premises as CSV built column-wise, schools and gates in binary.
+"""COPY of validated rows (premises, schools, gates) as CSV built column-wise.
 
-Premises rows go as CSV that pyarrow writes a chunk at a time from whole columns (geometry
-as hex EWKB, exact to the bit; attributes as JSON text): a worker thread sends each chunk
-while the next one is formatted, so the server parses while Python prepares. Schools and
-gates (small registries) go row by row in binary: text, dates and numbers through psycopg's
-binary dumpers, geometries as EWKB bytes, attributes as binary jsonb (version byte 1, then
-the JSON text).
+Rows go as CSV that pyarrow writes a chunk at a time from whole columns (geometry as hex
+EWKB, exact to the bit; attributes as JSON text; levels as array literals): a worker thread
+sends each chunk while the next one is formatted, so the server parses while Python prepares.
 """
 
 from __future__ import annotations
@@ -22,11 +19,8 @@ import shapely
 from numpy.typing import NDArray
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
-from psycopg.types.string import BytesBinaryDumper
 from sqlalchemy.orm import Session
 
-#: Binary jsonb: a format version byte (1) followed by the JSON text (PostgreSQL docs).
-_JSONB_V1 = b"\x01"
 _NONE: Any = None  # pandas-stubs do not admit None as the na_value of to_numpy
 #: Rows per CSV chunk: small enough that the server starts parsing early, large enough
 #: that pyarrow's per-call overhead does not show.
@@ -54,13 +48,6 @@ def arrow(column: pd.Series, kind: str) -> pa.Array:
     return values if values.type == wanted else values.cast(wanted)
 
 
-def ewkb(geoms: Any) -> list[bytes | None]:
-    """Return EWKB with SRID 4326 of each geometry (None stays None)."""
-    arr = shapely.set_srid(np.asarray(geoms, dtype=object), 4326)
-    wkb: list[bytes | None] = shapely.to_wkb(arr, include_srid=True).tolist()
-    return wkb
-
-
 def json_text(value: Any) -> str:
     """Return the JSON text of an attributes dict (anything else is `{}`)."""
     return json.dumps(value if isinstance(value, dict) else {}, ensure_ascii=False, default=str)
@@ -80,17 +67,13 @@ def json_texts(values: Iterable[Any]) -> list[str]:
     return list(map("{%s}".__mod__, parts))
 
 
-def jsonb(values: pd.Series) -> list[bytes]:
-    """Return binary jsonb of every row's attributes, for a `bytea`-typed COPY field."""
-    return [_JSONB_V1 + text.encode() for text in json_texts(values.tolist())]
-
-
 def csv_chunks(columns: dict[str, tuple[str, Any]], rows: int) -> Iterator[bytes]:
     """Yield rows as COPY CSV, `CHUNK_ROWS` at a time, from columns (name: (kind, values)).
 
-    Kinds: text, date and int (lists, None for NULL, or arrow arrays), geometry (an array of
-    shapely geometries, sent as hex EWKB with SRID 4326), json (attribute dicts, sent as JSON
-    text) and json_text (an arrow array of JSON text).
+    Kinds: text, date and int (lists, None for NULL, or arrow arrays), text[] (lists of
+    strings, sent as array literals), geometry (an array of shapely geometries, sent as hex
+    EWKB with SRID 4326), json (attribute dicts, sent as JSON text) and json_text (an arrow
+    array of JSON text).
     """
     names = list(columns)
     for start in range(0, rows, CHUNK_ROWS):
@@ -108,7 +91,15 @@ def _arrow(kind: str, values: Any) -> pa.Array:
         return hex_ewkb(np.asarray(values, dtype=object))
     if kind == "json":
         return pa.array(json_texts(values), pa.string())
+    if kind == "text[]":
+        return pa.array([None if v is None else _array_literal(v) for v in values], pa.string())
     return pa.array(values, _ARROW_TYPES[kind])
+
+
+def _array_literal(values: Any) -> str:
+    """A PostgreSQL text[] literal: every element quoted, its backslashes and quotes escaped."""
+    quoted = (str(v).replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
 
 
 def hex_ewkb(geoms: NDArray[np.object_]) -> pa.Array:
@@ -165,19 +156,3 @@ def premises_columns(frame: Any) -> dict[str, tuple[str, Any]]:
     columns["entrance"] = ("geometry", frame["entrance"].to_numpy())
     columns["attributes"] = ("json", frame["attributes"].tolist())
     return columns
-
-
-def copy_rows(session: Session, table: str, columns: dict[str, tuple[str, list[Any]]]) -> None:
-    """COPY columns (name: (psycopg type, values)) into a staging table in binary format."""
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    names = ", ".join(columns)  # staging tables and their columns are constants of import_sql
-    with raw.cursor() as cur:
-        # psycopg's DB-API layer dumps bytea in Python; the plain bytes dumper runs in C
-        cur.adapters.register_dumper(bytes, BytesBinaryDumper)
-        # a worker thread sends while this one formats the next rows
-        statement = f"COPY {table} ({names}) FROM STDIN (FORMAT binary)"
-        with cur.copy(statement, writer=QueuedLibpqWriter(cur)) as cp:
-            cp.set_types([kind for kind, _ in columns.values()])
-            for row in zip(*(values for _, values in columns.values()), strict=True):
-                cp.write_row(row)

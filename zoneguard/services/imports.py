@@ -240,20 +240,19 @@ def _write_schools(session: Session, frame: Any, outcome: ImportOutcome, parsed:
     areas = np.array([(MultiPolygon([g]) if isinstance(g, Polygon) else g) if a else None
                       for g, a in zip(geoms, is_area, strict=True)], dtype=object)
     points = np.where(is_area, shapely.point_on_surface(geoms), geoms)
-    staged.copy_rows(session, "stage_school", {
+    staged.copy_csv(session, "stage_school", {
         "code": ("text", staged.cells(frame["code"])),
         "name": ("text", staged.cells(frame["name"])),
-        "levels": ("text[]", [None if v is None else [str(x) for x in v]
-                              for v in staged.cells(frame["levels"])]),
-        "enrolment": ("int4", staged.cells(frame["enrolment"])),
+        "levels": ("text[]", staged.cells(frame["levels"])),
+        "enrolment": ("int", staged.cells(frame["enrolment"])),
         "region": ("text", staged.cells(frame["region"])),
         "address": ("text", staged.cells(frame["address"])),
         "opened_on": ("date", staged.cells(frame["opened_on"])),
         "closed_on": ("date", staged.cells(frame["closed_on"])),
-        "boundary": ("bytea", staged.ewkb(areas)), "location": ("bytea", staged.ewkb(points)),
+        "boundary": ("geometry", areas), "location": ("geometry", points),
         "precision": ("text", np.where(is_area, "boundary", "point").tolist()),
-        "attributes": ("bytea", staged.jsonb(frame["attributes"])),
-        "source_row": ("int4", staged.cells(frame["source_row"])),
+        "attributes": ("json", frame["attributes"].tolist()),
+        "source_row": ("int", staged.cells(frame["source_row"])),
     })
     params = {"import_id": outcome.import_id, "source": parsed.file_name}
     session.execute(text(sql.SCHOOL_HISTORY), params)
@@ -264,12 +263,12 @@ def _write_schools(session: Session, frame: Any, outcome: ImportOutcome, parsed:
 def _write_gates(session: Session, frame: Any, outcome: ImportOutcome, parsed: ParsedImport,
                  *, close_missing: bool) -> None:  # noqa: ARG001 - gates are replaced per school
     _stage(session, "stage_gate", sql.STAGE_GATES)
-    staged.copy_rows(session, "stage_gate", {
+    staged.copy_csv(session, "stage_gate", {
         "school_code": ("text", staged.cells(frame["school_code"])),
         "kind": ("text", staged.cells(frame["kind"].fillna("main"))),
         "name": ("text", staged.cells(frame["name"])),
-        "location": ("bytea", staged.ewkb(frame.geometry.to_numpy())),
-        "source_row": ("int4", staged.cells(frame["source_row"])),
+        "location": ("geometry", frame.geometry.to_numpy()),
+        "source_row": ("int", staged.cells(frame["source_row"])),
     })
     unknown = session.execute(text(sql.GATE_UNKNOWN_SCHOOLS)).all()
     if unknown:
