@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Hashable, Iterable
 from datetime import date
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,8 +38,59 @@ Count = Annotated[int, Field(ge=1, strict=True)]
 Text = Annotated[str, Field(min_length=1, strict=True)]
 
 
+class Confidence(StrEnum):
+    """How well a citation was checked (for rule authors only, never shown to users)."""
+
+    CHECKED = "C"  # the article text was read
+    SECONDARY = "S"  # the text comes from a secondary source
+    UNVERIFIED = "U"  # unverified or inferred
+
+
+class DistanceKind(StrEnum):
+    """Whether a rule's distance is written in law or is a default of ZoneGuard's files."""
+
+    STATUTORY = "statutory"  # in a law, regulation or the jurisdiction's normative document
+    DEFAULT = "default"  # a common value used where the place has set none: never 禁止 alone
+
+
+class BelowEnrolment(StrEnum):
+    """What a rule does for a school below its enrolment threshold."""
+
+    SKIP = "skip"  # the rule does not protect such a school
+    REVIEW = "review"  # it is protected at a distance the rule does not fix: review
+
+
+class Citation(BaseModel):
+    """One cited legal source: what users read, and how well it was checked (internal)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    authority: Text  # issuing authority as people name it: 国务院, 北京市人民代表大会常务委员会
+    title: Text  # document title without 《》
+    number: Text | None = None  # 文号: 国务院令第363号
+    article: Text | None = None  # 第九条
+    text: Text | None = None  # the quoted words
+    confidence: Confidence  # internal: never reaches a user-facing output
+    source: Text | None = None  # internal: where the text was read
+
+    @pydantic.field_validator("title")
+    @classmethod
+    def _bare_title(cls, value: str) -> str:
+        if value.startswith("《") or value.endswith("》"):
+            raise ValueError("write the title without 《》")
+        return value
+
+    def display(self) -> str:
+        """The citation as printed for people: authority, title, 文号, article, quoted text."""
+        head = f"{self.authority}《{self.title}》"
+        if self.number:
+            head += f"（{self.number}）"
+        if self.article:
+            head += self.article
+        return f"{head}：“{self.text}”" if self.text else head
+
+
 class Rule(BaseModel):
-    """One rule: category, protected levels, distance, metric, basis, effective dates."""
+    """One rule: category, protected levels, distance, metric, citations, effective dates."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: Annotated[str, Field(strict=True, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
@@ -46,14 +98,18 @@ class Rule(BaseModel):
     category: Annotated[str, Field(strict=True, pattern=r"^[a-z][a-z0-9_]*$")]
     protects: tuple[Level, ...] = Field(min_length=1)
     distance_m: Annotated[float, Field(gt=0, strict=True, allow_inf_nan=False)] | None
+    distance_kind: DistanceKind | None = None
+    inclusive: bool = True  # "N 米范围内不得" includes N; "不得少于 N 米" does not forbid N
+    review_within_m: Annotated[float, Field(gt=0, strict=True, allow_inf_nan=False)] | None = None
     metric: Metric
     existing: ExistingPolicy
     min_enrolment: Count | None = None
     min_enrolment_by_level: dict[Level, Count] | None = None
-    basis: Text
+    below_enrolment: BelowEnrolment = BelowEnrolment.SKIP
+    citations: tuple[Citation, ...] = Field(min_length=1)
     effective_from: Annotated[date, Field(strict=True)]  # YAML date, unquoted: YYYY-MM-DD
     effective_to: Annotated[date, Field(strict=True)] | None = None
-    notes: Text | None = None
+    notes: Text | None = None  # internal: for rule authors, shown by `zoneguard rules`
 
     @pydantic.field_validator("protects")
     @classmethod
@@ -67,7 +123,23 @@ class Rule(BaseModel):
         stray = sorted(set(self.min_enrolment_by_level or {}) - set(self.protects))
         if stray:
             raise ValueError(f"min_enrolment_by_level names levels not protected: {stray}")
+        if self.distance_m is not None and self.distance_kind is None:
+            raise ValueError("distance_kind: say whether the distance is statutory or a default")
+        if self.distance_m is None and self.distance_kind is not None:
+            raise ValueError("distance_kind: only a rule with a distance has one")
+        if self.distance_m is not None and self.review_within_m is not None:
+            raise ValueError("review_within_m: only for a rule without a distance")
         return self
+
+    @property
+    def statutory(self) -> bool:
+        """True when the distance is written in law (a default never prohibits alone)."""
+        return self.distance_kind is DistanceKind.STATUTORY
+
+    @property
+    def basis(self) -> str:
+        """The legal basis as printed for people: every citation, without internal labels."""
+        return "；".join(citation.display() for citation in self.citations)
 
     def in_force(self, on: date) -> bool:
         """Tell whether the rule is effective on a day (both ends inclusive)."""
