@@ -25,10 +25,10 @@ from sqlalchemy import Engine, text
 
 from benchmarks.common import scratch_database, timed
 from benchmarks.synthetic import Spec, city, load, nation
+from zoneguard.evaluation import Tolerances
 from zoneguard.rules import RuleSet, load_rule_set
 from zoneguard.services import scan_sql
 from zoneguard.services.bulk import upkeep_deferred
-from zoneguard.services.decide import Tolerances
 from zoneguard.services.scan import run_scan
 from zoneguard.services.scan_diff import DEFAULT_REACH_M, Plan, measure_params
 from zoneguard.settings import Settings

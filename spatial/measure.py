@@ -2,7 +2,8 @@
 
 Every distance is geodesic on the WGS 84 ellipsoid (PostGIS geography, spheroid), in metres:
 `boundary_m` from the premises point to the campus polygon (0 inside, holes and multipart
-campuses count; the school point for a point-only school), `gate_m` from the premises door
+campuses count; the school point for a point-only school), `door_boundary_m` the same from
+the premises door when it is not the point, `gate_m` from the premises door
 (entrance, or the point when no entrance is known) to the nearest gate. Candidates come from
 the GiST index on `geography(COALESCE(boundary, location))` through `ST_DWithin`; the exact
 distance is then the geodesic between the two points that realise it (`zg_nearest_point`).
@@ -24,7 +25,11 @@ CROSS JOIN LATERAL
     -- Computed once per pair (a subquery would be pulled up and `near` computed three
     -- times); a function scan, unlike a subquery with LIMIT or OFFSET, may run in a
     -- parallel worker.
-    unnest(ARRAY[zg_nearest_point(COALESCE(s.boundary, s.location), {pt})]) AS nb(near)
+    -- The door's own nearest campus point only when the door is not the point itself.
+    unnest(ARRAY[zg_nearest_point(COALESCE(s.boundary, s.location), {pt})],
+           ARRAY[CASE WHEN {door} ~= {pt} THEN NULL
+                      ELSE zg_nearest_point(COALESCE(s.boundary, s.location), {door}) END])
+        AS nb(near, door_near)
 LEFT JOIN LATERAL (
     -- DISTINCT ON rather than LIMIT 1, for the same reason.
     SELECT DISTINCT ON (g.school_id) g.id AS gate_id, g.location AS gate,
@@ -39,6 +44,8 @@ PAIR_COLUMNS = """
     s.enrolment, s.region AS school_region, s.precision, s.opened_on AS school_opened_on,
     ST_Distance(geography(nb.near), geography({pt}), true) AS boundary_m,
     ST_X(nb.near) AS near_lon, ST_Y(nb.near) AS near_lat,
+    ST_Distance(geography(nb.door_near), geography({door}), true) AS door_boundary_m,
+    ST_X(nb.door_near) AS door_near_lon, ST_Y(nb.door_near) AS door_near_lat,
     ng.gate_id, ng.gate_m, ST_X(ng.gate) AS gate_lon, ST_Y(ng.gate) AS gate_lat
 """
 
@@ -47,7 +54,7 @@ WITH q AS (
     SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt,
            ST_SetSRID(ST_MakePoint(:door_lon, :door_lat), 4326) AS door
 )
-SELECT {PAIR_COLUMNS.format(pt="q.pt")}
+SELECT {PAIR_COLUMNS.format(pt="q.pt", door="q.door")}
 FROM q
 JOIN school s
   ON ST_DWithin(geography(COALESCE(s.boundary, s.location)), geography(q.pt), :radius_m, true)
@@ -78,6 +85,15 @@ class SchoolCandidate(NamedTuple):
     gate_m: float | None
     gate_lon: float | None
     gate_lat: float | None
+    door_boundary_m: float | None = None  # from the door, when it is not the point
+    door_near_lon: float | None = None
+    door_near_lat: float | None = None
+
+    @property
+    def nearest_boundary_m(self) -> float:
+        """Metres from the nearer of the premises point and its door to the campus."""
+        door = self.door_boundary_m
+        return self.boundary_m if door is None or door >= self.boundary_m else door
 
     @classmethod
     def from_row(cls, row: Any) -> SchoolCandidate:

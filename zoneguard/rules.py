@@ -20,6 +20,10 @@ from zoneguard.domain import ExistingPolicy, Level, Metric
 from zoneguard.errors import RuleError, ValidationError
 
 NATIONAL = "CN"
+LEVEL_NAMES = {
+    Level.KINDERGARTEN: "幼儿园", Level.PRIMARY: "小学", Level.SECONDARY: "中学",
+    Level.VOCATIONAL: "中等职业学校", Level.SPECIAL: "特殊教育学校", Level.HIGHER: "高等学校",
+}
 _ORDER = {level: index for index, level in enumerate(Level)}
 _REGION = re.compile(r"[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12}")
 
@@ -95,6 +99,7 @@ class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: Annotated[str, Field(strict=True, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
     jurisdiction: Code
+    area: Text | None = None  # the file's `name` (全国, 北京市…), set by the loader
     category: Annotated[str, Field(strict=True, pattern=r"^[a-z][a-z0-9_]*$")]
     protects: tuple[Level, ...] = Field(min_length=1)
     distance_m: Annotated[float, Field(gt=0, strict=True, allow_inf_nan=False)] | None
@@ -177,7 +182,8 @@ class ResolvedRule(BaseModel):
         return bool(self.review_reasons)
 
 
-def _region_chain(region: str | None) -> list[str]:
+def region_chain(region: str | None) -> list[str]:
+    """The codes whose rules apply in a region, most local first, ending with CN."""
     if region is None or region == NATIONAL:
         return [NATIONAL]
     if not isinstance(region, str) or not _REGION.fullmatch(region):
@@ -236,15 +242,23 @@ class RuleSet(BaseModel):
         return {rule.category for rule in self.rules}
 
     def max_distance_m(self, category: str | None = None) -> float:
-        """Return the largest distance of any rule (of one category); 0.0 when none is set."""
-        found = [r.distance_m for r in self.rules if category in (None, r.category)]
+        """Return the farthest any rule (of one category) looks; 0.0 when none is set.
+
+        That is a rule's distance, or the review radius of a rule without one.
+        """
+        found = [r.distance_m if r.distance_m is not None else r.review_within_m
+                 for r in self.rules if category in (None, r.category)]
         return max((d for d in found if d is not None), default=0.0)
+
+    def area_name(self, code: str) -> str:
+        """The name of a rule file's area as people read it (全国, 北京市…); else the code."""
+        return next((f.name for f in self.files if f.jurisdiction == code), code)
 
     def _resolve(
         self, category: str, levels: Iterable[Level], region: str | None, on: date
     ) -> dict[Level, Rule]:
         by_code = {file.jurisdiction: file for file in self.files}
-        chain = [by_code[code] for code in _region_chain(region) if code in by_code]
+        chain = [by_code[code] for code in region_chain(region) if code in by_code]
         hits = [r for f in chain for r in f.rules if r.category == category and r.in_force(on)]
         first = {level: next((r for r in hits if level in r.protects), None) for level in levels}
         return {level: rule for level, rule in first.items() if rule is not None}
@@ -283,19 +297,24 @@ class RuleSet(BaseModel):
         found: dict[str, tuple[Rule, set[Level], list[str]]] = {}
         for level, rule in self._resolve(category, wanted, region, on).items():
             threshold = rule.enrolment_threshold(level)
-            if threshold is not None and enrolment is not None and enrolment < threshold:
+            below = threshold is not None and enrolment is not None and enrolment < threshold
+            if below and rule.below_enrolment is BelowEnrolment.SKIP:
                 continue
             _, covered, reasons = found.setdefault(rule.id, (rule, set(), []))
             covered.add(level)
-            if threshold is not None and enrolment is None:
-                reasons.append(f"enrolment unknown ({rule.id} applies to {level} from {threshold})")
-        unset = "{0.jurisdiction} has set no distance for {0.category} (rule {0.id})"
+            name = LEVEL_NAMES[level]
+            if below:
+                reasons.append(f"{name}在校人数低于本规则 {threshold} 人的门槛：仍属受保护对象，"
+                               "适用距离另有规定，需复核")
+            elif threshold is not None and enrolment is None:
+                reasons.append(f"{name}在校人数未登记（本规则自 {threshold} 人起适用），需复核")
         return [
             ResolvedRule(
                 rule=rule,
                 levels=tuple(sorted(covered, key=_ORDER.__getitem__)),
-                enrolment_unknown=bool(reasons),
-                review_reasons=(unset.format(rule),) * (rule.distance_m is None) + tuple(reasons),
+                enrolment_unknown=enrolment is None and bool(reasons),
+                review_reasons=(("本规则未规定具体距离，需复核",) * (rule.distance_m is None)
+                                + tuple(dict.fromkeys(reasons))),
             )
             for rule, covered, reasons in sorted(found.values(), key=lambda item: item[0].id)
         ]
@@ -362,10 +381,11 @@ def load_rule_file(path: Path) -> RuleFile:
         problem = "source: unknown field"
     elif isinstance(rules := data.get("rules"), list):
         for index, raw in enumerate(rules):
-            if isinstance(raw, dict) and "jurisdiction" in raw:
-                problem = f"rules[{index}]: jurisdiction: set once, at file level"
+            if isinstance(raw, dict) and ("jurisdiction" in raw or "area" in raw):
+                problem = f"rules[{index}]: jurisdiction and area: set once, at file level"
             elif isinstance(raw, dict):
-                rules[index] = {**raw, "jurisdiction": data.get("jurisdiction")}
+                rules[index] = {**raw, "jurisdiction": data.get("jurisdiction"),
+                                "area": data.get("name")}
     if problem or not isinstance(data, dict):
         raise RuleError(f"{path}: {problem}", file=str(path))
     try:

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=_default_home, description="Data directory")
     rules_dir: Path | None = Field(default=None, description="Replaces the bundled data/rules/")
     review_margin_m: float = Field(default=3.0, ge=0, description="Margin around a threshold")
+    max_entrance_m: float = Field(default=50.0, gt=0,
+                                  description="Farthest a premises entrance may lie from its point")
     point_school_radius_m: float = Field(
         default=150.0, ge=0, description="Assumed campus radius of a school known as a point"
     )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import BigInteger, Float, Integer
 
 from zoneguard.errors import NotFound
+from zoneguard.evaluation import reach_m, zone_distances
 from zoneguard.rules import RuleSet
 from zoneguard.services.keys import Scope
 from zoneguard.services.registry import BBox, check_bbox
@@ -75,7 +76,7 @@ def _geometry_sql(where: str) -> Any:
 def list_zones(session: Session, *, rules: RuleSet, scope: Scope, on: date,
                bbox: BBox | None = None, school_id: int | None = None) -> list[Zone]:
     """Every zone of every open school in scope (and near `bbox`), ordered by school, distance."""
-    reach = rules.max_distance_m()
+    reach = reach_m(rules)
     params: dict[str, Any] = {"on": on, "prefix": scope.region_prefix, "school_id": school_id,
                               "minx": None, "miny": None, "maxx": None, "maxy": None}
     if bbox is not None:
@@ -93,13 +94,9 @@ def list_zones(session: Session, *, rules: RuleSet, scope: Scope, on: date,
     for row in session.execute(_SCHOOLS, params):
         key = (tuple(row.levels), row.region, row.enrolment)
         if key not in memo:
-            memo[key] = [
-                (float(r.rule.distance_m), category, r.rule.id)
-                for category in categories
-                for r in rules.applicable(category=category, levels=row.levels,
-                                          region=row.region, on=on, enrolment=row.enrolment)
-                if r.rule.distance_m is not None
-            ]
+            memo[key] = [(z.distance_m, z.category, z.rule_id) for z in zone_distances(
+                rules, categories=categories, levels=row.levels, region=row.region, on=on,
+                enrolment=row.enrolment)]
         by_distance: dict[float, tuple[set[str], set[str]]] = {}
         for distance, category, rule_id in memo[key]:
             cats, ids = by_distance.setdefault(distance, (set(), set()))

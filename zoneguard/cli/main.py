@@ -8,6 +8,7 @@ from zoneguard.cli import db, imports, keys, network
 from zoneguard.cli import findings as findings_cli
 from zoneguard.cli import maps as map_cli
 from zoneguard.cli import reports as report_cli
+from zoneguard.cli import rules as rules_cli
 from zoneguard.cli.demo import demo_command
 from zoneguard.cli.scan import scan_command
 from zoneguard.cli.schedule import schedule_command
@@ -24,6 +25,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(imports.app, name="import")
 app.add_typer(network.app, name="network")
 app.add_typer(keys.app, name="keys")
+app.add_typer(rules_cli.app, name="rules")
 app.command("screen")(screen_command)
 app.command("scan")(scan_command)
 app.command("findings")(findings_cli.findings_command)

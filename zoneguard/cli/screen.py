@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from zoneguard.cli.common import console, handle_errors, open_session, print_json
+from zoneguard.labels import METRIC_SHORT, levels_label, limit, metres, verdict_label
 from zoneguard.services.screening import ScreeningResult, screen
 
 _COLOURS = {"prohibited": "red", "review": "yellow", "allowed": "green"}
@@ -15,24 +16,24 @@ _COLOURS = {"prohibited": "red", "review": "yellow", "allowed": "green"}
 
 def _show(result: ScreeningResult) -> None:
     colour = _COLOURS[result.verdict.value]
-    console.print(f"verdict: [bold {colour}]{result.verdict.value}[/bold {colour}]  "
-                  f"(record {result.record_id}, rules {result.rule_set_version})")
-    if not result.conflicts:
-        for reason in result.reasons:
-            console.print(f"  {reason}")
-        return
-    table = Table("school", "levels", "rule", "metric", "distance", "limit", "verdict", "why")
-    for c in result.conflicts:
-        table.add_row(
-            f"{c.school.school_name}\n{c.school.school_code}", ", ".join(c.school.levels),
-            c.rule.rule.id, c.metric,
-            "—" if c.distance_m is None else f"{c.distance_m:.2f} m",
-            "—" if c.threshold_m is None else f"{c.threshold_m:g} m",
-            f"[{_COLOURS[c.verdict.value]}]{c.verdict.value}[/]", "; ".join(c.reasons),
-        )
-    console.print(table)
-    for c in result.conflicts:
-        console.print(f"  {c.rule.rule.id}: {c.rule.rule.basis}", highlight=False)
+    console.print(f"结论：[bold {colour}]{verdict_label(result.verdict)}[/bold {colour}]  "
+                  f"（筛查记录 {result.record_id}，规则集 {result.rule_set_version}）")
+    if result.conflicts:
+        table = Table("学校", "学段", "规则", "测量方式", "测得距离", "规定距离", "结论", "说明")
+        for c in result.conflicts:
+            table.add_row(
+                f"{c.school.school_name}\n{c.school.school_code}", levels_label(c.school.levels),
+                c.rule.rule.id, METRIC_SHORT.get(c.metric, c.metric), metres(c.distance_m),
+                "—" if c.threshold_m is None else limit(c.threshold_m),
+                f"[{_COLOURS[c.verdict.value]}]{verdict_label(c.verdict)}[/]",
+                "；".join(c.reasons),
+            )
+        console.print(table)
+        for rule in {c.rule.rule.id: c.rule.rule for c in result.conflicts}.values():
+            console.print(f"  {rule.id}（{rule.area or rule.jurisdiction}）：{rule.basis}",
+                          highlight=False)
+    for reason in result.reasons if not result.conflicts else result.reasons[-1:]:
+        console.print(f"  {reason}", highlight=False)
 
 
 @handle_errors

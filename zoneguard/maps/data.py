@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from zoneguard.evaluation import zone_distances
 from zoneguard.rules import RuleSet
 
 ACTIVE_STATES = ("open", "assigned", "rectifying", "rectified")
@@ -158,18 +159,13 @@ def zone_specs(
     on: date, region: str | None = None, extra_m: float = 0.0,
 ) -> list[ZoneSpec]:
     """Each school's distinct rule distances for the categories (plus `extra_m` metres)."""
-    wanted = sorted(set(categories))
     found: list[ZoneSpec] = []
     for school in school_rows:
         by_distance: dict[float, list[str]] = {}
-        for category in wanted:
-            fallback = rule_set.max_distance_m(category)
-            for resolved in rule_set.applicable(category=category, levels=school["levels"],
-                                                region=school["region"] or region, on=on,
-                                                enrolment=school["enrolment"]):
-                distance = resolved.rule.distance_m or fallback
-                if distance > 0:
-                    by_distance.setdefault(distance + extra_m, []).append(category)
+        for zone in zone_distances(rule_set, categories=categories, levels=school["levels"],
+                                   region=school["region"] or region, on=on,
+                                   enrolment=school["enrolment"]):
+            by_distance.setdefault(zone.distance_m + extra_m, []).append(zone.category)
         found.extend(ZoneSpec(school["id"], d, tuple(sorted(set(cats))))
                      for d, cats in sorted(by_distance.items()))
     return found

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from zoneguard.errors import ValidationError
+from zoneguard.evaluation import reach_m
 from zoneguard.maps import data, layers, style
 from zoneguard.maps.basemaps import basemap_for
 from zoneguard.maps.city import school_overlay
@@ -40,7 +41,7 @@ def permitted_map(
         known = ", ".join(sorted(rules.categories()))
         raise ValidationError(f"unknown category {category!r}; the rules name: {known}")
     day = on or date.today()
-    reach = rules.max_distance_m(category) + settings.review_margin_m \
+    reach = reach_m(rules, category) + settings.review_margin_m \
         + settings.point_school_radius_m
     extent = check_bbox(bbox) if bbox is not None else data.region_extent(
         session, region=region, pad_m=reach)

@@ -11,24 +11,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from zoneguard.evaluation import Judgement, worst
 from zoneguard.maps import data, layers, style
 from zoneguard.maps.basemaps import basemap_for
 from zoneguard.maps.city import school_overlay, zone_overlays
 from zoneguard.maps.page import new_spec
 from zoneguard.reports.nearby import Nearby, premises_near, school_by_code
 from zoneguard.rules import RuleSet
-from zoneguard.services.decide import Judgement
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings
-
-_RANK = {"prohibited": 0, "review": 1, "allowed": 2}
-
-
-def worst(judgements: Sequence[Judgement]) -> Judgement | None:
-    """The most serious judgement (prohibited, then review, then the nearest allowed)."""
-    return min(judgements, default=None,
-               key=lambda j: (_RANK[j.verdict.value], j.distance_m if j.distance_m is not None
-                              else float("inf")))
 
 
 def _path_coordinates(judgement: Judgement) -> list[list[float]] | None:

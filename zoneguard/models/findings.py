@@ -8,6 +8,7 @@ from typing import Any
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -70,6 +71,8 @@ class Finding(Base):
     threshold_m: Mapped[float | None] = mapped_column(Float)
     verdict: Mapped[str] = mapped_column(String(10), nullable=False)
     reasons: Mapped[list[str]] = mapped_column(JSONB, nullable=False, server_default="[]")
+    # 存量: licensed before the school opened or the rule took effect (kept until expiry)
+    existing: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     line: Mapped[Any] = mapped_column(
         Geometry("LINESTRING", srid=4326, spatial_index=False), nullable=True
     )

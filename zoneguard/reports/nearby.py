@@ -1,6 +1,6 @@
 """Every premises within reach of one school, measured and judged on the screening path.
 
-Distances come from `spatial.measure.schools_near` and verdicts from `decide.judge`, exactly
+Distances come from `spatial.measure.schools_near` and verdicts from `evaluation`, exactly
 as a screening of that premises would compute them; stored findings add their case state.
 """
 
@@ -16,10 +16,18 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.measure import schools_near
+from spatial.walking import make_walker
 from zoneguard.errors import NotFound
+from zoneguard.evaluation import (
+    Judgement,
+    Tolerances,
+    judge_pair,
+    pair_rules,
+    search_radius_m,
+)
+from zoneguard.evaluation import reach_m as rule_reach_m
 from zoneguard.maps.data import HIDDEN_STATUSES
 from zoneguard.rules import RuleSet
-from zoneguard.services.decide import Judgement, Tolerances, judge
 from zoneguard.settings import Settings
 
 _SCHOOL = """
@@ -82,8 +90,9 @@ def school_by_code(session: Session, code: str) -> dict[str, Any]:
 def reach_m(rule_set: RuleSet, settings: Settings, categories: Sequence[str] | None) -> float:
     """How far from a campus a premises can still be judged anything but allowed (metres)."""
     cats = categories if categories is not None else sorted(rule_set.categories())
-    longest = max((rule_set.max_distance_m(c) for c in cats), default=0.0) or 200.0
-    return longest + settings.review_margin_m + settings.point_school_radius_m + 1.0
+    tolerances = Tolerances(settings.review_margin_m, settings.point_school_radius_m)
+    return max((search_radius_m(rule_set, c, tolerances) for c in cats),
+               default=search_radius_m(rule_set, None, tolerances))
 
 
 def premises_near(
@@ -97,6 +106,8 @@ def premises_near(
         "categories": None if categories is None else list(categories)}).mappings().all()
     found = [Nearby(dict(row)) for row in rows]
     tolerances = Tolerances(settings.review_margin_m, settings.point_school_radius_m)
+    walker = make_walker(session, max_snap_m=settings.walking_snap_max_m,
+                         reach_m=rule_reach_m(rule_set))
     for item in found:
         p = item.premises
         candidate = next((c for c in schools_near(session, lon=p["lon"], lat=p["lat"],
@@ -104,14 +115,14 @@ def premises_near(
                           if c.school_id == school["id"]), None)
         if candidate is None:
             continue
-        fallback = rule_set.max_distance_m(p["category"]) or 200.0
-        for resolved in rule_set.applicable(category=p["category"], levels=candidate.levels,
-                                            region=p["region"] or candidate.school_region,
-                                            on=on, enrolment=candidate.enrolment):
-            item.judgements.append(judge(candidate, resolved, point=(p["lon"], p["lat"]),
-                                         door=item.door, tolerances=tolerances,
-                                         issued_on=p["issued_on"],
-                                         fallback_threshold_m=fallback))
+        applying = pair_rules(rule_set, category=p["category"], levels=candidate.levels,
+                              school_region=candidate.school_region,
+                              premises_region=p["region"], on=on,
+                              enrolment=candidate.enrolment)
+        item.judgements.extend(judge_pair(
+            candidate, applying, point=(p["lon"], p["lat"]), door=item.door,
+            tolerances=tolerances, issued_on=p["issued_on"],
+            fallback_threshold_m=rule_reach_m(rule_set, p["category"]), walker=walker))
     if found:
         by_id = {item.premises["id"]: item for item in found}
         for row in session.execute(text(_FINDINGS), {"sid": school["id"],

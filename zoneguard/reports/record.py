@@ -8,6 +8,7 @@ basis, the rule-set and data versions, and the time; with a sketch of the measur
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -23,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from zoneguard.errors import NotFound, ZoneGuardError
+from zoneguard.labels import DISCLAIMER
 from zoneguard.maps import style
 from zoneguard.maps.data import ZoneSpec, zone_geometries
 from zoneguard.maps.screening import screening_record
@@ -132,8 +134,8 @@ def _section(n: int, m: Measurement) -> str:
              ("测得距离", style.distance_text(m.distance_m)),
              ("规定距离", style.distance_text(m.threshold_m)),
              ("说明", "；".join(m.reasons)), ("规则", m.rule_id),
-             ("制定机关（区划）", m.jurisdiction),
-             ("法律依据", m.basis),
+             ("适用区划", m.jurisdiction),
+             ("法律依据", clean_basis(m.basis)),
              ("场所测量点", _point(m.line[0] if m.line else None)),
              ("学校最近点/校门", _point(m.line[-1] if m.line else None)),
              ("独立复算", "—" if recheck is None else
@@ -181,6 +183,14 @@ def _zone(session: Session, school_id: int, threshold: float | None) -> dict[str
     return rows[0]["geometry"] if rows else None
 
 
+_MARKERS = re.compile(r"\s*\[[CSU](?:[^\]]*)\]")
+
+
+def clean_basis(basis: str | None) -> str | None:
+    """A stored legal basis without the rule authors' confidence labels (older rule sets)."""
+    return None if basis is None else _MARKERS.sub("", basis)
+
+
 def screening_record_html(session: Session, *, screening_id: int) -> str:
     """The record of a stored screening: every conflicting school's measurement."""
     record = screening_record(session, screening_id)
@@ -190,7 +200,8 @@ def screening_record_html(session: Session, *, screening_id: int) -> str:
     measurements = [Measurement(
         "申请点位", schools.get(c["school"]["id"], {**c["school"], "geometry": None}),
         c["rule_id"], c["metric"], c["distance_m"], c["threshold_m"], c["verdict"],
-        c.get("path") or c["line"], c.get("basis"), c.get("jurisdiction"), c.get("reasons", []),
+        c.get("path") or c["line"], c.get("basis"), c.get("area") or c.get("jurisdiction"),
+        c.get("reasons", []),
         _zone(session, c["school"]["id"], c["threshold_m"])) for c in conflicts]
     req = record.request
     loc = result["location"]
@@ -200,7 +211,8 @@ def screening_record_html(session: Session, *, screening_id: int) -> str:
                                f"（{req['location']['crs']}）"),
               ("申请位置（WGS 84）", _point([loc["lon"], loc["lat"]])),
               ("判定日期", result.get("on")), ("筛查时间", record.created_at),
-              ("经办", record.actor), ("理由", "；".join(result.get("reasons", [])))]
+              ("经办", record.actor), ("理由", "；".join(result.get("reasons", []))),
+              ("说明", DISCLAIMER)]
     versions = [("规则集版本", record.rule_set_version),
                 ("数据版本", "学校数据以各学校“数据更新时间”为准（见上）")]
     return render(f"选址筛查测距记录 #{record.id}", header, measurements, versions)

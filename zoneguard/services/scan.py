@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session
 
 from zoneguard.domain import ScanTrigger
 from zoneguard.errors import ScanRunning, ValidationError
+from zoneguard.evaluation import Tolerances
 from zoneguard.rules import RuleSet
 from zoneguard.services import scan_sql as q
 from zoneguard.services.audit import audit
-from zoneguard.services.decide import Tolerances
 from zoneguard.services.findings import local_today
 from zoneguard.services.rulesets import current_rule_set, store_rule_set
 from zoneguard.services.scan_diff import Counts, Plan, data_versions, execute

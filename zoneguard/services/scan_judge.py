@@ -1,7 +1,8 @@
-"""Judging measured pairs: each (premises, school) pair under its resolved rules, by `judge`.
+"""Judging measured pairs: each (premises, school) pair under its rules, by `judge_pair`.
 
-A scan streams its measured pairs through `judge_pairs`, which calls `decide.judge` exactly
-as a screening does and keeps the non-allowed verdicts as rows for the `scan_hit` table.
+A scan streams its measured pairs through `judge_pairs`, which calls
+`evaluation.judge_pair` exactly as a screening does and keeps the non-allowed verdicts as
+rows for the `scan_hit` table.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from typing import Any
 from spatial.measure import SchoolCandidate
 from spatial.walking import Walker
 from zoneguard.domain import GeometryPrecision, Verdict
-from zoneguard.rules import ResolvedRule, RuleSet
-from zoneguard.services.decide import Tolerances, judge
+from zoneguard.evaluation import DEFAULT_REACH_M, PairRule, Tolerances, judge_pair, pair_rules
+from zoneguard.evaluation import reach_m as rule_reach_m
+from zoneguard.rules import RuleSet
 
-DEFAULT_REACH_M = 200.0  # the reach of a category whose rules set no distance (as screen())
+__all__ = ["DEFAULT_REACH_M", "Plan", "judge_pairs"]
 
 
 @dataclass
@@ -90,7 +92,7 @@ def judge_pairs(columns: list[str], rows: Iterable[Sequence[Any]], plan: Plan,
     if not columns:  # a streamed result without rows may come without a description
         return 0, []
     rules, on, tol = plan.rules, plan.on, plan.tolerances
-    reach = {c: rules.max_distance_m(c) or DEFAULT_REACH_M for c in rules.categories()}
+    reach = {c: rule_reach_m(rules, c) for c in rules.categories()}
     cuts = _enrolment_cut(rules)
     at = {name: columns.index(name) for name in columns}
     school_at = [at[name] for name in _FIELDS]
@@ -101,50 +103,58 @@ def judge_pairs(columns: list[str], rows: Iterable[Sequence[Any]], plan: Plan,
     levels_col, region_col, enrol_col, precision_col = (
         at["levels"], at["school_region"], at["enrolment"], at["precision"])
     boundary_col, gate_col = at["boundary_m"], at["gate_m"]
+    door_boundary_col = at["door_boundary_m"]
     # Per rule key: the rules and the distance beyond which every one of them is `allowed`
     # (threshold, or the category's reach when a rule sets none, + margin; a point-only
     # school adds its assumed radius). Most measured pairs of a city lie beyond it for the
     # rules that apply to them, and are not judged one by one.
-    cache: dict[tuple[Any, ...], tuple[list[ResolvedRule], float]] = {}
+    cache: dict[tuple[Any, ...], tuple[list[PairRule], float]] = {}
     radius = tol.point_school_radius_m
     allowed = Verdict.ALLOWED  # an enum member looked up once, not per pair
 
-    def rules_for(category: str, levels: tuple[str, ...], region: str | None,
-                  enrolment: int | None, key: tuple[Any, ...]) -> tuple[list[ResolvedRule], float]:
-        resolved = rules.applicable(category=category, levels=levels, region=region, on=on,
-                                    enrolment=enrolment)
-        beyond = max((r.rule.distance_m if r.rule.distance_m is not None else reach[category]
-                      for r in resolved), default=-1.0) + tol.margin_m
+    def rules_for(category: str, levels: tuple[str, ...], school_region: str | None,
+                  premises_region: str | None, enrolment: int | None,
+                  key: tuple[Any, ...]) -> tuple[list[PairRule], float]:
+        resolved = pair_rules(rules, category=category, levels=levels,
+                              school_region=school_region, premises_region=premises_region,
+                              on=on, enrolment=enrolment)
+        beyond = max((r.rule.distance_m if r.rule.distance_m is not None else
+                      r.rule.review_within_m or reach[category]
+                      for r, _ in resolved), default=-1.0) + tol.margin_m
         cache[key] = (resolved, beyond)
         return cache[key]
 
     def judge_row(row: Sequence[Any], walker: Walker | None) -> list[tuple[Any, ...]]:
         category = row[cat]
         levels = tuple(row[levels_col])
-        region = row[p_region] or row[region_col]
+        school_region, premises_region = row[region_col], row[p_region]
         enrolment = row[enrol_col]
         band = None if enrolment is None else tuple(enrolment >= c for c in cuts)
-        key = (category, levels, region, band)
-        resolved, beyond = cache.get(key) or rules_for(category, levels, region, enrolment, key)
+        key = (category, levels, school_region, premises_region, band)
+        resolved, beyond = cache.get(key) or rules_for(
+            category, levels, school_region, premises_region, enrolment, key)
         if row[precision_col] == GeometryPrecision.POINT.value:
             beyond += radius
-        gate_m = row[gate_col]
-        straight = row[boundary_col] if gate_m is None else min(row[boundary_col], gate_m)
+        gate_m, door_m = row[gate_col], row[door_boundary_col]
+        straight = row[boundary_col]
+        if gate_m is not None and gate_m < straight:
+            straight = gate_m
+        if door_m is not None and door_m < straight:
+            straight = door_m
         if straight > beyond:
             return []  # `judge` answers allowed under each rule: nothing to record
         found: list[tuple[Any, ...]] = []
         values = [row[i] for i in school_at]
         values[levels_at] = levels
         school = SchoolCandidate(*values)
-        for rule in resolved:
-            judged = judge(school, rule, point=(row[lon], row[lat]),
-                           door=(row[door_lon], row[door_lat]), tolerances=tol,
-                           issued_on=row[issued], fallback_threshold_m=reach[category],
-                           walker=walker)
+        for judged in judge_pair(school, resolved, point=(row[lon], row[lat]),
+                                 door=(row[door_lon], row[door_lat]), tolerances=tol,
+                                 issued_on=row[issued], fallback_threshold_m=reach[category],
+                                 walker=walker):
             if judged.verdict is not allowed:
-                found.append((school.school_id, row[p_id], rule.rule.id, judged.metric,
+                found.append((school.school_id, row[p_id], judged.rule.rule.id, judged.metric,
                               judged.distance_m, judged.threshold_m, judged.verdict.value,
-                              _json_strings(judged.reasons), _line(judged)))
+                              _json_strings(judged.reasons), _line(judged), judged.existing))
         return found
 
     hits: list[tuple[Any, ...]] = []

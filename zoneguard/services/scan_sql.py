@@ -132,7 +132,7 @@ _BY_FAR_DOOR = f"""{_FAR_DOOR} AND geography(p.entrance) && {_BOX}
 
 def measure_sql(*, incremental: bool) -> str:
     """The measurement: every (premises, school) pair within reach, with `PAIR_COLUMNS`."""
-    columns = PAIR_COLUMNS.format(pt="p.location")
+    columns = PAIR_COLUMNS.format(pt="p.location", door="p.door")
     joins = PAIR_JOINS.format(pt="p.location", door="p.door")
 
     def by_school(premises_filter: str, school_filter: str) -> str:
@@ -156,7 +156,7 @@ CREATE_HITS = """
 CREATE TEMP TABLE scan_hit (
     school_id bigint NOT NULL, premises_id bigint NOT NULL, rule_id text NOT NULL,
     metric text NOT NULL, distance_m float8, threshold_m float8, verdict text NOT NULL,
-    reasons jsonb NOT NULL, line geometry(LineString, 4326),
+    reasons jsonb NOT NULL, line geometry(LineString, 4326), existing boolean NOT NULL,
     PRIMARY KEY (school_id, premises_id, rule_id)
 ) ON COMMIT DROP
 """
@@ -164,11 +164,12 @@ CREATE TEMP TABLE scan_hit (
 FINDINGS_UP_TO = "SELECT count(*) FROM (SELECT 1 FROM finding LIMIT :limit) t"
 
 COPY_HITS = ("COPY scan_hit (school_id, premises_id, rule_id, metric, distance_m, threshold_m, "
-             "verdict, reasons, line) FROM STDIN")
+             "verdict, reasons, line, existing) FROM STDIN")
 
 _KEY = "f.school_id = h.school_id AND f.premises_id = h.premises_id AND f.rule_id = h.rule_id"
 _MEASURED = """metric = h.metric, distance_m = h.distance_m, threshold_m = h.threshold_m,
-    verdict = h.verdict, reasons = h.reasons, line = h.line, rule_set_version = :rsv,
+    verdict = h.verdict, reasons = h.reasons, line = h.line, existing = h.existing,
+    rule_set_version = :rsv,
     last_scan_id = :scan, last_seen = now()"""
 _EVENT = ("INSERT INTO finding_event (finding_id, actor, from_state, to_state, comment, scan_id, "
           "distance_m)")
@@ -176,10 +177,10 @@ _EVENT = ("INSERT INTO finding_event (finding_id, actor, from_state, to_state, c
 INSERT_NEW = f"""
 WITH ins AS (
     INSERT INTO finding (school_id, premises_id, rule_id, metric, distance_m, threshold_m,
-                         verdict, reasons, line, state, rule_set_version, first_scan_id,
-                         last_scan_id, first_seen, last_seen)
+                         verdict, reasons, line, existing, state, rule_set_version,
+                         first_scan_id, last_scan_id, first_seen, last_seen)
     SELECT h.school_id, h.premises_id, h.rule_id, h.metric, h.distance_m, h.threshold_m,
-           h.verdict, h.reasons, h.line, 'open', :rsv, :scan, :scan, now(), now()
+           h.verdict, h.reasons, h.line, h.existing, 'open', :rsv, :scan, :scan, now(), now()
     FROM scan_hit h
     ON CONFLICT (school_id, premises_id, rule_id) DO NOTHING
     RETURNING id, distance_m
@@ -195,10 +196,10 @@ FROM ins
 UPDATE_OPEN = f"""
 WITH still AS MATERIALIZED (
     SELECT f.id,
-           (f.metric, f.distance_m, f.threshold_m, f.verdict, f.reasons, f.line,
+           (f.metric, f.distance_m, f.threshold_m, f.verdict, f.reasons, f.line, f.existing,
             f.rule_set_version)
            IS DISTINCT FROM
-           (h.metric, h.distance_m, h.threshold_m, h.verdict, h.reasons, h.line,
+           (h.metric, h.distance_m, h.threshold_m, h.verdict, h.reasons, h.line, h.existing,
             CAST(:rsv AS text)) AS changed
     FROM finding f JOIN scan_hit h ON {_KEY}
     WHERE f.state IN ('open', 'assigned', 'rectifying', 'rectified')

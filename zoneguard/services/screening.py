@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from pyproj import Geod
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -17,8 +18,17 @@ from spatial.measure import schools_near
 from spatial.walking import make_walker
 from zoneguard.domain import Verdict
 from zoneguard.errors import CrsProblem, ValidationError
+from zoneguard.evaluation import (
+    Judgement,
+    Tolerances,
+    judge_pair,
+    overall,
+    pair_rules,
+    reach_m,
+    search_radius_m,
+)
+from zoneguard.labels import DISCLAIMER, category_label, limit, metres, verdict_label
 from zoneguard.rules import RuleSet
-from zoneguard.services.decide import Judgement, Tolerances, judge, overall
 from zoneguard.services.rulesets import (
     INSERT_RULE_SET,
     current_rule_set,
@@ -28,7 +38,7 @@ from zoneguard.services.rulesets import (
 from zoneguard.settings import Settings, get_settings
 
 XY = tuple[float, float]
-DEFAULT_REACH_M = 200.0
+_GEOD = Geod(ellps="WGS84")
 
 
 @dataclass
@@ -86,6 +96,16 @@ def _to_wgs84(xy: XY, crs: str, what: str) -> XY:
     return out
 
 
+def _check_entrance(point: XY, door: XY, max_m: float) -> None:
+    """Refuse an entrance implausibly far from its premises (it would move the measurement)."""
+    if door == point:
+        return
+    _, _, distance = _GEOD.inv(point[0], point[1], door[0], door[1])
+    if distance > max_m:
+        raise ValidationError(f"入口距场所位置 {distance:.1f} 米，超过 {max_m:g} 米上限："
+                              "请核对入口坐标（应为同一场所的出入口）")
+
+
 def screen(
     session: Session,
     *,
@@ -107,34 +127,43 @@ def screen(
     if category not in rules.categories():
         known = ", ".join(sorted(rules.categories()))
         raise ValidationError(f"unknown category {category!r}; the rules name: {known}")
-    if region is not None and not (region.isdigit() and len(region) in (2, 4, 6)):
+    if region is not None and not (region.isdigit() and len(region) in (2, 4, 6, 9, 12)):
         raise ValidationError(f"region {region!r} is not a GB/T 2260 code (2, 4 or 6 digits)")
     day = on or date.today()
     pt = _to_wgs84(point, crs, "location")
     door = _to_wgs84(entrance, crs, "entrance") if entrance is not None else pt
+    _check_entrance(pt, door, cfg.max_entrance_m)
     tolerances = Tolerances(cfg.review_margin_m, cfg.point_school_radius_m)
-    reach = rules.max_distance_m(category) or DEFAULT_REACH_M
-    radius = reach + tolerances.margin_m + tolerances.point_school_radius_m + 1.0
+    reach = reach_m(rules, category)
     result = ScreeningResult(Verdict.ALLOWED, category, pt, door, region, day, rules.version)
     walker = make_walker(session, max_snap_m=cfg.walking_snap_max_m, reach_m=reach)
-    for school in schools_near(session, lon=pt[0], lat=pt[1], radius_m=radius, on=day,
+    unprotected = []
+    for school in schools_near(session, lon=pt[0], lat=pt[1],
+                               radius_m=search_radius_m(rules, category, tolerances), on=day,
                                door=door):
-        for resolved in rules.applicable(category=category, levels=school.levels,
-                                         region=region or school.school_region, on=day,
-                                         enrolment=school.enrolment):
-            verdict = judge(school, resolved, point=pt, door=door, tolerances=tolerances,
-                            issued_on=issued_on, fallback_threshold_m=reach, walker=walker)
-            if verdict.verdict is not Verdict.ALLOWED:
-                result.conflicts.append(verdict)
+        applying = pair_rules(rules, category=category, levels=school.levels,
+                              school_region=school.school_region, premises_region=region,
+                              on=day, enrolment=school.enrolment)
+        if not applying and school.nearest_boundary_m <= reach:
+            unprotected.append(school)
+        result.conflicts.extend(
+            j for j in judge_pair(school, applying, point=pt, door=door, tolerances=tolerances,
+                                  issued_on=issued_on, fallback_threshold_m=reach, walker=walker)
+            if j.verdict is not Verdict.ALLOWED)
     result.verdict = overall(result.conflicts)
+    label = category_label(category)
     if not result.conflicts:
-        result.reasons.append(f"no protected school within the {category} rules' distances")
+        result.reasons.append(f"{limit(reach)}范围内未发现受{label}距离规则保护的学校")
     else:
         result.reasons.extend(
-            f"{c.school.school_name} ({c.school.school_code}): {c.verdict.value} under "
-            f"{c.rule.rule.id}" + (f" — {'; '.join(c.reasons)}" if c.reasons else "")
+            f"{c.school.school_name}：{verdict_label(c.verdict)}（{c.rule.rule.id}）"
+            + (f"——{'；'.join(c.reasons)}" if c.reasons else "")
             for c in result.conflicts
         )
+    result.reasons.extend(
+        f"{s.school_name}距场所 {metres(s.nearest_boundary_m)}，当地对{label}与该类学校"
+        "无适用的距离规则" for s in unprotected)
+    result.reasons.append(DISCLAIMER)
     if store:
         _store(session, result, rules=rules, actor=actor, crs=crs, point=point, entrance=entrance)
     return result

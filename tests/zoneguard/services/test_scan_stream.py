@@ -10,8 +10,8 @@ from typing import Any
 from spatial.measure import SchoolCandidate
 from spatial.walking import WalkFailure
 from tests.factories import write_rules
+from zoneguard.evaluation import Tolerances
 from zoneguard.rules import load_rule_set
-from zoneguard.services.decide import Tolerances
 from zoneguard.services.scan_diff import Plan, judge_pairs
 
 PAIR = ["premises_id", "category", "premises_region", "issued_on", "lon", "lat", "door_lon",
