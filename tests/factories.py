@@ -22,7 +22,8 @@ rules:
     distance_m: 200
     metric: boundary
     existing: violation
-    basis: test basis 200
+    distance_kind: statutory
+    citations: [{authority: 测试机关, title: test basis 200, confidence: C}]
     effective_from: 2000-01-01
   - id: t.tobacco
     category: tobacco
@@ -30,7 +31,8 @@ rules:
     distance_m: 100
     metric: boundary
     existing: review
-    basis: test basis 100
+    distance_kind: statutory
+    citations: [{authority: 测试机关, title: test basis 100, confidence: C}]
     effective_from: 2000-01-01
   - id: t.lottery
     category: lottery
@@ -38,7 +40,8 @@ rules:
     distance_m: 50
     metric: boundary
     existing: exempt
-    basis: test basis 50
+    distance_kind: statutory
+    citations: [{authority: 测试机关, title: test basis 50, confidence: C}]
     effective_from: 2000-01-01
   - id: t.fireworks
     category: fireworks
@@ -46,7 +49,8 @@ rules:
     distance_m: 100
     metric: gate
     existing: violation
-    basis: test basis gate
+    distance_kind: statutory
+    citations: [{authority: 测试机关, title: test basis gate, confidence: C}]
     effective_from: 2000-01-01
   - id: t.entertainment
     category: entertainment
@@ -54,7 +58,8 @@ rules:
     distance_m: 200
     metric: walking
     existing: violation
-    basis: test basis walking
+    distance_kind: statutory
+    citations: [{authority: 测试机关, title: test basis walking, confidence: C}]
     effective_from: 2000-01-01
 """
 

@@ -119,8 +119,7 @@ class Judgement:
             "existing": self.existing,
             "reasons": self.reasons,
             "basis": rule.basis,
-            "citations": [c.model_dump(include={"authority", "title", "number", "article", "text"})
-                          for c in rule.citations],
+            "citations": rule.public()["citations"],
             "line": ([list(p) for p in self.path] if self.path
                      else None if self.line is None else [list(self.line[0]), list(self.line[1])]),
             "path": None if self.path is None else [list(p) for p in self.path],

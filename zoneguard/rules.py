@@ -146,6 +146,15 @@ class Rule(BaseModel):
         """The legal basis as printed for people: every citation, without internal labels."""
         return "；".join(citation.display() for citation in self.citations)
 
+    def public(self) -> dict[str, Any]:
+        """The rule as users and API clients see it: no confidence labels, sources or notes."""
+        out = self.model_dump(mode="json", exclude={"notes", "citations"})
+        out["citations"] = [c.model_dump(mode="json", exclude={"confidence", "source"})
+                            for c in self.citations]
+        out["basis"] = self.basis
+        out["statutory"] = self.statutory
+        return out
+
     def in_force(self, on: date) -> bool:
         """Tell whether the rule is effective on a day (both ends inclusive)."""
         return self.effective_from <= on <= (self.effective_to or date.max)

@@ -23,4 +23,4 @@ def rules_in_force(
     """The rules that decide some category and level in `region` (default: national) on `on`."""
     day = on or date.today()
     return {"rule_set_version": rules.version, "region": region, "on": day,
-            "rules": [rule.model_dump(mode="json") for rule in rules.rules_in_force(region, day)]}
+            "rules": [rule.public() for rule in rules.rules_in_force(region, day)]}

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from api.schemas.common import CategoryName, FeatureCollection, Location, LonLat, RegionCode
+from api.schemas.rules import CitationOut
 
 
 class ScreeningIn(BaseModel):
@@ -46,6 +47,11 @@ class ConflictOut(BaseModel):
     verdict: str
     reasons: list[str]
     basis: str
+    citations: list[CitationOut] = []
+    area: str | None = None
+    statutory: bool | None = None
+    existing: bool = False
+    boundary_m: float | None = None
     line: list[list[float]] | None
 
 

@@ -62,7 +62,7 @@ def test_school_screening_and_permitted_pages(client, admin, session):
         "category": "internet_cafe", "location": {"lon": 114.3025, "lat": 30.5507},
         "region": REGION})
     r = client.get(f"/maps/screenings/{made.json()['id']}", headers=admin)
-    assert r.status_code == 200 and _spec(r)["notice"].startswith("结论：禁止")
+    assert r.status_code == 200 and _spec(r)["notice"].startswith("结论：不符合距离要求")
     ok = client.get("/maps/permitted?category=internet_cafe&bbox=114.29,30.54,114.32,30.56",
                     headers=admin)
     assert ok.status_code == 200 and "以选址筛查结论为准" in _spec(ok)["notice"]

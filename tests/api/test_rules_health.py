@@ -18,7 +18,7 @@ def test_rules_in_force_carry_bases(client: TestClient, key_for: KeyMaker) -> No
     body = response.json()
     by_category = {rule["category"]: rule for rule in body["rules"]}
     assert by_category["tobacco"]["distance_m"] == 100
-    assert by_category["tobacco"]["basis"] == "test basis 100"
+    assert by_category["tobacco"]["basis"] == "测试机关《test basis 100》"
     assert body["region"] == "4301" and body["on"] == "2024-06-01"
     before = client.get("/api/v1/rules", headers=key_for("viewer"), params={"on": "1999-01-01"})
     assert before.json()["rules"] == []

@@ -35,7 +35,7 @@ def test_screening_inside_zone_is_prohibited_with_conflict_line_and_basis(
     (conflict,) = body["conflicts"]
     assert conflict["school"]["id"] == school and conflict["rule_id"] == "t.internet_cafe"
     assert abs(conflict["distance_m"] - 120.0) < 0.05 and conflict["threshold_m"] == 200
-    assert conflict["basis"] == "test basis 200" and conflict["metric"] == "boundary"
+    assert conflict["basis"] == "测试机关《test basis 200》" and conflict["metric"] == "boundary"
     (line,) = body["lines"]["features"]
     assert line["geometry"]["type"] == "LineString"
     assert body["rule_set_version"].startswith("rs-")

@@ -29,7 +29,7 @@ def test_city_map_opens_with_layers_counts_and_no_console_errors(served, session
         ".map(l => l.textContent.trim())")
     assert "安全区 · 200 米范围（1）" in names
     assert "类别 · 网吧（2）" in names
-    assert "结论 · 禁止（2）" in names
+    assert "结论 · 不符合距离要求（2）" in names
     assert "问题 · 测量线（3）" in names
     legend = page.evaluate("document.querySelector('.zg-legend').textContent")
     assert "网吧" in legend and "200 米范围" in legend
@@ -62,7 +62,7 @@ def test_verdict_toggle_hides_prohibited_premises(served, session, token, page):
     page.goto(f"{served}/maps/city?region=420102&api_key={token()}")
     shown = page.evaluate("""(() => {
         const labels = document.querySelectorAll('.leaflet-control-layers-overlays label');
-        const label = Array.from(labels).find(l => l.textContent.trim().startsWith('结论 · 禁止'));
+        const label = Array.from(labels).find(l => l.textContent.trim().startsWith('结论 · 不符合距离要求'));
         label.querySelector('input').click();
         return window.zgMap.counts['premises:shown'];
     })()""")

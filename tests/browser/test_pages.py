@@ -35,7 +35,7 @@ def test_screening_map_shows_verdict_point_and_line(served, session, token, page
                     on=date(2024, 1, 1), settings=map_settings(settings, tmp_path))
     page.goto(f"{served}/maps/screenings/{result.record_id}?api_key={token()}")
     notice = page.evaluate("document.querySelector('.zg-notice').textContent")
-    assert "结论：禁止" in notice
+    assert "结论：不符合距离要求" in notice
     assert f"{result.conflicts[0].distance_m:.1f} 米" in _tooltips(page)
     assert page.evaluate("window.zgMap.counts.applied") == 1
     assert page.console_errors() == []

@@ -36,10 +36,12 @@ def rule(rule_id: str, **overrides: Any) -> dict[str, Any]:
         "distance_m": 200,
         "metric": "boundary",
         "existing": "review",
-        "basis": "test basis",
+        "citations": [{"authority": "测试机关", "title": "test basis", "confidence": "C"}],
         "effective_from": date(2000, 1, 1),
     }
     body.update(overrides)
+    if body["distance_m"] is not None:
+        body.setdefault("distance_kind", "statutory")
     return body
 
 
@@ -121,7 +123,7 @@ def test_guangdong_kindergarten_internet_cafe_is_100m_walking(bundled: RuleSet) 
     assert by_id["cn.internet_cafe.school"].rule.metric == Metric.BOUNDARY
     kg = by_id["cn.internet_cafe.kindergarten"]
     assert kg.rule.distance_m is None and kg.needs_review and not kg.enrolment_unknown
-    assert "no distance" in kg.review_reasons[0]
+    assert "未规定具体距离" in kg.review_reasons[0]
     # Before the Guangdong notice, Guangdong fell back to the national rules.
     old = bundled.applicable(
         category="internet_cafe", levels=levels, region="44", on=date(2022, 12, 31)
@@ -247,7 +249,7 @@ def test_enrolment_thresholds(bundled: RuleSet) -> None:
     (unknown,) = gas(["primary", "kindergarten"], None)  # never silently allowed
     assert unknown.enrolment_unknown and unknown.needs_review
     assert unknown.levels == (Level.KINDERGARTEN, Level.PRIMARY)
-    assert len(unknown.review_reasons) == 2 and "enrolment unknown" in unknown.review_reasons[0]
+    assert len(unknown.review_reasons) == 2 and "在校人数未登记" in unknown.review_reasons[0]
     assert gas(["primary"], 499) == []
     (at,) = gas(["primary"], 500)
     assert not at.needs_review and not at.enrolment_unknown
@@ -308,7 +310,8 @@ GOOD_RULE = """\
     distance_m: 200
     metric: boundary
     existing: review
-    basis: test
+    distance_kind: statutory
+    citations: [{authority: test, title: test, confidence: C}]
     effective_from: 2000-01-01
 """
 
@@ -324,7 +327,8 @@ def replaced(old: str, new: str) -> str:
 
 INVALID_FILES = {
     "unknown rule field": (
-        replaced("    basis: test\n", "    basis: test\n    distanse_m: 100\n"),
+        replaced("    distance_kind: statutory\n",
+                 "    distance_kind: statutory\n    distanse_m: 100\n"),
         ["'cn.x'", "distanse_m", "unknown field"],
     ),
     "unknown file field": (
@@ -362,7 +366,14 @@ INVALID_FILES = {
     "text distance": (replaced("distance_m: 200", "distance_m: '200'"), ["distance_m", "number"]),
     "infinite distance": (replaced("distance_m: 200", "distance_m: .inf"), ["distance_m"]),
     "missing distance": (replaced("    distance_m: 200\n", ""), ["distance_m", "missing field"]),
-    "missing basis": (replaced("    basis: test\n", ""), ["basis", "missing field"]),
+    "missing citations": (replaced("    citations: [{authority: test, title: test, confidence: C}]\n",
+                                   ""), ["citations", "missing field"]),
+    "distance without kind": (replaced("    distance_kind: statutory\n", ""),
+                              ["distance_kind", "statutory or a default"]),
+    "citation without confidence": (replaced(", confidence: C}", "}"),
+                                    ["citations.0.confidence", "missing field"]),
+    "citation title in brackets": (replaced("title: test,", "title: 《test》,"),
+                                   ["without 《》"]),
     "effective_to before effective_from": (
         replaced(
             "effective_from: 2000-01-01", "effective_from: 2000-01-01\n    effective_to: 1999-12-31"
@@ -415,7 +426,7 @@ INVALID_FILES = {
         ["invalid YAML at line 6", "column 1"],  # PyYAML notices at the end of the stream
     ),
     "YAML mapping in a scalar": (
-        replaced("basis: test", "basis: see: art. 9"),
+        replaced("distance_kind: statutory", "distance_kind: see: art. 9"),
         ["invalid YAML at line 11", "mapping values are not allowed"],
     ),
     "YAML tab indentation": (
@@ -561,7 +572,8 @@ def test_version_is_stable_under_order_and_formatting(tmp_path: Path) -> None:
     (b / "0-guangdong.yml").write_text(
         "# Guangdong\nversion: '1'\nname: test 44\njurisdiction: 44\n"
         "rules: [{id: z, category: internet_cafe, protects: [secondary, primary], distance_m: 100,"
-        " metric: boundary, existing: review, basis: test basis, effective_from: 2000-01-01}]\n",
+        " metric: boundary, existing: review, distance_kind: statutory, effective_from: 2000-01-01,"
+        " citations: [{title: test basis, confidence: C, authority: 测试机关}]}]\n",
         encoding="utf-8",
     )
     cn = yaml.safe_load((a / "cn.yaml").read_text(encoding="utf-8"))

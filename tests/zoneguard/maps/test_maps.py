@@ -47,7 +47,7 @@ def test_city_map_draws_region_premises_zones_and_findings(session, cfg):
     assert len(_features(spec, "findings")) == 3 and len(_features(spec, "lines")) == 3
     cafe = next(f for f in _features(spec, "premises") if f["properties"]["id"] == city.cafe)
     popup = dict(cafe["properties"]["_popup"])
-    assert popup["许可证号"] == "WB-001" and popup["结论"] == "禁止"
+    assert popup["许可证号"] == "WB-001" and popup["结论"] == "不符合距离要求"
     assert popup["距离"] == "76.7 米" and popup["规则"] == "t.internet_cafe"
     assert cafe["properties"]["_links"][0]["href"] == f"/api/v1/findings/{city.cafe_finding}"
     verdicts = {v["value"]: v["count"] for v in spec["filters"]["verdicts"]}
@@ -149,7 +149,7 @@ def test_screening_map_draws_the_stored_record(session, cfg):
     lines = _features(spec, "lines")
     assert len(lines) == len(result.conflicts) == 1
     assert lines[0]["properties"]["_tooltip"] == f"{result.conflicts[0].distance_m:.1f} 米"
-    assert spec["notice"].startswith("结论：禁止")
+    assert spec["notice"].startswith("结论：不符合距离要求")
     assert len(_features(spec, "applied")) == 1 and len(_features(spec, "schools")) == 1
 
 

@@ -32,14 +32,14 @@ def test_screening_record_holds_points_distance_rule_versions_and_sketch(session
     assert f"经度 {lon1:.7f}，纬度 {lat1:.7f}" in html
     assert "ST_Distance(geography(" in html
     assert "<svg" in html and "实验小学" in html
-    assert "至校园边界直线距离" in html and "禁止" in html
+    assert "至校园边界直线距离" in html and "不符合距离要求" in html
 
 
 def test_finding_record_escapes_names_and_shows_scan_state(session, settings, tmp_path):
     city = build_city(session)
     rules = current_rule_set(map_settings(settings, tmp_path))
     html = finding_record_html(session, finding_id=city.xss_finding, rule_set=rules)
-    assert f"test basis 200（取自现行规则集 {rules.version}）" in html
+    assert f"测试机关《test basis 200》（取自现行规则集 {rules.version}）" in html
     assert XSS not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "155.3 米" in html and "已交办" in html and "王科长" in html

@@ -39,18 +39,18 @@ def test_school_sheet_lists_every_premises_within_reach_cell_by_cell(session, se
     metric = "至校园边界直线距离（椭球面测地线）"
     d_cafe, d_tob, d_xss = _d(114.3028, 30.5507), _d(114.2990, 30.5507), _d(114.301, 30.5529)
     assert rows[1][:10] == (1, "星际网吧", "网吧", "WB-001", "解放路 1 号", "在营", d_cafe, metric,
-                            200, "禁止")
+                            200, "不符合距离要求")
     reason = rows[1][10]
-    assert reason.endswith(" m from the campus boundary, within 200 m")
-    assert float(reason.split(" ")[0]) == pytest.approx(
+    assert reason.startswith("距校园边界 ") and reason.endswith(" 米，在 200 米以内")
+    assert float(reason.split(" ")[1]) == pytest.approx(
         oracle.distance_m(114.3028, 30.5507, CAMPUS)[0], abs=0.02)
-    assert rows[1][11:] == ("t.internet_cafe", "test basis 200", city.cafe_finding,
+    assert rows[1][11:] == ("t.internet_cafe", "测试机关《test basis 200》", city.cafe_finding,
                             "待处理（排查）", None, None)
     assert rows[2][:10] == (2, "便民烟酒店", "烟草（含电子烟）零售点", "YC-001", None, "在营",
-                            d_tob, metric, 100, "禁止")
-    assert rows[2][11:15] == ("t.tobacco", "test basis 100", city.tobacco_finding, "整改中")
+                            d_tob, metric, 100, "不符合距离要求")
+    assert rows[2][11:15] == ("t.tobacco", "测试机关《test basis 100》", city.tobacco_finding, "整改中")
     assert rows[3][:10] == (3, XSS, "网吧", "WB-002", "<b>粗体</b>路", "在营", d_xss, metric, 200,
-                            "禁止")
+                            "不符合距离要求")
     assert rows[3][13:] == (city.xss_finding, "已交办", "王科长", rows[3][16])
     assert rows[3][16].date() == date(2020, 6, 30)
     assert len(rows) == 4  # the lottery outlet (770 m) and the closed café are not listed

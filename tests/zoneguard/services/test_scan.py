@@ -187,9 +187,10 @@ def test_grandfathered_premises_follow_each_rules_existing_policy(
     run_scan(session, trigger="manual", settings=cfg, region=SCOPE)
     found = _findings(session)
     assert found[(cafe, "t.internet_cafe")]["verdict"] == "prohibited"
-    assert any("before the school opened" in r for r in found[(cafe, "t.internet_cafe")]
+    assert any("早于学校设立（2020-09-01）" in r for r in found[(cafe, "t.internet_cafe")]
                ["reasons"])  # type: ignore[attr-defined]
     assert found[(tobacco, "t.tobacco")]["verdict"] == "review"
+    assert any("存量" in r for r in found[(tobacco, "t.tobacco")]["reasons"])  # type: ignore[attr-defined]
     assert (lottery, "t.lottery") not in found
     assert found[(newer, "t.tobacco")]["verdict"] == "prohibited"
 

@@ -33,13 +33,18 @@ def test_scan_walks_guangdong_pairs_and_stores_the_walked_path(engine: Engine,
             add_premises(session, "entertainment", *ACROSS_ROAD, licence_no="GD-2",
                          region="440307")
         summary = run_scan(scratch, trigger="manual", settings=settings)
-        assert summary.new == 1
+        assert summary.new == 2
         with scratch.connect() as conn:
             found = conn.execute(text(
                 "SELECT p.licence_no, f.rule_id, f.metric, f.verdict, ST_NPoints(f.line), "
-                "f.distance_m FROM finding f JOIN premises p ON p.id = f.premises_id")).all()
-        assert len(found) == 1
-        licence, rule_id, metric, verdict, points, distance = found[0]
+                "f.distance_m, f.reasons FROM finding f JOIN premises p ON p.id = f.premises_id "
+                "ORDER BY p.licence_no")).all()
+        assert len(found) == 2
+        # Across the road: walked far beyond 200 m, but the campus is within 200 m straight.
+        across = found[1]
+        assert (across.licence_no, across.verdict) == ("GD-2", "review")
+        assert "两种测量结果不一致" in across.reasons[-1]
+        licence, rule_id, metric, verdict, points, distance, _ = found[0]
         assert (licence, rule_id, metric, verdict) == ("GD-1", "gd.entertainment.school",
                                                        "walking", "prohibited")
         assert points >= 3 and distance is not None and distance < 100
