@@ -35,10 +35,10 @@ SNAP_TIE_M = 1.0
 MAX_SNAPS = 4
 MAX_BOUNDARY_TARGETS = 64
 _END = 1e-9  # a fraction this close to 0 or 1 is the edge's end vertex
-NO_NETWORK = "no walking network is imported around this school"
-NO_TARGET_POINT = ("no gate is recorded and the school is known only as a point: there is "
-                   "nothing to walk to")
-NO_TARGET_BOUNDARY = "no gate is recorded and no walkable path meets the campus boundary"
+# Reasons are read by people (officials): in Chinese.
+NO_NETWORK = "该校周边未导入步行路网"
+NO_TARGET_POINT = "该校未登记校门且仅有位置点，无法确定步行终点"
+NO_TARGET_BOUNDARY = "该校未登记校门，且没有步行道路通达校园边界"
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ def walk(
     """Shortest walk in metres from `door` (lon, lat EPSG:4326) to the school's nearest gate."""
     rows = db.execute(text(_CONTEXT_SQL), {"school_id": school_id}).all()
     if not rows:
-        return WalkFailure("no_target", f"school {school_id} does not exist")
+        return WalkFailure("no_target", f"学校 {school_id} 不存在")
     first = rows[0]
     gates = [(r.gate_id, (r.gate_lon, r.gate_lat)) for r in rows if r.gate_id is not None]
     xs = [first.xmin, first.xmax, door[0], *(p[0] for _, p in gates)]
@@ -189,9 +189,10 @@ def walk(
     points = [door, *(p for _, p in targets)]
     snaps = _snap(db, points, max_snap_m)
     if not snaps.get(1):
-        return _too_far(db, door, "the premises door", box, max_snap_m)
+        return _too_far(db, door, "场所入口", box, max_snap_m)
     if not any(snaps.get(i) for i in range(2, len(points) + 1)):
-        return _too_far(db, targets[0][1], f"the school {target}", box, max_snap_m)
+        where = "校门" if target == "gate" else "校园边界"
+        return _too_far(db, targets[0][1], where, box, max_snap_m)
     nearest = {pid: _ties(found) for pid, found in snaps.items()}
     got = _route(db, door, nearest, targets, target, box, box_margin_m)
     if isinstance(got, WalkFailure) and nearest != snaps:
@@ -280,9 +281,8 @@ def _too_far(db: DB, point: Point, what: str, box: tuple[float, float, float, fl
                                           "ymin": box[1], "xmax": box[2], "ymax": box[3]}).one()
     if row.nearest_m is None or not row.in_box:
         return WalkFailure("no_network", NO_NETWORK)
-    return WalkFailure("snap_too_far", f"{what} is {row.nearest_m:.1f} m from the nearest "
-                                       f"walkable street, beyond the {max_snap_m:g} m snap "
-                                       "limit")
+    return WalkFailure("snap_too_far", f"{what}距最近的步行道路 {row.nearest_m:.1f} 米，"
+                                       f"超过 {max_snap_m:g} 米的接入上限")
 
 
 def _route(db: DB, door: Point, offered: dict[int, list[_Snap]],
@@ -315,8 +315,9 @@ def _route(db: DB, door: Point, offered: dict[int, list[_Snap]],
             if best is None or total < best[0]:
                 best = (total, a, b)
     if best is None:
-        return WalkFailure("no_path", f"no walkable path joins the door to the school {target} "
-                                      f"within {margin_m:g} m around them (disconnected network)")
+        to = "校门" if target == "gate" else "校园边界"
+        return WalkFailure("no_path", f"在周边 {margin_m:g} 米范围内，没有步行道路连通场所入口"
+                                      f"与学校{to}（路网不连通）")
     total, a, b = best
     start, end = snaps[a - 1], snaps[b - 1]
     gate_id, target_point = targets[end.pid - 2]

@@ -62,7 +62,8 @@ def test_verdict_toggle_hides_prohibited_premises(served, session, token, page):
     page.goto(f"{served}/maps/city?region=420102&api_key={token()}")
     shown = page.evaluate("""(() => {
         const labels = document.querySelectorAll('.leaflet-control-layers-overlays label');
-        const label = Array.from(labels).find(l => l.textContent.trim().startsWith('结论 · 不符合距离要求'));
+        const label = Array.from(labels).find(
+            l => l.textContent.trim().startsWith('结论 · 不符合距离要求'));
         label.querySelector('input').click();
         return window.zgMap.counts['premises:shown'];
     })()""")

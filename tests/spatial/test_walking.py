@@ -271,11 +271,11 @@ def test_a_network_split_in_two_gives_no_path_and_a_review(
     left, right = _local_lines([(0, 0), (90, 0)], [(110, 0), (200, 0)])
     got = _walk_synthetic(session, _geojson(tmp_path, [(left, {}), (right, {})]))
     assert isinstance(got, WalkFailure) and got.kind == "no_path"
-    assert "disconnected" in got.reason
+    assert "路网不连通" in got.reason
     result = _screen_walking(session, settings, tmp_path, _here(40, 5))
     (conflict,) = result.conflicts
     assert conflict.verdict.value == "review" and conflict.distance_m is None
-    assert "disconnected" in conflict.reasons[0] and "直线距离 " in conflict.reasons[0]
+    assert "路网不连通" in conflict.reasons[0] and "直线距离 " in conflict.reasons[0]
 
 
 @pytest.mark.parametrize(("x", "y"), [(205.0, 0.0), (100.0, 3.0)])
@@ -326,7 +326,7 @@ def test_no_network_around_the_school_is_review(session: Session, settings: Sett
     _gate_school(session)
     result = _screen_walking(session, settings, tmp_path, _here(60, 0))
     assert result.verdict.value == "review"
-    assert "no walking network" in " ".join(result.conflicts[0].reasons)
+    assert "未导入步行路网" in " ".join(result.conflicts[0].reasons)
 
 
 def test_a_door_too_far_from_any_street_is_review(session: Session, settings: Settings,
@@ -337,8 +337,7 @@ def test_a_door_too_far_from_any_street_is_review(session: Session, settings: Se
     result = _screen_walking(session, settings, tmp_path, _here(100, 80))
     (conflict,) = result.conflicts
     assert conflict.verdict.value == "review" and conflict.distance_m is None
-    assert "80.0 m from the nearest walkable street, beyond the 50 m snap limit" in \
-        conflict.reasons[0]
+    assert "场所入口距最近的步行道路 80.0 米，超过 50 米的接入上限" in conflict.reasons[0]
 
 
 def test_a_walk_inside_the_distance_is_prohibited_with_the_path_drawn(

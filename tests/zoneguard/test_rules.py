@@ -366,8 +366,9 @@ INVALID_FILES = {
     "text distance": (replaced("distance_m: 200", "distance_m: '200'"), ["distance_m", "number"]),
     "infinite distance": (replaced("distance_m: 200", "distance_m: .inf"), ["distance_m"]),
     "missing distance": (replaced("    distance_m: 200\n", ""), ["distance_m", "missing field"]),
-    "missing citations": (replaced("    citations: [{authority: test, title: test, confidence: C}]\n",
-                                   ""), ["citations", "missing field"]),
+    "missing citations": (
+        replaced("    citations: [{authority: test, title: test, confidence: C}]\n", ""),
+        ["citations", "missing field"]),
     "distance without kind": (replaced("    distance_kind: statutory\n", ""),
                               ["distance_kind", "statutory or a default"]),
     "citation without confidence": (replaced(", confidence: C}", "}"),

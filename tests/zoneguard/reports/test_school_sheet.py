@@ -48,7 +48,8 @@ def test_school_sheet_lists_every_premises_within_reach_cell_by_cell(session, se
                             "待处理（排查）", None, None)
     assert rows[2][:10] == (2, "便民烟酒店", "烟草（含电子烟）零售点", "YC-001", None, "在营",
                             d_tob, metric, 100, "不符合距离要求")
-    assert rows[2][11:15] == ("t.tobacco", "测试机关《test basis 100》", city.tobacco_finding, "整改中")
+    assert rows[2][11:15] == ("t.tobacco", "测试机关《test basis 100》", city.tobacco_finding,
+                              "整改中")
     assert rows[3][:10] == (3, XSS, "网吧", "WB-002", "<b>粗体</b>路", "在营", d_xss, metric, 200,
                             "不符合距离要求")
     assert rows[3][13:] == (city.xss_finding, "已交办", "王科长", rows[3][16])

@@ -41,14 +41,16 @@ def test_summary_counts_overdue_and_trend_cell_by_cell(session):
     detail = list(wb["分类明细"].iter_rows(values_only=True))
     assert detail[0] == COUNT_HEADERS
     assert sorted(detail[1:]) == sorted([
-        ("420102", "网吧", "不符合距离要求", "待处理（排查）", 1), ("420102", "网吧", "不符合距离要求", "已交办", 1),
+        ("420102", "网吧", "不符合距离要求", "待处理（排查）", 1),
+        ("420102", "网吧", "不符合距离要求", "已交办", 1),
         ("420102", "烟草（含电子烟）零售点", "需复核", "整改中", 1)])
 
     overdue = list(wb["逾期问题"].iter_rows(values_only=True))
     assert overdue[0] == OVERDUE_HEADERS
     assert len(overdue) == 2
     row = overdue[1]
-    assert row[:10] == (city.xss_finding, "420102", XSS, "WB-002", "网吧", "实验小学", "不符合距离要求",
+    assert row[:10] == (city.xss_finding, "420102", XSS, "WB-002", "网吧", "实验小学",
+                        "不符合距离要求",
                         155.3, "已交办", "王科长")
     assert row[10].date() == date(2020, 6, 30) and row[11] == (date(2024, 1, 3)
                                                                 - date(2020, 6, 30)).days
