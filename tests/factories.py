@@ -122,15 +122,20 @@ def add_premises(
     status: str = "active",
     address: str | None = None,
     issued_on: date | None = None,
+    entrance: tuple[float, float] | None = None,
 ) -> int:
-    """Insert a premises at (lon, lat) EPSG:4326; return its id."""
+    """Insert a premises at (lon, lat) EPSG:4326 (door at `entrance`); return its id."""
     return int(session.execute(
         text("INSERT INTO premises (category, licence_no, name, address, region, location, "
-             "status, issued_on) VALUES (:category, :licence, :name, :address, :region, "
-             "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :status, :issued_on) RETURNING id"),
+             "status, issued_on, entrance) VALUES (:category, :licence, :name, :address, "
+             ":region, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :status, :issued_on, "
+             "CASE WHEN CAST(:elon AS float8) IS NULL THEN NULL "
+             "ELSE ST_SetSRID(ST_MakePoint(:elon, :elat), 4326) END) RETURNING id"),
         {"category": category, "licence": licence_no or f"L-{category}-{lon:.6f}-{lat:.6f}",
          "name": name or f"{category} {lon:.5f},{lat:.5f}", "address": address,
-         "region": region, "lon": lon, "lat": lat, "status": status, "issued_on": issued_on},
+         "region": region, "lon": lon, "lat": lat, "status": status, "issued_on": issued_on,
+         "elon": None if entrance is None else entrance[0],
+         "elat": None if entrance is None else entrance[1]},
     ).scalar_one())
 
 

@@ -188,7 +188,7 @@ def judge(
         result.reasons.extend(resolved.review_reasons)
     if result.verdict is Verdict.PROHIBITED and not rule.statutory:
         result.verdict = Verdict.REVIEW
-        result.reasons.append(f"本地未规定该类场所的距离：按默认 {limit(threshold)} 初筛，"
+        result.reasons.append(f"本地未规定该类场所的距离：按默认 {limit(threshold)}初筛，"
                               "非法定距离，需复核")
     return result
 
