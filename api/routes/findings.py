@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from api.auth import Mover, Reader
 from api.deps import SessionDep
@@ -39,13 +39,21 @@ def list_findings(
     request: Request, session: SessionDep, key: Reader, state: StateFilter | None = None,
     verdict: Verdict | None = None, category: CategoryName | None = None,
     region: RegionCode | None = None, school: Text | None = None, overdue: bool = False,
+    existing: bool | None = None,
+    expiring_within_days: Annotated[int | None, Query(ge=0, le=3660)] = None,
     limit: Limit = 100, offset: Offset = 0,
 ) -> Any:
-    """Findings filtered as in the CLI (state may be `active` or `closed`), a page at a time."""
+    """Findings filtered as in the CLI (state may be `active` or `closed`), a page at a time.
+
+    `existing=true` keeps 存量 premises (licensed before the school or the rule);
+    `expiring_within_days=90` is the expiry work list (到期不予延续), soonest first.
+    """
     rows, total = service.list_findings(
         session, state=None if state is None else str(state),
         verdict=None if verdict is None else verdict.value, category=category, region=region,
-        school=school, overdue=overdue, limit=limit, offset=offset, scope=key.scope)
+        school=school, overdue=overdue, existing=existing,
+        expiring_within_days=expiring_within_days, limit=limit, offset=offset,
+        scope=key.scope)
     if wants_geojson(request):
         return geojson_response({"type": "FeatureCollection",
                                  "features": [_feature(r) for r in rows],

@@ -31,6 +31,8 @@ class FindingOut(BaseModel):
     distance_m: float | None
     threshold_m: float | None
     reasons: list[Any]
+    existing: bool = False
+    expires_on: date | None = None
     assignee: str | None
     deadline: date | None
     overdue: bool

@@ -112,3 +112,23 @@ def test_bureau_cannot_move_other_categories_or_regions(
     own = client.post(f"/api/v1/findings/{ids['tobacco_4301']}/transitions", headers=bureau,
                       json={"state": "assigned", "assignee": "芙蓉区烟草所"})
     assert own.status_code == 200 and own.json()["state"] == "assigned"
+
+
+def test_expiry_work_list_over_http(client: TestClient, session: Session,
+                                    key_for: KeyMaker) -> None:
+    ids = seed_findings(session)
+    session.execute(text("UPDATE finding SET existing = true WHERE id = :id"),
+                    {"id": ids["tobacco_4301"]})
+    session.execute(text(
+        "UPDATE premises SET expires_on = current_date + 10 WHERE id = "
+        "(SELECT premises_id FROM finding WHERE id = :id)"), {"id": ids["tobacco_4301"]})
+    headers = key_for("governance")
+    r = client.get("/api/v1/findings", params={"expiring_within_days": 90}, headers=headers)
+    assert r.status_code == 200
+    body = r.json()
+    assert [f["id"] for f in body["items"]] == [ids["tobacco_4301"]]
+    assert body["items"][0]["existing"] is True and body["items"][0]["expires_on"]
+    stock = client.get("/api/v1/findings", params={"existing": "false"}, headers=headers).json()
+    assert ids["tobacco_4301"] not in {f["id"] for f in stock["items"]}
+    bad = client.get("/api/v1/findings", params={"expiring_within_days": -1}, headers=headers)
+    assert bad.status_code == 422

@@ -4,7 +4,7 @@ checked against the AEQD/Shapely and pyproj.Geod oracles, verdicts against the r
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -277,3 +277,36 @@ def test_no_user_facing_text_carries_internal_markers(session: Session, settings
     assert conflict["basis"] == ("国家安全生产监督管理总局《烟花爆竹经营许可实施办法》第六条："
                                  "“保持100米以上的安全距离”")
     assert answer["reasons"][-1].startswith("本结论仅为距离初筛")
+
+
+def test_existing_stock_appears_on_the_expiry_work_list(session: Session, settings: Settings,
+                                                        tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from tests.factories import add_premises
+    from zoneguard.services.findings import list_findings
+    from zoneguard.services.scan import run_scan
+
+    directory = write_rules(tmp_path / "stock", RULES)
+    write_rules(directory, PROVINCE, name="72.yaml")
+    cfg = settings.model_copy(update={"rules_dir": directory})
+    _school(session, region="720101", opened_on=date(1990, 9, 1))
+    today = date.today()
+    soon = add_premises(session, "tobacco", *at(0, -110), region="720101",
+                        issued_on=date(2019, 6, 1), licence_no="STOCK-1")
+    later = add_premises(session, "tobacco", *at(0, 110), region="720101",
+                         issued_on=date(2019, 6, 1), licence_no="STOCK-2")
+    new = add_premises(session, "tobacco", *at(110, 0), region="720101",
+                       issued_on=date(2021, 6, 1), licence_no="NEW-1")
+    for pid, days in ((soon, 45), (later, 800), (new, 30)):
+        session.execute(text("UPDATE premises SET expires_on = :d WHERE id = :id"),
+                        {"d": today + timedelta(days=days), "id": pid})
+    run_scan(session, trigger="manual", settings=cfg, region="72")
+    rows, total = list_findings(session, expiring_within_days=90, today=today)
+    assert total == 1 and rows[0]["premises_id"] == soon and rows[0]["existing"]
+    assert rows[0]["expires_on"] == today + timedelta(days=45)
+    stock, _ = list_findings(session, existing=True, region="72", today=today)
+    assert {r["premises_id"] for r in stock} == {soon, later}
+    assert all(r["verdict"] == "review" for r in stock)
+    (violation,), _ = list_findings(session, existing=False, region="72", today=today)
+    assert violation["premises_id"] == new and violation["verdict"] == "prohibited"

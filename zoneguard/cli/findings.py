@@ -37,14 +37,16 @@ def _metres(value: float | None) -> str:
 
 def _table(rows: list[dict[str, Any]], total: int) -> None:
     table = Table("id", "state", "verdict", "school", "premises", "category", "rule",
-                  "distance", "assignee", "deadline")
+                  "distance", "assignee", "deadline", "licence expires")
     for r in rows:
         deadline = "" if r["deadline"] is None else r["deadline"].isoformat()
         table.add_row(
             str(r["id"]), r["state"], f"[{_COLOURS[r['verdict']]}]{r['verdict']}[/]",
             f"{r['school_name']}\n{r['school_code']}", f"{r['premises_name']}\n{r['licence_no']}",
             r["category"], r["rule_id"], _metres(r["distance_m"]), r["assignee"] or "",
-            f"[red]{deadline} overdue[/]" if r["overdue"] else deadline)
+            f"[red]{deadline} overdue[/]" if r["overdue"] else deadline,
+            ("存量 " if r["existing"] else "") + (r["expires_on"].isoformat()
+                                                 if r["expires_on"] else ""))
     console.print(table)
     console.print(f"{len(rows)} of {total} findings")
 
@@ -59,6 +61,12 @@ def findings_command(
     region: str | None = typer.Option(None, "--region", help="Premises region code prefix"),
     school: str | None = typer.Option(None, "--school", help="School code"),
     overdue: bool = typer.Option(False, "--overdue", help="Only open cases past deadline"),
+    existing: bool | None = typer.Option(None, "--existing/--not-existing",
+                                         help="Only 存量 premises (licensed before the school "
+                                         "or the rule), or only the others"),
+    expiring: int | None = typer.Option(None, "--expiring", min=0, metavar="DAYS",
+                                        help="Expiry work list (到期不予延续): open 存量 cases "
+                                        "whose licence ends within DAYS, soonest first"),
     fmt: str = typer.Option("table", "--format", help="|".join(FORMATS)),
     limit: int | None = typer.Option(None, "--limit", min=0),
     offset: int = typer.Option(0, "--offset", min=0),
@@ -69,6 +77,7 @@ def findings_command(
     with open_session() as session:
         rows, total = list_findings(session, state=state, verdict=verdict, category=category,
                                     region=region, school=school, overdue=overdue,
+                                    existing=existing, expiring_within_days=expiring,
                                     limit=limit, offset=offset)
     if fmt == "table":
         _table(rows, total)

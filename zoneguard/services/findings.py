@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +26,7 @@ FORMATS = ("table", "json", "csv", "geojson")
 CSV_COLUMNS = ("id", "state", "verdict", "category", "school_code", "school_name", "licence_no",
                "premises_name", "premises_region", "rule_id", "metric", "distance_m",
                "threshold_m", "assignee", "deadline", "overdue", "first_seen", "last_seen",
-               "resolved_at", "resolution", "reasons", "lon", "lat")
+               "resolved_at", "resolution", "existing", "expires_on", "reasons", "lon", "lat")
 
 
 def local_today(timezone: str) -> date:
@@ -43,7 +43,8 @@ def _columns(today: date) -> list[Any]:
         School.name.label("school_name"), Premises.id.label("premises_id"), Premises.licence_no,
         Premises.name.label("premises_name"), Premises.region.label("premises_region"),
         Finding.rule_id, Finding.metric, Finding.distance_m, Finding.threshold_m,
-        Finding.reasons, Finding.assignee, Finding.deadline, overdue.label("overdue"),
+        Finding.reasons, Finding.existing, Premises.expires_on, Finding.assignee,
+        Finding.deadline, overdue.label("overdue"),
         Finding.first_seen, seen().label("last_seen"), Finding.resolved_at, Finding.resolution,
         Finding.rule_set_version, func.ST_X(Premises.location).label("lon"),
         func.ST_Y(Premises.location).label("lat"),
@@ -59,6 +60,7 @@ def _check(name: str, value: str | None, allowed: list[str]) -> None:
 def _filtered(
     query: Select[Any], *, state: str | None, verdict: str | None, category: str | None,
     region: str | None, school: str | None, overdue: bool, scope: Scope | None, today: date,
+    existing: bool | None = None, expiring_within_days: int | None = None,
 ) -> Select[Any]:
     _check("state", state, [s.value for s in FindingState] + ["active", "closed"])
     _check("verdict", verdict, [v.value for v in Verdict])
@@ -78,6 +80,13 @@ def _filtered(
         query = query.where(School.code == school)
     if overdue:
         query = query.where(Finding.deadline < today,
+                            Finding.state.in_([s.value for s in OPEN_STATES]))
+    if existing is not None:
+        query = query.where(Finding.existing.is_(existing))
+    if expiring_within_days is not None:
+        # 到期不予延续: 存量 licences whose term ends within the window (or has ended).
+        query = query.where(Finding.existing.is_(True),
+                            Premises.expires_on <= today + timedelta(days=expiring_within_days),
                             Finding.state.in_([s.value for s in OPEN_STATES]))
     return _scoped(query, scope)
 
@@ -113,20 +122,32 @@ def list_findings(
     region: str | None = None,
     school: str | None = None,
     overdue: bool = False,
+    existing: bool | None = None,
+    expiring_within_days: int | None = None,
     limit: int | None = None,
     offset: int = 0,
     scope: Scope | None = None,
     today: date | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Findings matching the filters (state may be `active` or `closed`), and their total."""
+    """Findings matching the filters (state may be `active` or `closed`), and their total.
+
+    `existing` keeps findings of 存量 premises (or the others); `expiring_within_days` is the
+    expiry work list: open 存量 findings whose licence ends within that many days, soonest
+    first.
+    """
     if offset < 0 or (limit is not None and limit < 0):
         raise ValidationError("limit and offset must not be negative")
+    if expiring_within_days is not None and expiring_within_days < 0:
+        raise ValidationError("expiring_within_days must not be negative")
     day = today or local_today(get_settings().timezone)
     where = partial(_filtered, state=state, verdict=verdict, category=category, region=region,
-                    school=school, overdue=overdue, scope=scope, today=day)
+                    school=school, overdue=overdue, scope=scope, today=day, existing=existing,
+                    expiring_within_days=expiring_within_days)
     query = where(_joined(select(*_columns(day)).select_from(Finding)))
     total = session.scalar(where(_joined(select(func.count()).select_from(Finding)))) or 0
-    rows = session.execute(query.order_by(Finding.id).offset(offset).limit(limit)).all()
+    order = (Premises.expires_on, Finding.id) if expiring_within_days is not None \
+        else (Finding.id,)
+    rows = session.execute(query.order_by(*order).offset(offset).limit(limit)).all()
     return [_row(r) for r in rows], int(total)
 
 
