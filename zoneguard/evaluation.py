@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
+from pyproj import Geod
+
 from spatial.measure import SchoolCandidate
 from spatial.walking import Walker, WalkFailure
 from zoneguard.domain import ExistingPolicy, GeometryPrecision, Metric, Verdict
@@ -22,6 +24,7 @@ from zoneguard.labels import category_label, limit, metres
 from zoneguard.rules import ResolvedRule, Rule, RuleSet, region_chain
 
 Point = tuple[float, float]
+_GEOD = Geod(ellps="WGS84")
 DEFAULT_REACH_M = 200.0  # how far a category looks when no rule of it sets any distance
 _ORDER = {Verdict.PROHIBITED: 0, Verdict.REVIEW: 1, Verdict.ALLOWED: 2}
 
@@ -43,6 +46,20 @@ def search_radius_m(rules: RuleSet, category: str | None, tolerances: Tolerances
     """Radius (m) to look for schools around a premises: reach, margin, point-school radius."""
     return (reach_m(rules, category) + tolerances.margin_m + tolerances.point_school_radius_m
             + 1.0)
+
+
+def entrance_offset_m(point: Point, door: Point) -> float:
+    """Geodesic metres (WGS 84) between a premises point and its entrance."""
+    if point == door:
+        return 0.0
+    return float(_GEOD.inv(point[0], point[1], door[0], door[1])[2])
+
+
+def measured_door(point: Point, door: Point | None, max_entrance_m: float) -> Point:
+    """The door to measure from: the entrance, unless absent or implausibly far (the point)."""
+    if door is None or entrance_offset_m(point, door) > max_entrance_m:
+        return point
+    return door
 
 
 class PairRule(NamedTuple):

@@ -310,3 +310,32 @@ def test_existing_stock_appears_on_the_expiry_work_list(session: Session, settin
     assert all(r["verdict"] == "review" for r in stock)
     (violation,), _ = list_findings(session, existing=False, region="72", today=today)
     assert violation["premises_id"] == new and violation["verdict"] == "prohibited"
+
+
+def test_a_registered_far_entrance_is_not_measured_from(session: Session, settings: Settings,
+                                                       tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from tests.factories import add_premises
+    from zoneguard.reports.nearby import premises_near, school_by_code
+    from zoneguard.services.scan import run_scan
+
+    cfg = settings.model_copy(update={"rules_dir": write_rules(tmp_path / "far", RULES)})
+    _school(session, region="720101")
+    # Registered before imports refused it: a door inside the campus, 330 m from the café.
+    far = add_premises(session, "internet_cafe", *at(0, -430), region="720101",
+                       entrance=at(0, -100), licence_no="FAR-DOOR")
+    near = add_premises(session, "internet_cafe", *at(0, -330), region="720101",
+                        entrance=at(0, -290), licence_no="NEAR-DOOR")
+    run_scan(session, trigger="manual", settings=cfg, region="72")
+    found = dict(session.execute(text(
+        "SELECT premises_id, distance_m FROM finding WHERE premises_id IN (:a, :b)"),
+        {"a": far, "b": near}).all())
+    assert far not in found  # 330 m from the campus: measured from the point, allowed
+    assert found[near] == pytest.approx(190.0, abs=0.05)  # from the door, 40 m nearer
+    school = school_by_code(session, "E-720101-900")
+    sheet = premises_near(session, school, rule_set=load_rule_set(cfg.effective_rules_dir),
+                          settings=cfg, on=date.today())
+    verdicts = {i.premises["id"]: {j.verdict for j in i.judgements} for i in sheet}
+    assert verdicts.get(far, {Verdict.ALLOWED}) == {Verdict.ALLOWED}
+    assert verdicts[near] == {Verdict.PROHIBITED}

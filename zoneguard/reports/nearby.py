@@ -22,6 +22,7 @@ from zoneguard.evaluation import (
     Judgement,
     Tolerances,
     judge_pair,
+    measured_door,
     pair_rules,
     search_radius_m,
 )
@@ -105,6 +106,12 @@ def premises_near(
         "sid": school["id"], "reach": reach, "hidden": list(HIDDEN_STATUSES), "region": region,
         "categories": None if categories is None else list(categories)}).mappings().all()
     found = [Nearby(dict(row)) for row in rows]
+    for item in found:  # an implausibly far entrance is not measured from (as in scans)
+        p = item.premises
+        if p["entrance_lon"] is not None and measured_door(
+                (p["lon"], p["lat"]), (p["entrance_lon"], p["entrance_lat"]),
+                settings.max_entrance_m) == (p["lon"], p["lat"]):
+            p["entrance_lon"] = p["entrance_lat"] = None
     tolerances = Tolerances(settings.review_margin_m, settings.point_school_radius_m)
     walker = make_walker(session, max_snap_m=settings.walking_snap_max_m,
                          reach_m=rule_reach_m(rule_set))

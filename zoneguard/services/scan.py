@@ -151,6 +151,7 @@ def _scan(conn: Connection, scan_id: int, *, region: str | None, rules: RuleSet,
     plan = plan_scan(conn, on=local_today(settings.timezone), region=region, rules=rules,
                      tolerances=tolerances, full=full)
     plan.walking_snap_max_m = settings.walking_snap_max_m
+    plan.max_entrance_m = settings.max_entrance_m
     counts, snapshot_xmin = execute(conn, plan, scan_id=scan_id, actor=actor)
     versions = data_versions(conn, plan, snapshot_xmin)
     conn.execute(text(

@@ -57,6 +57,7 @@ def measure_params(plan: Plan, scan_id: int, snapshot: Any, actor: str) -> dict[
         "rsv": rules.version, "categories": categories,
         "reaches": reaches, "reach_max_m": max(reaches, default=0.0),
         "point_radius_m": plan.tolerances.point_school_radius_m,
+        "max_entrance_m": plan.max_entrance_m,
         "material_m": max(margin, 1.0),
         "rule_ids": [r.id for r in rules.rules if r.in_force(plan.on)],
         "schools": plan.schools, "base_scan": plan.base_scan_id or 0,

@@ -36,6 +36,7 @@ class Plan:
     base_day: date | None = None
     schools: list[int] = field(default_factory=list)  # changed schools (incremental)
     walking_snap_max_m: float = 50.0
+    max_entrance_m: float = 50.0  # a farther entrance is ignored: measured from the point
 
     @property
     def incremental(self) -> bool:

@@ -51,9 +51,14 @@ UNION SELECT g.school_id FROM school_gate g WHERE {changed('g')}
 UNION SELECT s.id FROM school s WHERE s.closed_on > :base_day AND s.closed_on <= :on
 """
 
-_PREMISES = """
+# The door a pair is measured from: the entrance, unless it lies implausibly far from its
+# premises (registered before imports refused such entrances): then the premises point.
+_DOOR = ("CASE WHEN p.entrance IS NOT NULL AND ST_DWithin(geography(p.entrance), "
+         "geography(p.location), :max_entrance_m, true) THEN p.entrance ELSE p.location END")
+
+_PREMISES = f"""
 SELECT p.id AS premises_id, p.category, p.region AS premises_region, p.issued_on,
-       p.location, COALESCE(p.entrance, p.location) AS door,
+       p.location, {_DOOR} AS door,
        r.reach_m + CASE WHEN p.entrance IS NULL THEN 0
                         ELSE ST_Distance(geography(p.entrance), geography(p.location), true)
                    END AS reach_m
@@ -62,7 +67,7 @@ JOIN unnest(CAST(:categories AS text[]), CAST(:reaches AS float8[])) AS r(catego
   ON r.category = p.category
 WHERE p.status IN ('active', 'suspended')
   AND (CAST(:region AS text) IS NULL OR p.region LIKE CAST(:region AS text) || '%')
-  {premises_filter}
+  {{premises_filter}}
 """
 
 # Changed premises (few) look up the schools around each of them: a pair is measured when
@@ -112,7 +117,7 @@ SELECT p.id AS premises_id, p.category, p.region AS premises_region, p.issued_on
        {{columns}}
 FROM school s
 JOIN LATERAL (
-    SELECT p.*, COALESCE(p.entrance, p.location) AS door FROM premises p
+    SELECT p.*, {_DOOR} AS door FROM premises p
     WHERE {{probe}}
       AND (ST_DWithin({_FOOTPRINT}, geography(p.location), {_REACH} + {_WIDEN}, true)
            OR (p.entrance IS NOT NULL

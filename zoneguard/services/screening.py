@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from pyproj import Geod
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,7 @@ from zoneguard.errors import CrsProblem, ValidationError
 from zoneguard.evaluation import (
     Judgement,
     Tolerances,
+    entrance_offset_m,
     judge_pair,
     overall,
     pair_rules,
@@ -38,7 +38,6 @@ from zoneguard.services.rulesets import (
 from zoneguard.settings import Settings, get_settings
 
 XY = tuple[float, float]
-_GEOD = Geod(ellps="WGS84")
 
 
 @dataclass
@@ -98,9 +97,7 @@ def _to_wgs84(xy: XY, crs: str, what: str) -> XY:
 
 def _check_entrance(point: XY, door: XY, max_m: float) -> None:
     """Refuse an entrance implausibly far from its premises (it would move the measurement)."""
-    if door == point:
-        return
-    _, _, distance = _GEOD.inv(point[0], point[1], door[0], door[1])
+    distance = entrance_offset_m(point, door)
     if distance > max_m:
         raise ValidationError(f"入口距场所位置 {distance:.1f} 米，超过 {max_m:g} 米上限："
                               "请核对入口坐标（应为同一场所的出入口）")
