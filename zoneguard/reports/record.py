@@ -246,6 +246,8 @@ def finding_record_html(session: Session, *, finding_id: int,
     if current is not None:
         basis = f"{current.basis}（取自现行规则集 {rule_set.version if rule_set else ''}）"
         jurisdiction = current.jurisdiction
+    if rule_set is not None and jurisdiction is not None:
+        jurisdiction = rule_set.area_name(jurisdiction)
     measurement = Measurement(
         row["premises_name"], school, row["rule_id"], row["metric"], row["distance_m"],
         row["threshold_m"], row["verdict"], line, basis, jurisdiction,
