@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -13,10 +15,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import text
 
 from zoneguard.db.binaries import find_binaries
 from zoneguard.db.embedded import EmbeddedCluster
+from zoneguard.db.engine import cluster_for, make_engine
 from zoneguard.errors import EnvironmentProblem
+from zoneguard.settings import Settings
 
 CLI = str(Path(sys.executable).with_name("zoneguard"))
 
@@ -171,3 +176,80 @@ def test_a_left_behind_control_file_without_its_library_is_named(
     monkeypatch.setenv("ZONEGUARD_PG_BINDIR", str(bindir))
     with pytest.raises(EnvironmentProblem, match="lacks pgrouting.*postgresql-15-pgrouting"):
         find_binaries()
+
+
+def _plain_bind_fails(port: int) -> bool:
+    """What the old free-port probe did: bind without SO_REUSEADDR."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def _crash(cluster: EmbeddedCluster) -> None:
+    cluster.kill()
+    deadline = time.monotonic() + 10
+    while cluster.status().running and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not cluster.status().running
+
+
+def test_a_crash_with_a_tcp_client_keeps_the_port_and_a_live_engine_recovers(
+        tmp_path: Path) -> None:
+    cfg = Settings(home=tmp_path / "home", database_url=None)
+    cluster = cluster_for(cfg)
+    first = cluster.up()
+    engine = make_engine(cfg)
+    password = json.loads((tmp_path / "home" / "cluster.json").read_text())["password"]
+    tcp = psycopg.connect(host="127.0.0.1", port=first.port, user="zoneguard",
+                          dbname="zoneguard", password=password)
+    try:
+        with engine.connect() as conn:  # the pool now holds a connection to the old server
+            assert conn.execute(text("SELECT 1")).scalar_one() == 1
+        assert tcp.execute("SELECT 2").fetchone() == (2,)
+        _crash(cluster)
+        assert _plain_bind_fails(first.port)  # the old probe would have moved the cluster
+        revived = cluster.up()
+        assert revived.running and revived.pid != first.pid
+        assert revived.port == first.port
+        with engine.connect() as conn:  # same engine, no restart of its owner
+            assert conn.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        tcp.close()
+        engine.dispose()
+        cluster.destroy()
+
+
+def test_a_live_engine_follows_the_cluster_when_its_port_is_truly_taken(tmp_path: Path) -> None:
+    cfg = Settings(home=tmp_path / "home", database_url=None)
+    cluster = cluster_for(cfg)
+    first = cluster.up()
+    engine = make_engine(cfg)
+    squatter = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 1")).scalar_one() == 1
+        _crash(cluster)
+        assert first.port is not None
+        deadline = time.monotonic() + 10
+        while True:  # the killed server's backends may hold the port for a moment
+            try:
+                squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                squatter.bind(("127.0.0.1", first.port))
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        squatter.listen()
+        moved = cluster.up()
+        assert moved.running and moved.port != first.port
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT inet_server_port()")).scalar_one() is None  # socket
+            assert conn.execute(text("SELECT current_setting('port')::int")).scalar_one() \
+                == moved.port
+    finally:
+        squatter.close()
+        engine.dispose()
+        cluster.destroy()

@@ -1,4 +1,4 @@
-"""`zoneguard db up|down|status|migrate`: the embedded PostGIS cluster."""
+"""`zoneguard db up|down|status|migrate|destroy`: the embedded PostGIS cluster."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from zoneguard.db.embedded import ClusterStatus
 from zoneguard.db.engine import cluster_for
 from zoneguard.db.migrate import current_revision, head_revision
 from zoneguard.db.ready import ready_engine
+from zoneguard.errors import ValidationError
 
 app = typer.Typer(help="Manage the embedded PostGIS cluster (or check the external one).")
 
@@ -18,13 +19,20 @@ def _show(status: ClusterStatus) -> None:
     if not status.initialised:
         state = "[yellow]not initialised[/yellow]"
     console.print(f"embedded PostGIS: {state}")
-    console.print(f"  home:        {status.home}")
-    console.print(f"  data dir:    {status.data_dir}")
-    console.print(f"  socket dir:  {status.socket_dir}")
+    console.print(f"  home:        {status.home}", highlight=False)
+    where = f"{status.data_dir}"
+    if status.data_dir.parent != status.home:
+        where += f" (the home links to it as {status.home / 'pg'})"
+    console.print(f"  data dir:    {where}", highlight=False)
+    console.print(f"  socket dir:  {status.socket_dir}", highlight=False)
     console.print(f"  port:        {status.port} (127.0.0.1)")
     console.print(f"  server user: {status.server_user}")
     if status.pid:
         console.print(f"  pid:         {status.pid}")
+    if status.orphaned:
+        console.print("  [yellow]these files were left by an earlier home at this path: "
+                      "`zoneguard db up` takes them over, `zoneguard db destroy` removes them"
+                      "[/yellow]")
 
 
 @app.command()
@@ -63,7 +71,8 @@ def status(json_output: bool = typer.Option(False, "--json", help="Print JSON"))
         print_json({"home": current.home, "data_dir": current.data_dir,
                     "socket_dir": current.socket_dir, "port": current.port,
                     "initialised": current.initialised, "running": current.running,
-                    "pid": current.pid, "server_user": current.server_user})
+                    "pid": current.pid, "server_user": current.server_user,
+                    "orphaned": current.orphaned})
         return
     _show(current)
     if not current.running:
@@ -79,3 +88,25 @@ def migrate() -> None:
         console.print(f"schema at revision {current_revision(engine)} (head {head_revision()})")
     finally:
         engine.dispose()
+
+
+@app.command()
+@handle_errors
+def destroy(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask")) -> None:
+    """Stop the embedded cluster and delete its data wherever it lives (cannot be undone)."""
+    cfg = settings()
+    if cfg.database_url:
+        raise ValidationError("ZONEGUARD_DATABASE_URL is set: the external database is not "
+                              "managed by ZoneGuard and is not deleted")
+    cluster = cluster_for(cfg)
+    current = cluster.status()
+    if not current.initialised and not current.data_dir.exists():
+        console.print(f"no embedded cluster for {cfg.home}; nothing to delete", highlight=False)
+        return
+    if not yes and not typer.confirm(
+            f"Delete the embedded database in {current.data_dir} (every school, premises and "
+            "finding in it)?", default=False):
+        console.print("nothing deleted")
+        raise typer.Exit(1)
+    removed = cluster.destroy()
+    console.print(f"deleted the embedded cluster in {removed}", highlight=False)

@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
-import pwd
 import secrets
 import shutil
 import signal
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,27 +23,23 @@ from pathlib import Path
 
 import psycopg
 
+from zoneguard.db import layout
 from zoneguard.db.binaries import PgBinaries, find_binaries
-from zoneguard.errors import DatabaseUnavailable, EnvironmentProblem
+from zoneguard.db.process import (
+    ServerUser,
+    accepts,
+    clear_stale_pid,
+    live_pid,
+    reachable_by,
+    run_as,
+    server_user,
+)
+from zoneguard.errors import DatabaseUnavailable
 
 DB_NAME = "zoneguard"
 DB_USER = "zoneguard"
-EXTERNAL_BASE = Path("/var/lib/zoneguard/clusters")
+EXTERNAL_BASE = layout.EXTERNAL_BASE
 _MAX_SOCKET_PATH = 100
-
-
-@dataclass(frozen=True)
-class ServerUser:
-    """The OS identity the server runs as (None fields: the current user)."""
-
-    name: str
-    uid: int
-    gid: int
-
-    @property
-    def is_self(self) -> bool:
-        """True when the server runs as the invoking user."""
-        return self.uid == os.geteuid()
 
 
 @dataclass(frozen=True)
@@ -63,6 +55,7 @@ class ClusterStatus:
     pid: int | None
     server_user: str
     version: int | None
+    orphaned: bool = False  # files found without the home's cluster.json: `up` adopts them
 
     @property
     def url(self) -> str:
@@ -81,40 +74,15 @@ class EmbeddedCluster:
     # -- layout ---------------------------------------------------------------------------
 
     def _server_user(self) -> ServerUser:
-        if os.geteuid() != 0:
-            entry = pwd.getpwuid(os.geteuid())
-            return ServerUser(entry.pw_name, entry.pw_uid, entry.pw_gid)
-        try:
-            entry = pwd.getpwnam(self.server_user_name)
-        except KeyError:
-            raise EnvironmentProblem(
-                f"running as root, the embedded PostgreSQL needs an unprivileged user "
-                f"'{self.server_user_name}'. Install PostgreSQL (apt-get install postgresql), "
-                f"which creates it, or set ZONEGUARD_SERVER_USER to an existing user."
-            ) from None
-        if entry.pw_uid == 0:
-            raise EnvironmentProblem("ZONEGUARD_SERVER_USER must not be root")
-        return ServerUser(entry.pw_name, entry.pw_uid, entry.pw_gid)
+        return server_user(self.server_user_name)
 
     def _base(self, user: ServerUser) -> Path:
         """Directory holding `pg/` and `run/` for real (the home, or an external one)."""
-        if user.is_self or self._reachable_by(user, self.home):
-            candidate = self.home
-        else:
-            digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:16]
-            candidate = EXTERNAL_BASE / digest
+        home, external, short = layout.candidate_bases(self.home)
+        candidate = home if user.is_self or reachable_by(user, self.home) else external
         if len(str(candidate / "run" / ".s.PGSQL.65535")) > _MAX_SOCKET_PATH:
-            digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:16]
-            candidate = Path("/tmp") / f"zoneguard-{digest}"
+            candidate = short
         return candidate
-
-    @staticmethod
-    def _reachable_by(user: ServerUser, path: Path) -> bool:
-        probe = subprocess.run(
-            ["test", "-x", str(path), "-a", "-w", str(path)],
-            user=user.uid, group=user.gid, extra_groups=[], cwd="/", check=False,
-        )
-        return probe.returncode == 0
 
     def _state(self) -> dict[str, object]:
         if not self.state_file.exists():
@@ -127,6 +95,9 @@ class EmbeddedCluster:
         tmp.write_text(json.dumps(state, indent=2))
         tmp.chmod(0o600)
         tmp.replace(self.state_file)
+        base = Path(str(state["data_dir"])).parent
+        if base != self.home:  # the home may be deleted; the marker lets a new one adopt
+            layout.write_marker(base, state, self.home)
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
@@ -138,27 +109,19 @@ class EmbeddedCluster:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _run_as(
-        self, user: ServerUser, args: list[str], cwd: Path
-    ) -> subprocess.CompletedProcess[str]:
-        kwargs: dict[str, object] = {}
-        if not user.is_self:
-            kwargs = {"user": user.uid, "group": user.gid, "extra_groups": []}
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8",
-               "HOME": str(cwd)}
-        return subprocess.run(  # type: ignore[call-overload, no-any-return]
-            args, cwd=cwd, env=env, capture_output=True, text=True, check=False, **kwargs
-        )
-
     # -- public ---------------------------------------------------------------------------
 
     def status(self) -> ClusterStatus:
         """Report where the cluster lives and whether its server runs."""
         state = self._state()
+        found = None if "data_dir" in state else layout.find_existing(self.home)
         data_dir = Path(str(state.get("data_dir", self.home / "pg")))
         socket_dir = Path(str(state.get("socket_dir", self.home / "run")))
         port = state.get("port")
-        pid = self._live_pid(data_dir)
+        if found is not None:
+            data_dir, socket_dir, port = found.data_dir, found.socket_dir, \
+                layout.recorded_port(found)
+        pid = live_pid(data_dir)
         version = state.get("version")
         return ClusterStatus(
             home=self.home,
@@ -166,20 +129,27 @@ class EmbeddedCluster:
             socket_dir=socket_dir,
             port=int(str(port)) if port is not None else None,
             initialised=(data_dir / "PG_VERSION").exists(),
-            running=pid is not None and self._accepts(socket_dir, port),
+            running=pid is not None and accepts(socket_dir, port),
             pid=pid,
             server_user=str(state.get("server_user", self.server_user_name)),
             version=int(str(version)) if version is not None else None,
+            orphaned=found is not None,
         )
 
     def up(self) -> ClusterStatus:
         """Initialise (first use) and start the cluster; a no-op when it already runs."""
         with self._lock():
             current = self.status()
-            if current.running:
+            if current.running and not current.orphaned:
                 return current
             binaries = find_binaries()
             user = self._server_user()
+            if current.orphaned:
+                self._adopt_or_clean()
+                current = self.status()
+            if current.running:
+                self._ensure_database()
+                return current
             if not current.initialised:
                 self._init(binaries, user)
             self._start(binaries, user)
@@ -194,30 +164,52 @@ class EmbeddedCluster:
                 return current
             binaries = find_binaries(int(current.version) if current.version else None)
             user = self._server_user()
-            result = self._run_as(
+            result = run_as(
                 user, [str(binaries.pg_ctl), "stop", "-D", str(current.data_dir), "-m", "fast",
                        "-w", "-t", "60"], cwd=current.data_dir.parent,
             )
-            if result.returncode != 0 and self._live_pid(current.data_dir) is not None:
+            if result.returncode != 0 and live_pid(current.data_dir) is not None:
                 raise DatabaseUnavailable(f"could not stop the cluster: {result.stderr.strip()}")
             return self.status()
 
-    def destroy(self) -> None:
-        """Stop the cluster and remove its files (used by tests for temporary homes)."""
+    def destroy(self) -> Path:
+        """Stop the server and remove the data wherever it lives and the home's links.
+
+        Return the data directory that was removed.
+        """
         current = self.down()
-        for path in (current.data_dir.parent / "server.log", current.data_dir, current.socket_dir):
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            elif path.exists():
-                path.unlink()
-        for link in (self.home / "pg", self.home / "run", self.state_file):
-            if link.is_symlink() or link.is_file():
-                link.unlink()
-        external = current.data_dir.parent
-        if external != self.home and external.exists():
-            shutil.rmtree(external, ignore_errors=True)
+        with self._lock():
+            layout.remove(self.home, current.data_dir, current.socket_dir)
+            self.state_file.unlink(missing_ok=True)
+        return current.data_dir
+
+    def endpoint(self) -> tuple[Path, int | None]:
+        """Socket directory and port recorded for the cluster (read at every new connection)."""
+        state = self._state()
+        port = state.get("port")
+        return (Path(str(state.get("socket_dir", self.home / "run"))),
+                int(str(port)) if port is not None else None)
 
     # -- internals ------------------------------------------------------------------------
+
+    def _adopt_or_clean(self) -> None:
+        """Take over files left by a deleted home at this path, or clear a failed init."""
+        found = layout.find_existing(self.home)
+        if found is None:
+            return
+        if found.complete and found.ours:
+            if found.base != self.home:
+                layout.link_home(self.home, found.data_dir, found.socket_dir)
+            self._save_state(layout.adopted_state(found))
+            return
+        if not found.complete and found.base != self.home:
+            # a directory named after this home where initdb never finished: nothing to keep
+            shutil.rmtree(found.data_dir, ignore_errors=True)
+            return
+        raise DatabaseUnavailable(
+            f"{found.data_dir} holds files that are not a ZoneGuard cluster of {self.home}; "
+            "move them away and retry"
+        )
 
     def _init(self, binaries: PgBinaries, user: ServerUser) -> None:
         base = self._base(user)
@@ -234,11 +226,7 @@ class EmbeddedCluster:
             for path in (base, data_dir, socket_dir):
                 os.chown(path, user.uid, user.gid)
             if base != self.home:
-                for name, target in (("pg", data_dir), ("run", socket_dir)):
-                    link = self.home / name
-                    if link.is_symlink() or link.exists():
-                        link.unlink()
-                    link.symlink_to(target)
+                layout.link_home(self.home, data_dir, socket_dir)
         password = secrets.token_urlsafe(24)
         pwfile = base / ".initpw"
         pwfile.write_text(password + "\n")
@@ -246,7 +234,7 @@ class EmbeddedCluster:
             os.chown(pwfile, user.uid, user.gid)
         pwfile.chmod(0o600)
         try:
-            result = self._run_as(
+            result = run_as(
                 user,
                 [str(binaries.initdb), "-D", str(data_dir), "-U", DB_USER, "-E", "UTF8",
                  "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=scram-sha-256",
@@ -267,7 +255,7 @@ class EmbeddedCluster:
                 "logging_collector = off\n"
             )
         self._save_state({
-            "data_dir": str(data_dir), "socket_dir": str(socket_dir), "port": _free_port(),
+            "data_dir": str(data_dir), "socket_dir": str(socket_dir), "port": layout.free_port(),
             "server_user": user.name, "version": binaries.version, "password": password,
         })
 
@@ -275,15 +263,15 @@ class EmbeddedCluster:
         state = self._state()
         data_dir = Path(str(state["data_dir"]))
         port = int(str(state["port"]))
-        self._clear_stale_pid(data_dir)
-        if not _port_free(port):
-            port = _free_port()
+        clear_stale_pid(data_dir)
+        if not layout.port_becomes_free(port):  # only when another server truly holds it
+            port = layout.free_port()
             state["port"] = port
             self._save_state(state)
         log = data_dir.parent / "server.log"
         last_error = ""
         for _attempt in range(10):
-            result = self._run_as(
+            result = run_as(
                 user,
                 [str(binaries.pg_ctl), "start", "-D", str(data_dir), "-l", str(log), "-w",
                  "-t", "60", "-o", f"-p {port}"],
@@ -294,7 +282,7 @@ class EmbeddedCluster:
             last_error = (result.stderr or result.stdout).strip()
             # A killed postmaster leaves backends behind for a moment; they exit on their own.
             time.sleep(1.0)
-            self._clear_stale_pid(data_dir)
+            clear_stale_pid(data_dir)
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
         raise DatabaseUnavailable(f"the embedded PostgreSQL did not start: {last_error}\n{tail}")
 
@@ -306,53 +294,9 @@ class EmbeddedCluster:
             if exists.fetchone() is None:
                 conn.execute(f'CREATE DATABASE "{DB_NAME}"')
 
-    @staticmethod
-    def _live_pid(data_dir: Path) -> int | None:
-        pidfile = data_dir / "postmaster.pid"
-        try:
-            pid = int(pidfile.read_text().splitlines()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return pid
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            return pid
-        return pid if b"postgres" in cmdline else None
-
-    def _clear_stale_pid(self, data_dir: Path) -> None:
-        pidfile = data_dir / "postmaster.pid"
-        if pidfile.exists() and self._live_pid(data_dir) is None:
-            pidfile.unlink()
-
-    @staticmethod
-    def _accepts(socket_dir: Path, port: object) -> bool:
-        if port is None:
-            return False
-        return (socket_dir / f".s.PGSQL.{port}").exists()
-
     def kill(self) -> None:
         """Kill the postmaster with SIGKILL (tests use it to prove recovery)."""
         pid = self.status().pid
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
 
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

@@ -30,7 +30,13 @@ def database_url(settings: Settings, *, start: bool = True) -> str:
 
 
 def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
-    """Create a pooled engine; each new connection runs with UTC and a statement timeout."""
+    """Create a pooled engine; each new connection runs with UTC and a statement timeout.
+
+    Connections that died with the server are noticed at checkout (pre-ping) and the whole
+    pool is refreshed; on the embedded cluster every new connection reads the cluster's
+    current socket and port, so a restarted cluster is found without restarting the caller.
+    """
+    embedded = url is None and not settings.database_url
     engine = create_engine(
         url or database_url(settings),
         pool_size=settings.pool_size,
@@ -45,6 +51,16 @@ def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
         cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
         cursor.execute("SET TIME ZONE 'UTC'")
         cursor.close()
+
+    if embedded:
+        cluster = cluster_for(settings)
+
+        @event.listens_for(engine, "do_connect")
+        def _current_endpoint(_dialect: object, _record: object, _cargs: object,
+                              cparams: dict[str, object]) -> None:
+            socket_dir, port = cluster.endpoint()
+            if port is not None:
+                cparams["host"], cparams["port"] = str(socket_dir), port
 
     return engine
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from zoneguard.errors import ImportProblem
+from zoneguard.reports.cells import SafeCsvWriter, SafeDictWriter
 
 ImportKind = Literal["schools", "gates", "premises"]
 Severity = Literal["error", "warning"]
@@ -159,7 +159,7 @@ def write_report(parsed: ParsedImport, out_dir: Path) -> Path:
     """Write every problem and file warning to `<file>.import-report.csv`; return its path."""
     path = report_path(parsed, out_dir)
     with path.open("w", encoding=REPORT_ENCODING, newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=_REPORT_FIELDS)
+        writer = SafeDictWriter(handle, _REPORT_FIELDS)
         writer.writeheader()
         for warning in parsed.warnings:
             writer.writerow({"row": 0, "severity": "warning", "problem": warning})
@@ -184,7 +184,7 @@ def write_rejected(parsed: ParsedImport, out_dir: Path) -> Path:
         columns.update(dict.fromkeys(attributes))
     header = ["source_row", *columns, "problem"]
     with path.open("w", encoding=REPORT_ENCODING, newline="") as handle:
-        writer = csv.writer(handle)
+        writer = SafeCsvWriter(handle)
         writer.writerow(header)
         for row, attributes in sorted(records, key=lambda r: int(r[0])):
             values = ["" if attributes.get(c) is None else attributes.get(c) for c in columns]

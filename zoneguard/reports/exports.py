@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from zoneguard.errors import ValidationError
+from zoneguard.reports.cells import csv_text
 from zoneguard.reports.xlsx import table, workbook_bytes
 
 FORMATS = {"csv": "text/csv; charset=utf-8",
@@ -90,15 +91,15 @@ def encode(gdf: gpd.GeoDataFrame, what: str, fmt: str) -> bytes:
     if fmt not in FORMATS:
         raise ValidationError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "csv":
-        return _tabular(gdf).to_csv(index=False).encode("utf-8-sig")
+        rows = _tabular(gdf)
+        return csv_text(list(rows.columns), rows.itertuples(index=False, name=None),
+                        lineterminator="\n").encode("utf-8-sig")
     if fmt == "xlsx":
         rows = _tabular(gdf)
         wb = Workbook()
         ws = wb.active
         ws.title = what
-        table(ws, list(rows.columns), (
-            [None if isinstance(v, float) and pd.isna(v) else v for v in row]
-            for row in rows.itertuples(index=False, name=None)))
+        table(ws, list(rows.columns), rows.itertuples(index=False, name=None))
         return workbook_bytes(wb)
     with tempfile.TemporaryDirectory(prefix="zoneguard-export-") as tmp:
         path = Path(tmp) / f"{what}.{fmt}"

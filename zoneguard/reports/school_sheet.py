@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment
 from sqlalchemy.orm import Session
 
 from zoneguard.maps import style
+from zoneguard.reports.cells import put_at
 from zoneguard.reports.nearby import Nearby, premises_near, school_by_code
 from zoneguard.reports.xlsx import BOLD, table, workbook_bytes
 from zoneguard.rules import RuleSet
@@ -84,8 +85,7 @@ def school_workbook(
     wb = Workbook()
     info = wb.active
     info.title = "学校信息"
-    info["A1"] = f"{school['name']} 周边安全区域一校一表"
-    info["A1"].font = BOLD
+    put_at(info, "A1", f"{school['name']} 周边安全区域一校一表").font = BOLD
     last = table(info, ["项目", "内容"], school_details(school, rules, day), start_row=3,
                  widths=[18, 70])
     for row in info.iter_rows(min_row=4, max_row=last, min_col=2, max_col=2):

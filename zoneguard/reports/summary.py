@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from zoneguard.maps import style
 from zoneguard.maps.data import ACTIVE_STATES
+from zoneguard.reports.cells import put_at
 from zoneguard.reports.xlsx import BOLD, table, workbook_bytes
 
 _COUNTS = """
@@ -84,8 +85,8 @@ def summary_workbook(
     wb = Workbook()
     pivot = wb.active
     pivot.title = "分区汇总"
-    pivot["A1"] = f"学校周边安全区域问题汇总（{region or '全部区划'}，截至 {today.isoformat()}）"
-    pivot["A1"].font = BOLD
+    title = f"学校周边安全区域问题汇总（{region or '全部区划'}，截至 {today.isoformat()}）"
+    put_at(pivot, "A1", title).font = BOLD
     table(pivot, PIVOT_HEADERS, _pivot(counts, overdue), start_row=3,
           widths=[12, 10, 8, 8, 8, 16, 8])
     table(wb.create_sheet("分类明细"), COUNT_HEADERS, (
