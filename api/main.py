@@ -30,6 +30,7 @@ from api.routes import (
     schools,
     screenings,
     tiles,
+    workflow,
 )
 from api.scans import BackgroundScans
 from api.schemas.common import PROBLEMS
@@ -113,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        upload_limits={"/api/v1/imports": app.state.settings.import_max_bytes})
     app.include_router(health.router)
     api = APIRouter(prefix="/api/v1", responses=PROBLEMS)
-    for module in (screenings, schools, premises, imports, scans, findings, rules):
+    for module in (screenings, schools, premises, imports, scans, findings, rules, workflow):
         api.include_router(module.router)
         app.state.metrics.register_routes("/api/v1", module.router)
     app.include_router(api)

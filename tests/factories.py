@@ -149,20 +149,24 @@ def add_finding(
     distance_m: float | None = 50.0,
     threshold_m: float | None = 200.0,
     metric: str = "boundary",
-    state: str = "open",
+    state: str = "found",
     assignee: str | None = None,
     deadline: date | None = None,
     line: tuple[tuple[float, float], tuple[float, float]] | None = None,
     scan_id: int | None = None,
 ) -> int:
-    """Insert a finding (a premises × school × rule) with its measured line; return its id."""
+    """Insert a finding (a premises × school × rule) with its measured line; return its id.
+
+    The current step is due on the deadline (as for a case under rectification).
+    """
     wkt = None if line is None else \
         f"LINESTRING({line[0][0]} {line[0][1]}, {line[1][0]} {line[1][1]})"
     return int(session.execute(
         text("INSERT INTO finding (school_id, premises_id, rule_id, metric, distance_m, "
-             "threshold_m, verdict, state, assignee, deadline, line, rule_set_version, "
+             "threshold_m, verdict, state, assignee, deadline, step_due, line, rule_set_version, "
              "first_scan_id, last_scan_id) VALUES (:school, :premises, :rule, :metric, :d, :t, "
-             ":verdict, :state, :assignee, :deadline, ST_GeomFromText(:wkt, 4326), 'rs-test', "
+             ":verdict, :state, :assignee, :deadline, :deadline, ST_GeomFromText(:wkt, 4326), "
+             "'rs-test', "
              ":scan, :scan) RETURNING id"),
         {"school": school_id, "premises": premises_id, "rule": rule_id, "metric": metric,
          "d": distance_m, "t": threshold_m, "verdict": verdict, "state": state,

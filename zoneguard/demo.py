@@ -83,7 +83,7 @@ def prepare(engine: Engine, settings: Settings, step: Step) -> DemoResult:
 def _busiest_school(session: Session) -> str:
     code = session.execute(text(
         "SELECT s.code FROM finding f JOIN school s ON s.id = f.school_id "
-        "WHERE f.state NOT IN ('resolved', 'verified_closed') "
+        "WHERE f.state NOT IN ('resolved', 'closed') "
         "GROUP BY s.code ORDER BY count(*) DESC, s.code LIMIT 1")).scalar()
     if code is None:
         code = session.execute(text("SELECT code FROM school ORDER BY code LIMIT 1")).scalar()

@@ -62,15 +62,38 @@ class PremisesStatus(StrEnum):
 
 
 class FindingState(StrEnum):
-    """Case workflow state of a finding (排查 → 上报 → 交办 → 整改 → 验收 → 销号)."""
+    """Case state of a finding: 发现 → 上报 → 交办 → 整改 → 验收 → 销号, and other closings."""
 
-    OPEN = "open"
-    ASSIGNED = "assigned"
-    RECTIFYING = "rectifying"
-    RECTIFIED = "rectified"
-    VERIFIED_CLOSED = "verified_closed"
-    EXEMPTED = "exempted"
-    RESOLVED = "resolved"
+    FOUND = "found"  # 发现
+    REPORTED = "reported"  # 已上报
+    ASSIGNED = "assigned"  # 已交办
+    RECTIFYING = "rectifying"  # 整改中
+    TO_ACCEPT = "to_accept"  # 待验收
+    ACCEPTED = "accepted"  # 已验收
+    CLOSED = "closed"  # 已销号
+    PROPOSED = "proposed"  # 拟办结，待审批 (a closing other than 销号)
+    UNFOUNDED = "unfounded"  # 核查不属实
+    RETAINED = "retained"  # 依法保留（存量，到期处理）
+    SPECIAL = "special"  # 经批准的特殊情形
+    RESOLVED = "resolved"  # 自动解除 (a rescan: premises gone, moved, rules changed)
+
+
+# The state groups, defined once (SQL builds its literals from these).
+ACTIVE_STATES: tuple[FindingState, ...] = (
+    FindingState.FOUND, FindingState.REPORTED, FindingState.ASSIGNED, FindingState.RECTIFYING,
+    FindingState.TO_ACCEPT, FindingState.PROPOSED)
+# Closed after rectification: a later conflict with the premises still active is 反弹.
+REBOUND_STATES: tuple[FindingState, ...] = (FindingState.ACCEPTED, FindingState.CLOSED)
+# Closed by an approved decision: reopened only when the conflict changes materially.
+DECIDED_STATES: tuple[FindingState, ...] = (
+    FindingState.UNFOUNDED, FindingState.RETAINED, FindingState.SPECIAL)
+CLOSED_STATES: tuple[FindingState, ...] = (
+    *REBOUND_STATES, *DECIDED_STATES, FindingState.RESOLVED)
+
+
+def sql_list(states: tuple[StrEnum, ...]) -> str:
+    """The values as a SQL literal list, e.g. `('found', 'reported')` (fixed codes only)."""
+    return "(" + ", ".join(f"'{s.value}'" for s in states) + ")"
 
 
 class GeometryPrecision(StrEnum):
@@ -87,6 +110,8 @@ class Role(StrEnum):
     GOVERNANCE = "governance"
     BUREAU = "bureau"
     VIEWER = "viewer"
+    GRID = "grid"  # 网格员: reports problems in its region
+    SCHOOL = "school"  # a school: reports problems around its own campus
 
 
 class ScanTrigger(StrEnum):

@@ -42,6 +42,22 @@ VERDICT_LABELS: dict[str, str] = {
 DISCLAIMER = ("本结论仅为距离初筛，依据登记的坐标测算，不是行政许可决定；"
               "是否准予许可由许可机关依法审查决定。")
 
+# Case states (zoneguard.domain.FindingState) as the source policies name them.
+STATE_LABELS: dict[str, str] = {
+    "found": "发现（排查）",
+    "reported": "已上报",
+    "assigned": "已交办",
+    "rectifying": "整改中",
+    "to_accept": "待验收",
+    "accepted": "已验收",
+    "closed": "已销号",
+    "proposed": "拟办结待审批",
+    "unfounded": "核查不属实",
+    "retained": "依法保留（存量，到期处理）",
+    "special": "经批准的特殊情形",
+    "resolved": "自动解除（场所注销、迁移或规则变更）",
+}
+
 LEVEL_LABELS: dict[str, str] = {
     "kindergarten": "幼儿园",
     "primary": "小学",

@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from api.auth import Mover, Reader
-from api.deps import SessionDep
+from api.auth import Reader
+from api.deps import SessionDep, SettingsDep
 from api.geojson import geojson_response, wants_geojson
 from api.schemas.common import (
     CategoryName,
@@ -18,10 +18,10 @@ from api.schemas.common import (
     Text,
     geojson_alternative,
 )
-from api.schemas.findings import FindingDetail, FindingPage, TransitionIn
+from api.schemas.findings import ActionIn, FindingDetail, FindingPage
 from zoneguard.domain import FindingState, Verdict
 from zoneguard.services import findings as service
-from zoneguard.services.workflow import transition
+from zoneguard.services.cases.workflow import act
 
 router = APIRouter(prefix="/findings", tags=["findings"])
 StateFilter = FindingState | Literal["active", "closed"]
@@ -67,15 +67,17 @@ def get_finding(finding_id: RowId, session: SessionDep, key: Reader) -> dict[str
     return service.get_finding(session, finding_id, scope=key.scope)
 
 
-@router.post("/{finding_id}/transitions", response_model=FindingDetail)
-def move_finding(
-    finding_id: RowId, body: TransitionIn, session: SessionDep, key: Mover
+@router.post("/{finding_id}/actions", response_model=FindingDetail)
+def act_on_finding(
+    finding_id: RowId, body: ActionIn, session: SessionDep, key: Reader, settings: SettingsDep,
 ) -> dict[str, Any]:
-    """Move a finding in its workflow (assign, rectify, verify, exempt); answers it with events.
+    """Take one step of the case loop (see `GET /api/v1/workflow`); answers the case.
 
-    409 (invalid-transition) when its state does not allow the move; 404 outside the scope.
+    409 (invalid-transition) when its state does not allow the action; 403 when the caller's
+    role may not take it or the caller rectified (or proposed) the case itself; 422 when a
+    need is missing (comment, unit, evidence, the conflict still there); 404 outside scope.
     """
-    transition(session, finding_id, to_state=body.state, actor=key.actor, comment=body.comment,
-               evidence=body.evidence, assignee=body.assignee, deadline=body.deadline,
-               reason=body.reason, scope=key.scope)
+    act(session, finding_id, action=body.action, caller=key, comment=body.comment,
+        assignee=body.unit, deadline=body.deadline, closing=body.closing, scope=key.scope,
+        today=service.local_today(settings.timezone), settings=settings)
     return service.get_finding(session, finding_id, scope=key.scope)

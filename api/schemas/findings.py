@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from api.schemas.common import LongText, Page, Text
-from zoneguard.domain import FindingState
 
 
 class FindingOut(BaseModel):
@@ -16,15 +15,17 @@ class FindingOut(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     id: int
+    kind: str
     state: str
+    state_name: str
     verdict: str
     category: str
     school_id: int
     school_code: str
     school_name: str
-    premises_id: int
-    licence_no: str
-    premises_name: str
+    premises_id: int | None
+    licence_no: str | None
+    premises_name: str | None
     premises_region: str | None
     rule_id: str
     metric: str
@@ -35,7 +36,15 @@ class FindingOut(BaseModel):
     expires_on: date | None = None
     assignee: str | None
     deadline: date | None
+    step_due: date | None = None
     overdue: bool
+    supervision: Literal["yellow", "red"] | None = None
+    rebound: bool = False
+    review_on: date | None = None
+    field_distance_m: float | None = None
+    field_verdict: str | None = None
+    problem_category: str | None = None
+    description: str | None = None
     first_seen: datetime
     last_seen: datetime
     resolved_at: datetime | None
@@ -69,13 +78,12 @@ class FindingDetail(FindingOut):
 FindingPage = Page[FindingOut]
 
 
-class TransitionIn(BaseModel):
-    """Move a finding to another workflow state."""
+class ActionIn(BaseModel):
+    """One step of the case loop: the action and what it needs."""
 
     model_config = ConfigDict(extra="forbid")
-    state: FindingState
+    action: Text
     comment: LongText | None = None
-    evidence: LongText | None = None
-    assignee: Text | None = None
-    deadline: date | None = None
-    reason: LongText | None = None
+    unit: Text | None = None  # the responsible unit, when assigning (交办)
+    deadline: date | None = None  # of the rectification, when assigning
+    closing: Literal["unfounded", "retained", "special"] | None = None  # when proposing

@@ -70,48 +70,53 @@ def test_bureau_cannot_read_other_categories_or_regions(
         assert response.json()["type"] == "urn:zoneguard:problem:not-found"
 
 
-def test_transitions_record_events_and_refuse_invalid_moves(
+def test_actions_record_events_and_refuse_invalid_moves(
     client: TestClient, session: Session, key_for: KeyMaker
 ) -> None:
     ids = seed_findings(session)
     governance = key_for("governance", name="综治办")
-    url = f"/api/v1/findings/{ids['tobacco_4301']}/transitions"
+    url = f"/api/v1/findings/{ids['tobacco_4301']}/actions"
+    reported = client.post(url, headers=governance, json={"action": "report"})
+    assert reported.status_code == 200, reported.text
     assigned = client.post(url, headers=governance, json={
-        "state": "assigned", "assignee": "烟草专卖局", "deadline": "2099-01-31",
-        "comment": "交办"})
+        "action": "assign", "unit": "烟草专卖局", "deadline": "2099-01-31", "comment": "交办"})
     assert assigned.status_code == 200, assigned.text
     body = assigned.json()
     assert body["state"] == "assigned" and body["assignee"] == "烟草专卖局"
-    (event,) = body["events"]
-    assert event["from_state"] == "open" and event["to_state"] == "assigned"
+    assert body["state_name"] == "已交办"
+    event = body["events"][-1]
+    assert event["from_state"] == "reported" and event["to_state"] == "assigned"
     assert event["actor"].endswith("综治办")
-    invalid = client.post(url, headers=governance, json={"state": "verified_closed"})
+    invalid = client.post(url, headers=governance, json={"action": "close"})
     assert invalid.status_code == 409
     problem = invalid.json()
     assert problem["type"] == "urn:zoneguard:problem:invalid-transition"
-    assert "rectifying" in problem["allowed"]
-    missing_reason = client.post(url, headers=governance,
-                                 json={"state": "exempted", "comment": "field check"})
-    assert missing_reason.status_code == 422
+    assert "start" in problem["allowed"] and "不能销号" in problem["detail"]
+    no_reason = client.post(url, headers=governance,
+                            json={"action": "propose", "comment": "field check"})
+    assert no_reason.status_code == 422
     assert client.post(url, headers=key_for("viewer"),
-                       json={"state": "rectifying"}).status_code == 403
+                       json={"action": "start"}).status_code == 403
+    described = client.get("/api/v1/workflow", headers=governance).json()
+    assert described["loop"] == ["排查", "上报", "交办", "整改", "验收", "销号"]
+    assert {"code": "to_accept", "name": "待验收"} in described["states"]
 
 
-def test_bureau_cannot_move_other_categories_or_regions(
+def test_bureau_cannot_act_on_other_categories_or_regions(
     client: TestClient, session: Session, key_for: KeyMaker
 ) -> None:
     ids = seed_findings(session)
     bureau = key_for("bureau", categories=["tobacco"], region="4301")
     for other in ("lottery_4301", "tobacco_4401"):
-        response = client.post(f"/api/v1/findings/{ids[other]}/transitions", headers=bureau,
-                               json={"state": "assigned", "assignee": "me"})
+        response = client.post(f"/api/v1/findings/{ids[other]}/actions", headers=bureau,
+                               json={"action": "report"})
         assert response.status_code == 404
         state = session.execute(text("SELECT state FROM finding WHERE id = :id"),
                                 {"id": ids[other]}).scalar_one()
-        assert state == "open"
-    own = client.post(f"/api/v1/findings/{ids['tobacco_4301']}/transitions", headers=bureau,
-                      json={"state": "assigned", "assignee": "芙蓉区烟草所"})
-    assert own.status_code == 200 and own.json()["state"] == "assigned"
+        assert state == "found"
+    own = client.post(f"/api/v1/findings/{ids['tobacco_4301']}/actions", headers=bureau,
+                      json={"action": "report"})
+    assert own.status_code == 200 and own.json()["state"] == "reported"
 
 
 def test_expiry_work_list_over_http(client: TestClient, session: Session,

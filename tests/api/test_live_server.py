@@ -156,7 +156,7 @@ def test_ogr2ogr_copies_findings_to_geopackage(server: Server, tmp_path: Path) -
     assert {"state", "rule_id", "school_code", "licence_no", "distance_m"} <= set(frame.columns)
     assert sorted(frame.geometry.geom_type) == ["LineString", "LineString", "Point"]
     assert set(frame["rule_id"]) == {"t.tobacco", "t.lottery", "t.internet_cafe"}
-    assert set(frame["state"]) == {"open"} and list(frame["distance_m"]) == [42.0] * 3
+    assert set(frame["state"]) == {"found"} and list(frame["distance_m"]) == [42.0] * 3
 
 
 def test_gdal_follows_next_links_carrying_the_key(server: Server, tmp_path: Path) -> None:

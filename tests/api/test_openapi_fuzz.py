@@ -77,9 +77,9 @@ def _explicit(ids: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         "GET /api/v1/rules": [{"query": {"region": "4201", "on": "2025-01-01"}}],
         "GET /api/v1/findings": [{"query": {"state": "active"}}, {"headers": geo}],
         "GET /api/v1/findings/{finding_id}": [{"path_parameters": {"finding_id": ids["finding"]}}],
-        "POST /api/v1/findings/{finding_id}/transitions": [
-            {"path_parameters": {"finding_id": ids["finding"]},
-             "body": {"state": "assigned", "assignee": "bureau"}}],
+        "POST /api/v1/findings/{finding_id}/actions": [
+            {"path_parameters": {"finding_id": ids["finding"]}, "body": {"action": "report"}}],
+        "GET /api/v1/workflow": [{}],
         "POST /api/v1/scans": [{"body": {"region": "11"}}],  # no data there: findings stay
         "GET /api/v1/scans": [{}],
     }
@@ -108,8 +108,8 @@ def test_fuzzing_every_operation_finds_no_server_error_or_schema_violation(
     succeeded: set[str] = set()
     for operation in operations:
         assert time.monotonic() - started < BUDGET_S, f"budget spent before {operation.label}"
-        if operation.label.endswith("/transitions"):  # generated scans may have resolved it
-            session.execute(text("UPDATE finding SET state = 'open', resolved_at = NULL "
+        if operation.label.endswith("/actions"):  # generated scans may have resolved it
+            session.execute(text("UPDATE finding SET state = 'found', resolved_at = NULL "
                                  "WHERE id = :id"), {"id": ids["finding"]})
         for kwargs in explicit.get(operation.label, []):
             headers = {**admin, **kwargs.pop("headers", {})}

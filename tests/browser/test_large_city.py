@@ -31,7 +31,7 @@ def build_large_city(session, n: int = N_PREMISES) -> None:
         INSERT INTO finding (school_id, premises_id, rule_id, metric, distance_m, threshold_m,
                              verdict, state)
         SELECT s.id, p.id, 't.internet_cafe', 'boundary', 120, 200,
-               CASE WHEN p.id % 2 = 0 THEN 'prohibited' ELSE 'review' END, 'open'
+               CASE WHEN p.id % 2 = 0 THEN 'prohibited' ELSE 'review' END, 'found'
         FROM (SELECT id, row_number() OVER (ORDER BY id) AS k FROM premises
               WHERE licence_no LIKE 'BIG-%' ORDER BY id LIMIT 500) p
         JOIN (SELECT id, row_number() OVER (ORDER BY id) AS k FROM school

@@ -73,7 +73,7 @@ def test_violations_by_district_runs_and_counts_the_findings(
         total = conn.execute(text("SELECT count(*) FROM finding")).scalar_one()
         top = conn.execute(text(
             "SELECT s.code FROM finding f JOIN school s ON s.id = f.school_id "
-            "WHERE f.state = 'open' GROUP BY s.code ORDER BY count(*) DESC, s.code LIMIT 1"
+            "WHERE f.state = 'found' GROUP BY s.code ORDER BY count(*) DESC, s.code LIMIT 1"
         )).scalar_one()
     assert total > 0
     out = _outputs(book)

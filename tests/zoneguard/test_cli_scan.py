@@ -6,6 +6,8 @@ The commands commit, so they run against a scratch database of the test cluster
 
 from __future__ import annotations
 
+import getpass
+
 import csv
 import io
 import json
@@ -91,7 +93,7 @@ def test_findings_in_every_format(db: Engine) -> None:
     _ok("scan")
     rows = json.loads(_ok("findings", "--format", "json"))
     assert sorted(r["category"] for r in rows) == ["internet_cafe", "lottery"]
-    assert rows[0]["school_name"] == "测试小学" and rows[0]["state"] == "open"
+    assert rows[0]["school_name"] == "测试小学" and rows[0]["state"] == "found"
     assert [r["licence_no"] for r in json.loads(_ok("findings", "--format", "json",
                                                     "--category", "lottery"))] == ["CLI-lottery"]
     table = list(csv.DictReader(io.StringIO(_ok("findings", "--format", "csv"))))
@@ -102,19 +104,23 @@ def test_findings_in_every_format(db: Engine) -> None:
     assert json.loads(_ok("findings", "--format", "json", "--overdue")) == []
 
 
-def test_finding_show_assign_and_move(db: Engine) -> None:
+def test_finding_show_and_act(db: Engine) -> None:
     _ok("scan")
     fid = json.loads(_ok("findings", "--format", "json", "--category", "internet_cafe"))[0]["id"]
     deadline = (datetime.now(SHANGHAI).date() + timedelta(days=14)).isoformat()
-    assert "assignee 区文旅局" in _ok("finding", "assign", str(fid), "--to", "区文旅局",
-                                   "--deadline", deadline, "--actor", "zongzhi")
-    assert "rectifying" in _ok("finding", "move", str(fid), "--to", "rectifying")
-    refused = runner.invoke(app, ["finding", "move", str(fid), "--to", "verified_closed"])
-    assert refused.exit_code == 1 and "allowed next states: rectified, exempted" in \
-        _flat(refused.stderr)
+    assert "已上报" in _ok("finding", "act", str(fid), "report")
+    assert "已交办" in _ok("finding", "act", str(fid), "assign", "--unit", "区文旅局",
+                        "--deadline", deadline)
+    assert "整改中" in _ok("finding", "act", str(fid), "start")
+    refused = runner.invoke(app, ["finding", "act", str(fid), "close"])
+    assert refused.exit_code == 1 and "submit（整改完成，提请验收）" in _flat(refused.stderr)
     shown = json.loads(_ok("finding", "show", str(fid), "--json"))
-    assert [e["to_state"] for e in shown["events"]] == ["open", "assigned", "rectifying"]
-    assert shown["events"][1]["actor"] == "zongzhi" and shown["deadline"] == deadline
+    assert [e["to_state"] for e in shown["events"]] == ["found", "reported", "assigned",
+                                                        "rectifying"]
+    assert shown["events"][1]["actor"] == f"cli:{getpass.getuser()}"
+    assert shown["deadline"] == deadline and shown["assignee"] == "区文旅局"
+    described = json.loads(_ok("finding", "workflow", "--json"))
+    assert described["loop"] == ["排查", "上报", "交办", "整改", "验收", "销号"]
     assert "区文旅局" in _ok("finding", "show", str(fid))
     missing = runner.invoke(app, ["finding", "show", "999999"])
     assert missing.exit_code == 1 and "does not exist" in _flat(missing.stderr)

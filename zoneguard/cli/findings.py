@@ -1,27 +1,26 @@
-"""`zoneguard findings` (list, filter, export) and `zoneguard finding show|assign|move`."""
+"""`zoneguard findings` (list, filter, export) and `zoneguard finding show|act|workflow`."""
 
 from __future__ import annotations
 
 import getpass
 import sys
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import typer
 from rich.table import Table
 
-from zoneguard.cli.common import console, handle_errors, open_session, print_json
-from zoneguard.domain import FindingState
-from zoneguard.services.findings import FORMATS, export, get_finding, list_findings
-from zoneguard.services.workflow import transition
+from zoneguard.cli.common import console, handle_errors, open_session, print_json, settings
+from zoneguard.domain import FindingState, Role
+from zoneguard.labels import STATE_LABELS
+from zoneguard.services.cases.flow import ACTIONS, LOOP_WORDS, describe
+from zoneguard.services.cases.workflow import act
+from zoneguard.services.findings import FORMATS, export, get_finding, list_findings, local_today
 
-app = typer.Typer(help="One finding: show it, assign it, move it through the workflow.",
+app = typer.Typer(help="One finding: show it, act on it in the case loop, see the loop.",
                   no_args_is_help=True)
 _COLOURS = {"prohibited": "red", "review": "yellow", "allowed": "green"}
-
-
-def _actor(actor: str | None) -> str:
-    return actor or f"cli:{getpass.getuser()}"
 
 
 def _date(value: str | None, option: str) -> date | None:
@@ -53,9 +52,10 @@ def _table(rows: list[dict[str, Any]], total: int) -> None:
 
 @handle_errors
 def findings_command(
-    state: str | None = typer.Option(None, "--state", help="open, assigned, rectifying, "
-                                     "rectified, verified_closed, exempted, resolved; or "
-                                     "active / closed"),
+    state: str | None = typer.Option(None, "--state", help="found, reported, assigned, "
+                                     "rectifying, to_accept, accepted, closed, proposed, "
+                                     "unfounded, retained, special, resolved; or active / "
+                                     "closed (all closings)"),
     verdict: str | None = typer.Option(None, "--verdict", help="prohibited or review"),
     category: str | None = typer.Option(None, "--category", help="Premises category"),
     region: str | None = typer.Option(None, "--region", help="Premises region code prefix"),
@@ -123,43 +123,57 @@ def show(
         _show(data)
 
 
-@app.command("assign")
-@handle_errors
-def assign(
-    finding_id: int = typer.Argument(..., help="Finding id"),
-    to: str = typer.Option(..., "--to", help="Assignee: bureau or person"),
-    deadline: str | None = typer.Option(None, "--deadline", help="YYYY-MM-DD"),
-    comment: str | None = typer.Option(None, "--comment"),
-    actor: str | None = typer.Option(None, "--actor", help="Who does it (default: cli:USER)"),
-) -> None:
-    """Assign (交办) a finding to a bureau or person, with an optional deadline."""
-    with open_session() as session:
-        finding = transition(session, finding_id, to_state=FindingState.ASSIGNED,
-                             actor=_actor(actor), assignee=to,
-                             deadline=_date(deadline, "--deadline"), comment=comment)
-        state, who, until = finding.state, finding.assignee, finding.deadline
-    console.print(f"finding {finding_id}: {state}, assignee {who}"
-                  + (f", deadline {until.isoformat()}" if until else ""), highlight=False)
+@dataclass(frozen=True)
+class _Operator:
+    """The person at this machine's shell: named by the operating system, acting as admin."""
+
+    actor: str
+    role: Role = Role.ADMIN
 
 
-@app.command("move")
+def _operator() -> _Operator:
+    return _Operator(f"cli:{getpass.getuser()}")
+
+
+@app.command("act")
 @handle_errors
-def move(
+def act_command(
     finding_id: int = typer.Argument(..., help="Finding id"),
-    to: str = typer.Option(..., "--to", help="rectifying, rectified, verified_closed, "
-                           "exempted (or assigned: use `assign`)"),
-    comment: str | None = typer.Option(None, "--comment"),
-    evidence: str | None = typer.Option(None, "--evidence", help="Evidence reference "
-                                        "(document number, photo, URL)"),
-    reason: str | None = typer.Option(None, "--reason", help="Exemption reason: grandfathered, "
-                                      "field_measurement, rule_exception"),
-    deadline: str | None = typer.Option(None, "--deadline", help="New deadline, YYYY-MM-DD"),
-    actor: str | None = typer.Option(None, "--actor", help="Who does it (default: cli:USER)"),
+    action: str = typer.Argument(..., help="report, assign, start, submit, reject, accept, "
+                                 "close, propose, approve, decline (see `finding workflow`)"),
+    comment: str | None = typer.Option(None, "--comment", help="What was done or checked"),
+    unit: str | None = typer.Option(None, "--unit", help="Responsible unit (交办)"),
+    deadline: str | None = typer.Option(None, "--deadline", help="Rectification deadline "
+                                        "(交办), YYYY-MM-DD"),
+    closing: str | None = typer.Option(None, "--closing", help="Closing proposed: unfounded, "
+                                       "retained, special"),
 ) -> None:
-    """Move a finding to its next workflow state (invalid moves list the allowed ones)."""
+    """Take one step of the case loop as this machine's user (who is recorded)."""
+    cfg = settings()
     with open_session() as session:
-        finding = transition(session, finding_id, to_state=to, actor=_actor(actor),
-                             comment=comment, evidence=evidence, reason=reason,
-                             deadline=_date(deadline, "--deadline"))
-        state = finding.state
-    console.print(f"finding {finding_id}: {state}", highlight=False)
+        finding = act(session, finding_id, action=action, caller=_operator(), comment=comment,
+                      assignee=unit, deadline=_date(deadline, "--deadline"), closing=closing,
+                      today=local_today(cfg.timezone), settings=cfg)
+        state = FindingState(finding.state)
+    console.print(f"问题 {finding_id}：{STATE_LABELS[state]}", highlight=False)
+
+
+@app.command("workflow")
+@handle_errors
+def workflow_command(
+    json_output: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """The case loop: states, actions, roles allowed and what each action needs."""
+    described = describe()
+    if json_output:
+        print_json(described)
+        return
+    console.print(" → ".join(LOOP_WORDS))
+    table = Table("操作", "名称", "从", "到", "角色", "需要")
+    names = {s.value: STATE_LABELS[s] for s in FindingState}
+    for a in ACTIONS:
+        table.add_row(a.code, a.label, "、".join(names[s.value] for s in a.sources),
+                      "（按提议）" if a.target is None else names[a.target.value],
+                      ", ".join(sorted(r.value for r in a.roles)),
+                      ", ".join(n.value for n in a.needs))
+    console.print(table)

@@ -154,22 +154,18 @@ def port_free(port: int) -> bool:
     return True
 
 
-def _listening(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+def port_becomes_free(port: int, *, timeout_s: float = 10.0) -> bool:
+    """True when `port` is free now or becomes free within `timeout_s`.
 
-
-def port_becomes_free(port: int, *, timeout_s: float = 5.0) -> bool:
-    """True when `port` is free now or soon; False at once when another server listens there.
-
-    A killed server's backends hold its port for a moment after the postmaster is gone.
+    A killed server's backends and auxiliary processes hold its port until they notice the
+    postmaster is gone, which on a loaded machine takes seconds: waiting for them keeps the
+    port (so clients reconnect); a port still held after the wait belongs to another server.
     """
     deadline = time.monotonic() + timeout_s
     while True:
         if port_free(port):
             return True
-        if _listening(port) or time.monotonic() >= deadline:
+        if time.monotonic() >= deadline:
             return False
         time.sleep(0.1)
 

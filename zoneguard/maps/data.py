@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from zoneguard import domain
 from zoneguard.evaluation import zone_distances
 from zoneguard.rules import RuleSet
 
-ACTIVE_STATES = ("open", "assigned", "rectifying", "rectified")
+ACTIVE_STATES = tuple(s.value for s in domain.ACTIVE_STATES)
 HIDDEN_STATUSES = ("closed", "revoked")
 BBox = tuple[float, float, float, float]
 
@@ -39,13 +40,14 @@ FROM school_gate g WHERE g.school_id = ANY(CAST(:ids AS bigint[])) ORDER BY g.id
 """
 
 # The premises' most serious finding that is not resolved: active states first, then verdict.
-WORST_FINDING = """
+WORST_FINDING = f"""
 LEFT JOIN LATERAL (
     SELECT f.id AS finding_id, f.verdict, f.state, f.distance_m, f.rule_id, f.metric,
            fs.name AS school_name
     FROM finding f JOIN school fs ON fs.id = f.school_id
     WHERE f.premises_id = p.id AND f.state <> 'resolved'
-    ORDER BY (f.state IN ('verified_closed', 'exempted')), (f.verdict <> 'prohibited'),
+    ORDER BY (f.state NOT IN {domain.sql_list(domain.ACTIVE_STATES)}),
+             (f.verdict <> 'prohibited'),
              f.distance_m NULLS LAST, f.id
     LIMIT 1
 ) w ON true

@@ -121,7 +121,7 @@ def premises_feature(row: dict[str, Any]) -> Feature:
         _style={"fillColor": style.category_colour(row["category"]),
                 "color": style.VERDICT_COLOURS[verdict], "weight": 1 if verdict == "none" else 3,
                 "fillOpacity": 0.35 if closed else 0.85, "radius": 6,
-                **({"dashArray": "3 2"} if row.get("state") in ("rectifying", "rectified")
+                **({"dashArray": "3 2"} if row.get("state") in ("rectifying", "to_accept")
                    else {})})
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zoneguard import labels
+from zoneguard import domain, labels
 
 CATEGORY_LABELS = labels.CATEGORY_SHORT
 CATEGORY_COLOURS: dict[str, str] = {
@@ -24,16 +24,8 @@ VERDICT_COLOURS: dict[str, str] = {
 }
 VERDICT_ORDER = ("prohibited", "review", "none")
 
-STATE_LABELS: dict[str, str] = {
-    "open": "待处理（排查）",
-    "assigned": "已交办",
-    "rectifying": "整改中",
-    "rectified": "已整改待验收",
-    "verified_closed": "已验收销号",
-    "exempted": "已豁免",
-    "resolved": "已消除",
-}
-CLOSED_STATES = frozenset({"verified_closed", "exempted", "resolved"})
+STATE_LABELS = labels.STATE_LABELS
+CLOSED_STATES = frozenset(s.value for s in domain.CLOSED_STATES)
 
 LEVEL_LABELS = labels.LEVEL_LABELS
 METRIC_LABELS = labels.METRIC_LABELS

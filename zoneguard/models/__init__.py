@@ -2,14 +2,23 @@
 
 from zoneguard.models.access import ApiKey, AuditLog, ScreeningRecord
 from zoneguard.models.base import Base
-from zoneguard.models.findings import Finding, FindingEvent, Scan, seen
+from zoneguard.models.findings import (
+    Evidence,
+    FieldMeasurement,
+    Finding,
+    FindingEvent,
+    Interview,
+    Scan,
+    SupervisionOrder,
+    seen,
+)
 from zoneguard.models.network import NetworkEdge, NetworkVertex
 from zoneguard.models.registry import ImportRecord, Premises, RegistryHistory, School, SchoolGate
 from zoneguard.models.rules import RuleRecord, RuleSetRecord
 
 __all__ = [
-    "ApiKey", "AuditLog", "Base", "Finding", "FindingEvent", "ImportRecord", "NetworkEdge",
-    "NetworkVertex", "Premises",
+    "ApiKey", "AuditLog", "Base", "Evidence", "FieldMeasurement", "Finding", "FindingEvent",
+    "ImportRecord", "Interview", "NetworkEdge", "NetworkVertex", "Premises", "SupervisionOrder",
     "RegistryHistory", "RuleRecord", "RuleSetRecord", "Scan", "School", "SchoolGate",
     "ScreeningRecord", "seen",
 ]

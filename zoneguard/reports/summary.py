@@ -28,13 +28,13 @@ GROUP BY 1, 2, 3, 4 ORDER BY 1 NULLS LAST, 2, 3, 4
 
 _OVERDUE = """
 SELECT f.id, NULLIF(p.region, '') AS district, p.name AS premises, p.licence_no, p.category,
-       s.name AS school, f.verdict, f.distance_m, f.state, f.assignee, f.deadline,
-       (:today - f.deadline) AS days_over
+       s.name AS school, f.verdict, f.distance_m, f.state, f.assignee, f.step_due AS deadline,
+       (:today - f.step_due) AS days_over
 FROM finding f JOIN premises p ON p.id = f.premises_id JOIN school s ON s.id = f.school_id
-WHERE f.deadline < :today AND f.state = ANY(CAST(:active AS text[]))
+WHERE f.step_due < :today AND f.state = ANY(CAST(:active AS text[]))
   AND (CAST(:region AS text) IS NULL OR starts_with(p.region, CAST(:region AS text)))
   AND (CAST(:categories AS text[]) IS NULL OR p.category = ANY(CAST(:categories AS text[])))
-ORDER BY f.deadline, f.id
+ORDER BY f.step_due, f.id
 """
 
 _SCANS = """
@@ -51,7 +51,7 @@ PIVOT_HEADERS = ("区划", "问题总数", "禁止", "需复核", "未办结", "
 OVERDUE_HEADERS = ("问题编号", "区划", "场所", "许可证号", "类别", "学校", "结论", "距离（米）",
                    "处置状态", "责任人", "整改期限", "逾期天数")
 TREND_HEADERS = ("扫描编号", "触发方式", "范围", "状态", "开始时间", "结束时间", "新增",
-                 "仍未解决", "已消除", "重新出现", "测距对数", "规则集版本")
+                 "仍未解决", "自动解除", "重新出现", "测距对数", "规则集版本")
 
 
 def _pivot(counts: list[dict[str, Any]], overdue: list[dict[str, Any]]) -> list[list[Any]]:

@@ -8,19 +8,19 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
-from zoneguard.domain import FindingState, Verdict
+from zoneguard.domain import ACTIVE_STATES, CLOSED_STATES, FindingState, Verdict
 from zoneguard.errors import NotFound, ValidationError
-from zoneguard.models import Finding, FindingEvent, Premises, School, seen
+from zoneguard.labels import STATE_LABELS
+from zoneguard.models import Finding, FindingEvent, Premises, School, SupervisionOrder, seen
 from zoneguard.reports.cells import csv_text
+from zoneguard.services.cases.flow import RED_CARD_DAYS
 from zoneguard.services.keys import Scope
 from zoneguard.settings import get_settings
 
-OPEN_STATES = (FindingState.OPEN, FindingState.ASSIGNED, FindingState.RECTIFYING,
-               FindingState.RECTIFIED)
-CLOSED_STATES = (FindingState.VERIFIED_CLOSED, FindingState.EXEMPTED, FindingState.RESOLVED)
+OPEN_STATES = ACTIVE_STATES
 FORMATS = ("table", "json", "csv", "geojson")
 CSV_COLUMNS = ("id", "state", "verdict", "category", "school_code", "school_name", "licence_no",
                "premises_name", "premises_region", "rule_id", "metric", "distance_m",
@@ -34,19 +34,29 @@ def local_today(timezone: str) -> date:
 
 
 def _columns(today: date) -> list[Any]:
-    open_values = [s.value for s in OPEN_STATES]
-    overdue = and_(Finding.deadline < today, Finding.state.in_(open_values))
+    due = [s.value for s in (*ACTIVE_STATES, FindingState.ACCEPTED)]
+    overdue = and_(Finding.step_due < today, Finding.state.in_(due))
+    ordered = exists().where(SupervisionOrder.finding_id == Finding.id,
+                             SupervisionOrder.lifted_on.is_(None))
+    level = case((ordered, "red"),
+                 (and_(overdue, Finding.step_due < today - timedelta(days=RED_CARD_DAYS)), "red"),
+                 (overdue, "yellow"), else_=None)
     return [
-        Finding.id, Finding.state, Finding.verdict, Premises.category,
+        Finding.id, Finding.kind, Finding.state, Finding.verdict,
+        func.coalesce(Premises.category, Finding.problem_category).label("category"),
         School.id.label("school_id"), School.code.label("school_code"),
-        School.name.label("school_name"), Premises.id.label("premises_id"), Premises.licence_no,
+        School.name.label("school_name"), Finding.premises_id, Premises.licence_no,
         Premises.name.label("premises_name"), Premises.region.label("premises_region"),
         Finding.rule_id, Finding.metric, Finding.distance_m, Finding.threshold_m,
         Finding.reasons, Finding.existing, Premises.expires_on, Finding.assignee,
-        Finding.deadline, overdue.label("overdue"),
+        Finding.deadline, Finding.step_due, overdue.label("overdue"), level.label("supervision"),
+        Finding.rebound, Finding.review_on, Finding.field_distance_m, Finding.field_verdict,
+        Finding.problem_category, Finding.description, Finding.proposed_closing,
+        Finding.proposed_by, Finding.rectified_by,
         Finding.first_seen, seen().label("last_seen"), Finding.resolved_at, Finding.resolution,
-        Finding.rule_set_version, func.ST_X(Premises.location).label("lon"),
-        func.ST_Y(Premises.location).label("lat"),
+        Finding.rule_set_version,
+        func.ST_X(func.coalesce(Premises.location, Finding.location)).label("lon"),
+        func.ST_Y(func.coalesce(Premises.location, Finding.location)).label("lat"),
         func.ST_AsGeoJSON(Finding.line, 7).label("line"),
     ]
 
@@ -72,14 +82,15 @@ def _filtered(
     if verdict is not None:
         query = query.where(Finding.verdict == verdict)
     if category is not None:
-        query = query.where(Premises.category == category)
+        query = query.where(func.coalesce(Premises.category, Finding.problem_category)
+                            == category)
     if region is not None:
         query = query.where(Premises.region.startswith(region, autoescape=True))
     if school is not None:
         query = query.where(School.code == school)
     if overdue:
-        query = query.where(Finding.deadline < today,
-                            Finding.state.in_([s.value for s in OPEN_STATES]))
+        query = query.where(Finding.step_due < today, Finding.state.in_(
+            [s.value for s in (*ACTIVE_STATES, FindingState.ACCEPTED)]))
     if existing is not None:
         query = query.where(Finding.existing.is_(existing))
     if expiring_within_days is not None:
@@ -87,21 +98,27 @@ def _filtered(
         query = query.where(Finding.existing.is_(True),
                             Premises.expires_on <= today + timedelta(days=expiring_within_days),
                             Finding.state.in_([s.value for s in OPEN_STATES]))
-    return _scoped(query, scope)
+    return scoped(query, scope)
 
 
-def _scoped(query: Select[Any], scope: Scope | None) -> Select[Any]:
+def scoped(query: Select[Any], scope: Scope | None) -> Select[Any]:
+    """Only the findings a scope reaches; the query joins Premises (outer) and School.
+
+    A reported problem has no premises: its category and its school's region count.
+    """
     if scope is None:
         return query
     if scope.categories is not None:
-        query = query.where(Premises.category.in_(sorted(scope.categories)))
+        query = query.where(func.coalesce(Premises.category, Finding.problem_category)
+                            .in_(sorted(scope.categories)))
     if scope.region_prefix is not None:
-        query = query.where(Premises.region.startswith(scope.region_prefix, autoescape=True))
+        query = query.where(func.coalesce(Premises.region, School.region)
+                            .startswith(scope.region_prefix, autoescape=True))
     return query
 
 
 def _joined(query: Select[Any]) -> Select[Any]:
-    return query.join(Premises, Premises.id == Finding.premises_id) \
+    return query.outerjoin(Premises, Premises.id == Finding.premises_id) \
         .join(School, School.id == Finding.school_id)
 
 
@@ -109,6 +126,7 @@ def _row(row: Any) -> dict[str, Any]:
     data = dict(row._mapping)
     data["line"] = json.loads(data["line"]) if data["line"] else None
     data["overdue"] = bool(data["overdue"])
+    data["state_name"] = STATE_LABELS[FindingState(data["state"])]
     return data
 
 
@@ -154,7 +172,7 @@ def get_finding(session: Session, finding_id: int, scope: Scope | None = None,
                 today: date | None = None) -> dict[str, Any]:
     """One finding with its school, premises and workflow events (oldest first)."""
     day = today or local_today(get_settings().timezone)
-    query = _scoped(_joined(select(*_columns(day)).select_from(Finding)),
+    query = scoped(_joined(select(*_columns(day)).select_from(Finding)),
                     scope).where(Finding.id == finding_id)
     row = session.execute(query).first()
     if row is None:

@@ -9,9 +9,20 @@ that scan, so the next scan measures it again (conservative: never misses a chan
 from __future__ import annotations
 
 from spatial.measure import PAIR_COLUMNS, PAIR_JOINS
+from zoneguard.domain import (
+    ACTIVE_STATES,
+    DECIDED_STATES,
+    REBOUND_STATES,
+    FindingState,
+    sql_list,
+)
+from zoneguard.services.cases.flow import STEP_DAYS
 
 SCANNED_STATUSES = ("active", "suspended")
-ACTIVE_STATES = ("open", "assigned", "rectifying", "rectified")
+ACTIVE = sql_list(ACTIVE_STATES)  # ('found', 'reported', …): the cases a scan keeps measuring
+REBOUND = sql_list(REBOUND_STATES)
+DECIDED = sql_list(DECIDED_STATES)
+FOUND_DAYS = STEP_DAYS[FindingState.FOUND]
 LOCK_KEY = 0x5A47_5343_414E  # "ZGSCAN": the one advisory lock of the rescan
 
 # The 64-bit id of a row's 32-bit `xmin`, read circularly around the current xid counter
@@ -182,16 +193,17 @@ _EVENT = ("INSERT INTO finding_event (finding_id, actor, from_state, to_state, c
 INSERT_NEW = f"""
 WITH ins AS (
     INSERT INTO finding (school_id, premises_id, rule_id, metric, distance_m, threshold_m,
-                         verdict, reasons, line, existing, state, rule_set_version,
+                         verdict, reasons, line, existing, state, step_due, rule_set_version,
                          first_scan_id, last_scan_id, first_seen, last_seen)
     SELECT h.school_id, h.premises_id, h.rule_id, h.metric, h.distance_m, h.threshold_m,
-           h.verdict, h.reasons, h.line, h.existing, 'open', :rsv, :scan, :scan, now(), now()
+           h.verdict, h.reasons, h.line, h.existing, 'found', CAST(:on AS date) + {FOUND_DAYS},
+           :rsv, :scan, :scan, now(), now()
     FROM scan_hit h
     ON CONFLICT (school_id, premises_id, rule_id) DO NOTHING
     RETURNING id, distance_m
 )
 {_EVENT}
-SELECT ins.id, :actor, NULL, 'open', 'found by scan ' || CAST(:scan AS text), :scan,
+SELECT ins.id, :actor, NULL, 'found', '第 ' || CAST(:scan AS text) || ' 次扫描发现', :scan,
        ins.distance_m
 FROM ins
 """
@@ -207,7 +219,7 @@ WITH still AS MATERIALIZED (
            (h.metric, h.distance_m, h.threshold_m, h.verdict, h.reasons, h.line, h.existing,
             CAST(:rsv AS text)) AS changed
     FROM finding f JOIN scan_hit h ON {_KEY}
-    WHERE f.state IN ('open', 'assigned', 'rectifying', 'rectified')
+    WHERE f.state IN {ACTIVE}
       AND f.last_scan_id IS DISTINCT FROM :scan
 ), upd AS (
     UPDATE finding f SET {_MEASURED}
@@ -217,23 +229,29 @@ WITH still AS MATERIALIZED (
 SELECT count(*) FROM still
 """
 
-# Resolved findings that conflict again, and closed ones whose conflict changed materially:
-# a worse verdict, a distance shorter by more than `material_m`, a longer rule distance or
-# another metric. An exemption or a verified closure holds otherwise.
+# Findings that conflict again: a resolved one (自动解除) comes back; a rectified and accepted
+# or closed one whose premises still operates within the distance is 反弹 (unless measured
+# outside on site); a decided closing (核查不属实, 依法保留, 特殊情形) holds unless the conflict
+# changed materially: a worse verdict, a distance shorter by more than `material_m`, a longer
+# rule distance or another metric.
 REOPEN = f"""
 WITH back AS (
-    SELECT f.id, f.state AS from_state, h.distance_m,
+    SELECT f.id, f.state AS from_state, h.distance_m, f.state IN {REBOUND} AS rebound,
            CASE WHEN f.state = 'resolved'
-                THEN 'conflict found again by scan ' || CAST(:scan AS text)
-                ELSE 'reopened by scan ' || CAST(:scan AS text)
-                     || ': the conflict changed since it was ' || f.state || ' ('
+                THEN '第 ' || CAST(:scan AS text) || ' 次扫描再次发现冲突'
+                WHEN f.state IN {REBOUND}
+                THEN '反弹：' || CASE f.state WHEN 'closed' THEN '销号' ELSE '验收' END
+                     || '后第 ' || CAST(:scan AS text) || ' 次扫描复查，场所仍在营且仍在距离内（'
+                     || COALESCE(round(h.distance_m::numeric, 1)::text, '-') || ' 米），列入回头看'
+                ELSE '第 ' || CAST(:scan AS text) || ' 次扫描重新开启：冲突自办结后发生实质变化（'
                      || f.verdict || ' ' || COALESCE(round(f.distance_m::numeric, 1)::text, '-')
-                     || ' m -> ' || h.verdict || ' '
-                     || COALESCE(round(h.distance_m::numeric, 1)::text, '-') || ' m)'
+                     || ' 米 → ' || h.verdict || ' '
+                     || COALESCE(round(h.distance_m::numeric, 1)::text, '-') || ' 米）'
            END AS comment
     FROM finding f JOIN scan_hit h ON {_KEY}
     WHERE f.state = 'resolved'
-       OR (f.state IN ('exempted', 'verified_closed') AND (
+       OR (f.state IN {REBOUND} AND f.field_verdict IS DISTINCT FROM 'allowed')
+       OR (f.state IN {DECIDED} AND (
              (h.verdict = 'prohibited' AND f.verdict <> 'prohibited')
           OR h.distance_m < f.distance_m - :material_m
           OR (h.distance_m IS NOT NULL AND f.distance_m IS NULL AND h.verdict = 'prohibited')
@@ -241,34 +259,34 @@ WITH back AS (
           OR h.metric <> f.metric))
     FOR UPDATE OF f
 ), upd AS (
-    UPDATE finding f SET {_MEASURED}, state = 'open', resolved_at = NULL, resolution = NULL,
-        assignee = NULL, deadline = NULL
+    UPDATE finding f SET {_MEASURED}, state = 'found', resolved_at = NULL, resolution = NULL,
+        assignee = NULL, deadline = NULL, rebound = back.rebound,
+        step_due = CAST(:on AS date) + {FOUND_DAYS}, rectified_by = NULL
     FROM back, scan_hit h
     WHERE f.id = back.id AND {_KEY}
     RETURNING f.id
 )
 {_EVENT}
-SELECT back.id, :actor, back.from_state, 'open', back.comment, :scan, back.distance_m FROM back
+SELECT back.id, :actor, back.from_state, 'found', back.comment, :scan, back.distance_m FROM back
 """
 
-# Exempted and verified-closed findings that still conflict (without material change): seen.
+# Decided (or field-measured) closings that still conflict without material change: seen.
 TOUCH_CLOSED = f"""
 UPDATE finding f SET last_scan_id = :scan, last_seen = now()
 FROM scan_hit h
-WHERE {_KEY} AND f.state IN ('exempted', 'verified_closed')
+WHERE {_KEY} AND f.state IN {sql_list((*DECIDED_STATES, *REBOUND_STATES))}
   AND f.last_scan_id IS DISTINCT FROM :scan
 """
 
 _REASON = """CASE
-    WHEN p.status NOT IN ('active', 'suspended') THEN 'premises is ' || p.status
-    WHEN s.closed_on IS NOT NULL AND s.closed_on <= :on THEN 'school closed on ' || s.closed_on
+    WHEN p.status NOT IN ('active', 'suspended') THEN '场所状态为 ' || p.status || '（已不在营）'
+    WHEN s.closed_on IS NOT NULL AND s.closed_on <= :on THEN '学校已于 ' || s.closed_on || ' 停办'
     WHEN NOT (f.rule_id = ANY(CAST(:rule_ids AS text[])))
-        THEN 'rule ' || f.rule_id || ' is no longer in force (rule set ' || :rsv || ')'
+        THEN '规则 ' || f.rule_id || ' 已不再施行（规则集 ' || :rsv || '）'
     WHEN f.line IS NOT NULL AND NOT ST_Equals(ST_StartPoint(f.line), p.location)
          AND NOT ST_Equals(ST_StartPoint(f.line), COALESCE(p.entrance, p.location))
-        THEN 'premises moved: no longer in conflict under ' || f.rule_id
-    ELSE 'no longer in conflict under ' || f.rule_id
-         || ' (school, gates, levels, licence date or rules changed)'
+        THEN '场所已迁移：按 ' || f.rule_id || ' 不再冲突'
+    ELSE '按 ' || f.rule_id || ' 不再冲突（学校、校门、学段、许可日期或规则有变）'
 END"""
 
 RESOLVE = f"""
@@ -277,7 +295,7 @@ WITH gone AS (
     FROM finding f
     JOIN premises p ON p.id = f.premises_id
     JOIN school s ON s.id = f.school_id
-    WHERE f.state IN ('open', 'assigned', 'rectifying', 'rectified')
+    WHERE f.state IN {ACTIVE}
       AND (CAST(:region AS text) IS NULL OR p.region LIKE CAST(:region AS text) || '%')
       {{scope}}
       AND NOT EXISTS (SELECT 1 FROM scan_hit h WHERE {_KEY})
@@ -305,7 +323,7 @@ def resolve_sql(*, incremental: bool) -> str:
 # by UPDATE_OPEN) or resolved.
 CONFIRM_UNCHANGED = f"""
 SELECT count(*) FROM finding f
-WHERE f.state IN ('open', 'assigned', 'rectifying', 'rectified')
+WHERE f.state IN {ACTIVE}
   AND f.last_scan_id IS DISTINCT FROM :scan
   AND NOT EXISTS (SELECT 1 FROM scan_hit h WHERE {_KEY})
   AND (CAST(:region AS text) IS NULL OR EXISTS (

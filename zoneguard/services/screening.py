@@ -22,6 +22,7 @@ from zoneguard.evaluation import (
     Tolerances,
     entrance_offset_m,
     judge_pair,
+    measured_door,
     overall,
     pair_rules,
     reach_m,
@@ -199,3 +200,39 @@ def _store(session: Session, result: ScreeningResult, *, rules: RuleSet, actor: 
     result.record_id = int(stored.id)
     if stored.new_rule_set_id is not None:
         store_rules(session, rules, int(stored.new_rule_set_id))
+
+
+def remeasure(session: Session, *, premises_id: int, school_id: int, rule_id: str,
+              settings: Settings, rule_set: RuleSet | None = None) -> Verdict | None:
+    """The verdict of one stored (premises, school, rule) now, on the screening path.
+
+    None when the school is out of reach or the rule no longer protects it.
+    """
+    rules = rule_set or current_rule_set(settings)
+    row = session.execute(text(
+        "SELECT category, region, issued_on, ST_X(location) AS lon, ST_Y(location) AS lat, "
+        "ST_X(entrance) AS elon, ST_Y(entrance) AS elat FROM premises WHERE id = :id"),
+        {"id": premises_id}).first()
+    if row is None:
+        return None
+    point = (row.lon, row.lat)
+    door = measured_door(point, None if row.elon is None else (row.elon, row.elat),
+                         settings.max_entrance_m)
+    tolerances = Tolerances(settings.review_margin_m, settings.point_school_radius_m)
+    day = date.today()
+    for school in schools_near(session, lon=point[0], lat=point[1], on=day, door=door,
+                               radius_m=search_radius_m(rules, row.category, tolerances)):
+        if school.school_id != school_id:
+            continue
+        applying = [r for r in pair_rules(rules, category=row.category, levels=school.levels,
+                                          school_region=school.school_region,
+                                          premises_region=row.region, on=day,
+                                          enrolment=school.enrolment)
+                    if r.resolved.rule.id == rule_id]
+        walker = make_walker(session, max_snap_m=settings.walking_snap_max_m,
+                             reach_m=reach_m(rules, row.category))
+        judged = judge_pair(school, applying, point=point, door=door, tolerances=tolerances,
+                            issued_on=row.issued_on, walker=walker,
+                            fallback_threshold_m=reach_m(rules, row.category))
+        return judged[0].verdict if judged else None
+    return None

@@ -61,7 +61,7 @@ def build_city(session: Session) -> City:
     elsewhere = add_premises(session, "internet_cafe", 114.40, 30.60, name="外区网吧",
                              licence_no="WB-009", region="420103")
     cafe_finding = add_finding(session, school, cafe, rule_id="t.internet_cafe",
-                               distance_m=76.7, threshold_m=200, state="open",
+                               distance_m=76.7, threshold_m=200, state="found",
                                line=((114.3028, 30.5507), (114.302, 30.5507)))
     xss_finding = add_finding(session, school, xss, rule_id="t.internet_cafe", distance_m=155.3,
                               threshold_m=200, state="assigned", assignee="王科长",

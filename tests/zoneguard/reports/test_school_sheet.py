@@ -45,7 +45,7 @@ def test_school_sheet_lists_every_premises_within_reach_cell_by_cell(session, se
     assert float(reason.split(" ")[1]) == pytest.approx(
         oracle.distance_m(114.3028, 30.5507, CAMPUS)[0], abs=0.02)
     assert rows[1][11:] == ("t.internet_cafe", "测试机关《test basis 200》", city.cafe_finding,
-                            "待处理（排查）", None, None)
+                            "发现（排查）", None, None)
     assert rows[2][:10] == (2, "便民烟酒店", "烟草（含电子烟）零售点", "YC-001", None, "在营",
                             d_tob, metric, 100, "不符合距离要求")
     assert rows[2][11:15] == ("t.tobacco", "测试机关《test basis 100》", city.tobacco_finding,

