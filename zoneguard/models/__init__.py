@@ -1,6 +1,13 @@
 """ORM models of the ZoneGuard data model."""
 
-from zoneguard.models.access import ApiKey, AuditLog, ScreeningRecord
+from zoneguard.models.access import (
+    ApiKey,
+    AuditLog,
+    LoginFailure,
+    ScreeningRecord,
+    User,
+    WebSession,
+)
 from zoneguard.models.base import Base
 from zoneguard.models.findings import Finding, FindingEvent, Scan, seen
 from zoneguard.models.network import NetworkEdge, NetworkVertex
@@ -8,8 +15,9 @@ from zoneguard.models.registry import ImportRecord, Premises, RegistryHistory, S
 from zoneguard.models.rules import RuleRecord, RuleSetRecord
 
 __all__ = [
-    "ApiKey", "AuditLog", "Base", "Finding", "FindingEvent", "ImportRecord", "NetworkEdge",
+    "ApiKey", "AuditLog", "Base", "Finding", "FindingEvent", "ImportRecord", "LoginFailure",
+    "NetworkEdge",
     "NetworkVertex", "Premises",
     "RegistryHistory", "RuleRecord", "RuleSetRecord", "Scan", "School", "SchoolGate",
-    "ScreeningRecord", "seen",
+    "ScreeningRecord", "User", "WebSession", "seen",
 ]
