@@ -151,6 +151,7 @@ def screen_answer(request: Request, screening_id: RowId, login: LoginDep,
     record = _record(session, login, screening_id)
     spec = screening_map(session, screening_id=record.id, settings=settings, rule_set=rules)
     view = _view(record)
+    spec["title"] = f"距离核查 #{record.id} · {view['verdict_text']}"
     spec["notice"] = f"结论：{view['verdict_text']}"
     assets.check_installed(settings)
     return render(request, "answer.html", login=login, spec=spec_json(spec),

@@ -150,3 +150,12 @@ def test_api_accepts_a_session_only_with_its_csrf_header(
     assert done.status_code == 201
     record = session.get(ScreeningRecord, done.json()["id"])
     assert record is not None and record.actor == ACTOR
+
+
+def test_notice_prints_to_pdf(logged_in: TestClient, session: Session) -> None:
+    add_school(session, "HB-004", CAMPUS, levels=("primary",))
+    lon, lat = _east_of_campus(120.0)
+    _, where = _submit(logged_in, lon=str(lon), lat=str(lat))
+    pdf = logged_in.get(f"{where}/notice.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-") and len(pdf.content) > 5000
