@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     assets_dir: Path | None = Field(
         default=None, description="Leaflet assets (default: <venv>/share/zoneguard-assets)"
     )
+    geocoder: str = Field(default="offline", description="offline | tianditu (needs the key)")
     public_url: str | None = Field(
         default=None, description="The address people open (https → Secure session cookies)")
     session_idle_min: float = Field(default=30.0, gt=0, description="Idle web session lifetime")
@@ -68,6 +69,13 @@ class Settings(BaseSettings):
     def _absolute_home(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
+    @field_validator("geocoder")
+    @classmethod
+    def _known_geocoder(cls, value: str) -> str:
+        if value not in {"offline", "tianditu"}:
+            raise ValueError("geocoder must be offline or tianditu")
+        return value
+
     @field_validator("basemap")
     @classmethod
     def _known_basemap(cls, value: str) -> str:
@@ -82,6 +90,8 @@ class Settings(BaseSettings):
                 "ZONEGUARD_DATABASE_URL must be set in production (the embedded cluster is for "
                 "development and single-machine use)"
             )
+        if self.geocoder == "tianditu" and not self.tianditu_key:
+            raise ValueError("ZONEGUARD_TIANDITU_KEY is required when ZONEGUARD_GEOCODER=tianditu")
         if self.basemap == "tianditu" and not self.tianditu_key:
             raise ValueError("ZONEGUARD_TIANDITU_KEY is required when ZONEGUARD_BASEMAP=tianditu")
         return self

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tests.browser.cdp import Browser
 from tests.conftest import ARTIFACTS
-from tests.factories import add_school
+from tests.factories import add_premises, add_school
 from zoneguard.models import ScreeningRecord
 from zoneguard.services.users import create_user
 
@@ -118,4 +118,25 @@ def test_far_point_has_no_conflict(served: str, session: Session, page: Browser)
     _set(page, "lat", f"{lat:.8f}")
     page.evaluate("document.getElementById('screen-submit').click()")
     assert _answer(page) == "未发现距离冲突（仅距离初筛）"
+    _stays_home(page, served)
+
+
+def test_screen_by_address_search(served: str, session: Session, page: Browser) -> None:
+    _setup(session)
+    lon, lat = _east_of_campus(80.0)
+    add_premises(session, "internet_cafe", lon, lat, name="星空网咖", address="工作台路8号")
+    _login(page, served)
+    page.goto(f"{served}/screen", ready="window.zgPick && window.zgPick.ready")
+    page.evaluate("document.getElementById('category').value = 'internet_cafe'")
+    _set(page, "address", "工作台路")
+    page.evaluate("document.getElementById('address-search').click()")
+    page.wait_for("document.querySelector('#address-results button')")
+    label = page.evaluate("document.querySelector('#address-results button').textContent")
+    assert label.startswith("[场所] 星空网咖")
+    page.evaluate("document.querySelector('#address-results button').click()")
+    page.wait_for("window.zgPick.picked")
+    assert page.evaluate("document.getElementById('lon').value") == f"{lon:.7f}"
+    page.screenshot(ARTIFACTS / "workbench_address.png")
+    page.evaluate("document.getElementById('screen-submit').click()")
+    assert _answer(page) == "不符合距离要求"
     _stays_home(page, served)

@@ -159,3 +159,17 @@ def test_notice_prints_to_pdf(logged_in: TestClient, session: Session) -> None:
     pdf = logged_in.get(f"{where}/notice.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-") and len(pdf.content) > 5000
+
+
+def test_address_box_finds_places_in_scope_only(logged_in: TestClient, session: Session) -> None:
+    from tests.factories import add_premises
+    add_school(session, "HB-005", CAMPUS, name="芙蓉路小学", levels=("primary",))
+    add_premises(session, "tobacco", 114.01, 30.51, name="芙蓉路烟酒店", address="芙蓉路1号")
+    add_premises(session, "lottery", 114.02, 30.52, name="芙蓉路彩票店", address="芙蓉路2号")
+    found = logged_in.get("/screen/places", params={"q": "芙蓉路"})
+    assert found.status_code == 200
+    labels = [p["label"] for p in found.json()]
+    assert labels == ["芙蓉路小学", "芙蓉路烟酒店"]  # lottery is outside 张三's categories
+    assert logged_in.get("/screen/places", params={"q": " "}).status_code == 422
+    logged_in.cookies.clear()
+    assert logged_in.get("/screen/places", params={"q": "芙蓉路"}).status_code == 401
