@@ -22,7 +22,7 @@ from zoneguard.maps.screening import screening_map
 from zoneguard.models import ScreeningRecord
 from zoneguard.reports.record import html_to_pdf
 from zoneguard.services.audit import audit
-from zoneguard.services.principal import Principal, check_role
+from zoneguard.services.principal import Principal
 from zoneguard.services.screening import screen
 from zoneguard.services.web_sessions import WebLogin
 
@@ -49,6 +49,11 @@ def _form(request: Request, login: WebLogin, rules: RuleSetDep, session: Session
                   modes=MODE_TEXT, values=values, error=error, pick_spec=spec_json(spec))
 
 
+def _refused(request: Request, login: WebLogin) -> Response:
+    return render(request, "error.html", status_code=403, login=login,
+                  message=f"“{login.user.principal.role_label}”角色不能办理受理初筛")
+
+
 def _number(value: str, what: str) -> float | None:
     if not value.strip():
         return None
@@ -64,7 +69,8 @@ def screen_form(request: Request, login: LoginDep, rules: RuleSetDep,
     """The 受理初筛 form: category, location (typed in any CRS or clicked), application."""
     if login is None:
         return to_login(request)
-    check_role(login.user.principal, SCREEN)
+    if login.user.principal.role not in SCREEN:
+        return _refused(request, login)
     return _form(request, login, rules, session, {"crs": "wgs84", "mode": "new"})
 
 
@@ -79,7 +85,8 @@ async def screen_submit(
     if login is None:
         return to_login(request)
     principal = login.user.principal
-    check_role(principal, SCREEN)
+    if principal.role not in SCREEN:
+        return _refused(request, login)
     values = {"category": category, "lon": lon, "lat": lat, "crs": crs or "wgs84",
               "entrance_lon": entrance_lon, "entrance_lat": entrance_lat,
               "application_no": application_no, "applicant": applicant, "mode": mode}

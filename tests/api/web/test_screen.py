@@ -126,7 +126,9 @@ def test_pages_need_a_login_and_viewers_cannot_screen(
     person("wangwu", role="viewer", display_name="王五")
     from tests.api.web.conftest import login
     assert login(web, "wangwu")[0] == 303
-    assert web.get("/screen").status_code == 403
+    refused = web.get("/screen")
+    assert refused.status_code == 403 and "不能办理受理初筛" in refused.text
+    assert web.post("/screen", data={"csrf_token": "x"}).status_code == 403
     assert "受理初筛" not in web.get("/").text
 
 
