@@ -86,8 +86,8 @@ class KeyInfo:
 
     @property
     def actor(self) -> str:
-        """How the audit log names this key (its public prefix identifies it)."""
-        return f"key:{self.prefix}"
+        """How the audit log names this key: its public prefix, then the name it was given."""
+        return f"key:{self.prefix}:{self.name}"
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready description (no secret)."""

@@ -2,7 +2,7 @@
 
 Routes check the role and apply the scope of a principal without knowing which kind it is,
 and record its `actor` (never a free-text name) in screenings, finding events and the audit
-log: `user:张三(zhangsan)` for a person, `key:<prefix>` for a key.
+log: `user:张三(zhangsan)` for a person, `key:<prefix>:<key name>` for a key.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Principal:
         """How screenings, finding events and the audit log name this principal."""
         if self.kind == "user":
             return f"user:{self.display_name}({self.name})"
-        return f"key:{self.name}"
+        return f"key:{self.name}:{self.display_name}"
 
     @property
     def role_label(self) -> str:

@@ -175,3 +175,24 @@ def test_address_box_finds_places_in_scope_only(logged_in: TestClient, session: 
     assert logged_in.get("/screen/places", params={"q": " "}).status_code == 422
     logged_in.cookies.clear()
     assert logged_in.get("/screen/places", params={"q": "芙蓉路"}).status_code == 401
+
+
+def test_key_and_session_actors_on_a_finding_transition(
+        logged_in: TestClient, session: Session) -> None:
+    from tests.factories import add_finding, add_premises
+    from zoneguard.services.keys import create_key
+    school = add_school(session, "HB-006", CAMPUS, levels=("primary",), region="420102")
+    premises = add_premises(session, "tobacco", 114.0025, 30.501, region="420102")
+    finding = add_finding(session, school, premises, rule_id="t.tobacco")
+    url = f"/api/v1/findings/{finding}/transitions"
+    key = create_key(session, role="governance", name="综治办")
+    assigned = logged_in.post(url, json={"state": "assigned", "assignee": "烟草专卖局",
+                                         "deadline": "2099-01-31"},
+                              headers={"Authorization": f"Bearer {key.token}"})
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["events"][-1]["actor"] == f"key:{key.info.prefix}:综治办"
+    token = csrf_of(logged_in.get("/screen").text)
+    moved = logged_in.post(url, json={"state": "rectifying", "comment": "整改"},
+                           headers={"X-CSRF-Token": token})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["events"][-1]["actor"] == ACTOR
