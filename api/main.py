@@ -34,6 +34,7 @@ from api.routes import (
 )
 from api.scans import BackgroundScans
 from api.schemas.common import PROBLEMS
+from api.web import install as install_workbench
 from zoneguard.db.engine import make_engine
 from zoneguard.db.migrate import head_revision
 from zoneguard.db.ready import ready_engine
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics.register_routes("/ogc", ogc_router)
     for page_module in (maps, reports, tiles, asset_routes):
         app.include_router(page_module.router, responses=PROBLEMS)
+    install_workbench(app)
     return app
 
 

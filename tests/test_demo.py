@@ -75,6 +75,16 @@ def test_demo_brings_everything_up_and_its_examples_hold(tmp_path: Path) -> None
             assert reply.status_code in (200, 201), reply.text
             assert reply.json()["verdict"] == verdict
         assert httpx.get(f"{base}/docs", timeout=10).status_code == 200
+        login = re.search(r"workbench: +(\S+)/login +user (\S+) +password (\S+)", output)
+        assert login is not None and login.group(1) == base, output
+        with httpx.Client(base_url=base, timeout=30, follow_redirects=True) as web:
+            form = web.get("/login")
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert csrf is not None
+            done = web.post("/login", data={"username": login.group(2),
+                                             "password": login.group(3),
+                                             "csrf_token": csrf.group(1)})
+            assert done.status_code == 200 and "受理初筛" in done.text
         city = home / "demo" / "city_map.html"
         assert city.exists() and list((home / "demo").glob("school_*.xlsx"))
         browser = Browser()
@@ -94,5 +104,6 @@ def test_demo_brings_everything_up_and_its_examples_hold(tmp_path: Path) -> None
     try:
         assert again.returncode == 0, again.stdout + again.stderr
         assert re.search(r"scan \d+: 0 new", again.stdout), again.stdout
+        assert f"password {login.group(3)}" in again.stdout  # the demo login is kept
     finally:
         EmbeddedCluster(home.resolve()).destroy()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from zoneguard.db.engine import session_scope
 from zoneguard.demo_data import REAL, load_sample
-from zoneguard.errors import ZoneGuardError
+from zoneguard.errors import Conflict, ZoneGuardError
 from zoneguard.maps.city import city_map
 from zoneguard.maps.page import render_page
 from zoneguard.reports.school_sheet import school_sheet_bytes
@@ -46,6 +47,7 @@ class DemoResult:
     key: str
     scan: ScanSummary
     examples: list[dict[str, Any]] = field(default_factory=list)
+    login: tuple[str, str] = ("", "")  # workbench username and password
 
 
 def prepare(engine: Engine, settings: Settings, step: Step) -> DemoResult:
@@ -75,9 +77,11 @@ def prepare(engine: Engine, settings: Settings, step: Step) -> DemoResult:
         sheet.write_bytes(school_sheet_bytes(session, code=code, settings=settings))
         step("demo admin key")
         key = _demo_key(session, out / "admin-key.txt")
+        step("demo workbench login")
+        login = _demo_login(session, out / "workbench-login.txt")
         step("example screenings")
         examples = _examples(session, settings)
-    return DemoResult(out, city, sheet, code, key, summary, examples)
+    return DemoResult(out, city, sheet, code, key, summary, examples, login)
 
 
 def _busiest_school(session: Session) -> str:
@@ -105,6 +109,26 @@ def _demo_key(session: Session, path: Path) -> str:
     path.write_text(token + "\n")
     path.chmod(0o600)
     return token
+
+
+def _demo_login(session: Session, path: Path) -> tuple[str, str]:
+    """The demo workbench login (an admin), its password kept (mode 0600) and reused."""
+    from zoneguard.services.users import check_password, create_user, reset_password
+
+    name = "demo"
+    if path.exists():
+        password = path.read_text().strip()
+        if check_password(session, name, password) is not None:
+            return name, password
+    password = secrets.token_urlsafe(12)
+    try:
+        create_user(session, username=name, password=password, role="admin",
+                    display_name="演示管理员", actor="demo")
+    except Conflict:
+        reset_password(session, name, password, actor="demo")
+    path.write_text(password + "\n")
+    path.chmod(0o600)
+    return name, password
 
 
 _INSIDE = """

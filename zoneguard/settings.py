@@ -47,6 +47,21 @@ class Settings(BaseSettings):
     assets_dir: Path | None = Field(
         default=None, description="Leaflet assets (default: <venv>/share/zoneguard-assets)"
     )
+    geocoder: str = Field(default="offline", description="offline | tianditu (needs the key)")
+    public_url: str | None = Field(
+        default=None, description="The address people open (https → Secure session cookies)")
+    session_idle_min: float = Field(default=30.0, gt=0, description="Idle web session lifetime")
+    session_max_hours: float = Field(default=12.0, gt=0, description="Longest web session")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins of one username before it is locked")
+    login_ip_max_failures: int = Field(
+        default=20, ge=1, description="Failed logins from one address before it is locked")
+    login_lock_min: float = Field(default=15.0, gt=0, description="Lockout window")
+    remedies_text: str = Field(
+        default="申请人对本次距离核查结果有异议的，可向受理机关申请现场复核；对据此作出的行政许可"
+                "决定不服的，可以自收到决定书之日起六十日内依法申请行政复议，或者自知道或者应当知道"
+                "该行政行为之日起六个月内依法向人民法院提起行政诉讼。",
+        description="Remedies (救济途径) printed on the 距离核查告知单")
     server_user: str = Field(
         default="postgres", description="Unprivileged OS user running the embedded cluster as root"
     )
@@ -55,6 +70,13 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_home(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("geocoder")
+    @classmethod
+    def _known_geocoder(cls, value: str) -> str:
+        if value not in {"offline", "tianditu"}:
+            raise ValueError("geocoder must be offline or tianditu")
+        return value
 
     @field_validator("basemap")
     @classmethod
@@ -70,6 +92,8 @@ class Settings(BaseSettings):
                 "ZONEGUARD_DATABASE_URL must be set in production (the embedded cluster is for "
                 "development and single-machine use)"
             )
+        if self.geocoder == "tianditu" and not self.tianditu_key:
+            raise ValueError("ZONEGUARD_TIANDITU_KEY is required when ZONEGUARD_GEOCODER=tianditu")
         if self.basemap == "tianditu" and not self.tianditu_key:
             raise ValueError("ZONEGUARD_TIANDITU_KEY is required when ZONEGUARD_BASEMAP=tianditu")
         return self

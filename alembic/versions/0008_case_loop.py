@@ -2,7 +2,7 @@
 field measurements, hand-registered problems, 反弹 and the grid and school roles
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03
 
 Existing findings keep their history; their states (and those of their events) become:
@@ -18,7 +18,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -24,7 +24,7 @@ from zoneguard.maps.permitted import permitted_map
 from zoneguard.maps.school import school_map
 from zoneguard.maps.screening import screening_map, screening_record
 from zoneguard.reports.nearby import school_by_code
-from zoneguard.services.keys import KeyInfo
+from zoneguard.services.principal import Principal
 from zoneguard.services.registry import BBox
 
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -33,7 +33,7 @@ HTML: dict[int | str, dict[str, Any]] = {
 Categories = Annotated[list[CategoryName] | None, Query(max_length=20)]
 
 
-def scoped(key: KeyInfo, region: str | None,
+def scoped(key: Principal, region: str | None,
            categories: list[str] | None) -> tuple[str | None, list[str] | None]:
     """The region and categories a key may see (403 when it asks for more)."""
     scope = key.scope

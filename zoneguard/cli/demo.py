@@ -33,6 +33,9 @@ def _report(result: DemoResult, base: str) -> None:
     console.print(f"  API docs:          {base}/docs")
     console.print(f"  OGC API (QGIS):    {base}/ogc?api_key={result.key}", soft_wrap=True)
     console.print(f"  admin key:         {result.key}  (also in {result.out_dir}/admin-key.txt)")
+    console.print(f"  workbench:         {base}/login  user {result.login[0]}  password "
+                  f"{result.login[1]}  (also in {result.out_dir}/workbench-login.txt)",
+                  highlight=False, soft_wrap=True)
     console.print("\nExample screenings:")
     for example in result.examples:
         console.print(f"  # expect [bold]{example['verdict']}[/bold]: {example['why']}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from zoneguard.cli import db, imports, keys, network
+from zoneguard.cli import db, imports, keys, network, users
 from zoneguard.cli import findings as findings_cli
 from zoneguard.cli import maps as map_cli
 from zoneguard.cli import reports as report_cli
@@ -26,6 +26,7 @@ app.add_typer(imports.app, name="import")
 app.add_typer(network.app, name="network")
 app.add_typer(keys.app, name="keys")
 app.add_typer(rules_cli.app, name="rules")
+app.add_typer(users.app, name="users")
 app.command("screen")(screen_command)
 app.command("scan")(scan_command)
 app.command("findings")(findings_cli.findings_command)

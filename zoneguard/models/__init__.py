@@ -1,6 +1,13 @@
 """ORM models of the ZoneGuard data model."""
 
-from zoneguard.models.access import ApiKey, AuditLog, ScreeningRecord
+from zoneguard.models.access import (
+    ApiKey,
+    AuditLog,
+    LoginFailure,
+    ScreeningRecord,
+    User,
+    WebSession,
+)
 from zoneguard.models.base import Base
 from zoneguard.models.findings import (
     Evidence,
@@ -18,7 +25,8 @@ from zoneguard.models.rules import RuleRecord, RuleSetRecord
 
 __all__ = [
     "ApiKey", "AuditLog", "Base", "Evidence", "FieldMeasurement", "Finding", "FindingEvent",
-    "ImportRecord", "Interview", "NetworkEdge", "NetworkVertex", "Premises", "SupervisionOrder",
+    "ImportRecord", "Interview", "LoginFailure", "NetworkEdge", "NetworkVertex", "Premises",
+    "SupervisionOrder",
     "RegistryHistory", "RuleRecord", "RuleSetRecord", "Scan", "School", "SchoolGate",
-    "ScreeningRecord", "seen",
+    "ScreeningRecord", "User", "WebSession", "seen",
 ]

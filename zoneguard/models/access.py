@@ -1,4 +1,4 @@
-"""Screening records, API keys and the audit log."""
+"""Screening records, API keys, people (users, web sessions, failed logins), the audit log."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, DateTime, Index, String, Text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -51,6 +51,53 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (enum_check("role", Role),)
+
+
+class User(Base):
+    """A person who logs in to the workbench: role and scope as keys have; argon2 hash only."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    display_name: Mapped[str] = mapped_column(Text, nullable=False)
+    password_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[str] = mapped_column(String(12), nullable=False)
+    categories: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    region_prefix: Mapped[str | None] = mapped_column(String(6))
+    created_at: Mapped[datetime] = utcnow_column()
+    password_changed_at: Mapped[datetime] = utcnow_column()
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (enum_check("role", Role),)
+
+
+class WebSession(Base):
+    """A logged-in browser: found by the SHA-256 digest of its cookie, with its CSRF token."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = utcnow_column()
+    last_seen_at: Mapped[datetime] = utcnow_column()
+    client_ip: Mapped[str | None] = mapped_column(Text)
+
+
+class LoginFailure(Base):
+    """One failed login, kept for the lockout window (per username and per client address)."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), nullable=False)
+    client_ip: Mapped[str] = mapped_column(Text, nullable=False)
+    at: Mapped[datetime] = utcnow_column()
+
+    __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),
+                      Index("ix_login_failures_client_ip_at", "client_ip", "at"))
 
 
 class AuditLog(Base):

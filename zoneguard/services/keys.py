@@ -57,6 +57,15 @@ class Scope:
 UNRESTRICTED = Scope()
 
 
+def scope_for(role: Role, categories: tuple[str, ...] | None,
+              region_prefix: str | None) -> Scope:
+    """The data a key or person of this role and scope may reach (admin, governance: all)."""
+    if role in (Role.ADMIN, Role.GOVERNANCE):
+        return UNRESTRICTED
+    cats = frozenset(categories) if categories is not None else None
+    return Scope(categories=cats, region_prefix=region_prefix)
+
+
 @dataclass(frozen=True)
 class KeyInfo:
     """An API key as stored, without its secret."""
@@ -73,15 +82,12 @@ class KeyInfo:
     @property
     def scope(self) -> Scope:
         """The data this key may reach: admin and governance see everything."""
-        if self.role in (Role.ADMIN, Role.GOVERNANCE):
-            return UNRESTRICTED
-        cats = frozenset(self.categories) if self.categories is not None else None
-        return Scope(categories=cats, region_prefix=self.region_prefix)
+        return scope_for(self.role, self.categories, self.region_prefix)
 
     @property
     def actor(self) -> str:
-        """How the audit log names this key's holder."""
-        return f"key:{self.id}:{self.name}"
+        """How the audit log names this key: its public prefix, then the name it was given."""
+        return f"key:{self.prefix}:{self.name}"
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready description (no secret)."""
@@ -114,7 +120,8 @@ def _info(row: Any) -> KeyInfo:
                    revoked_at=row.revoked_at)
 
 
-def _check_scope(role: Role, categories: list[str] | None, region_prefix: str | None) -> None:
+def check_scope(role: Role, categories: list[str] | None, region_prefix: str | None) -> None:
+    """ValidationError unless the categories and region prefix are well-formed for the role."""
     for category in categories or []:
         if not _CATEGORY.fullmatch(category):
             raise ValidationError(f"category {category!r} is not a category name")
@@ -123,7 +130,7 @@ def _check_scope(role: Role, categories: list[str] | None, region_prefix: str | 
     if region_prefix is not None and not _REGION.fullmatch(region_prefix):
         raise ValidationError(f"region {region_prefix!r} is not a 2, 4 or 6-digit GB/T 2260 code")
     if role is Role.BUREAU and categories is None:
-        raise ValidationError("a bureau key must name its categories (--categories)")
+        raise ValidationError("a bureau role must name its categories (--categories)")
 
 
 def create_key(
@@ -144,7 +151,7 @@ def create_key(
     if not name.strip():
         raise ValidationError("a key needs a name")
     cats = sorted(set(categories)) if categories is not None else None
-    _check_scope(wanted, cats, region_prefix)
+    check_scope(wanted, cats, region_prefix)
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     row = ApiKey(name=name.strip(), prefix=prefix, secret_hash=_digest(prefix, secret),

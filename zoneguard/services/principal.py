@@ -1,0 +1,61 @@
+"""Who is asking: an API key (machines) or a logged-in person, as one principal.
+
+Routes check the role and apply the scope of a principal without knowing which kind it is,
+and record its `actor` (never a free-text name) in screenings, finding events and the audit
+log: `user:张三(zhangsan)` for a person, `key:<prefix>:<key name>` for a key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from zoneguard.domain import Role
+from zoneguard.errors import Forbidden
+from zoneguard.services.keys import KeyInfo, Scope, scope_for
+
+ROLE_LABELS = {Role.ADMIN: "管理员", Role.GOVERNANCE: "综治办", Role.BUREAU: "业务主管部门",
+               Role.VIEWER: "只读"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A key or a person: role, scope and how records name it."""
+
+    kind: Literal["key", "user"]
+    id: int
+    name: str
+    display_name: str
+    role: Role
+    categories: tuple[str, ...] | None
+    region_prefix: str | None
+
+    @property
+    def scope(self) -> Scope:
+        """The data this principal may reach."""
+        return scope_for(self.role, self.categories, self.region_prefix)
+
+    @property
+    def actor(self) -> str:
+        """How screenings, finding events and the audit log name this principal."""
+        if self.kind == "user":
+            return f"user:{self.display_name}({self.name})"
+        return f"key:{self.name}:{self.display_name}"
+
+    @property
+    def role_label(self) -> str:
+        """The role in Chinese."""
+        return ROLE_LABELS[self.role]
+
+
+def key_principal(info: KeyInfo) -> Principal:
+    """The principal of a verified API key (named by its public prefix)."""
+    return Principal("key", info.id, info.prefix, info.name, info.role, info.categories,
+                     info.region_prefix)
+
+
+def check_role(principal: Principal, roles: frozenset[Role]) -> Principal:
+    """The one permission check of keys and people: Forbidden unless the role is allowed."""
+    if principal.role not in roles:
+        raise Forbidden(f"the {principal.role.value} role may not do this")
+    return principal
