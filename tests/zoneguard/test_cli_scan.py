@@ -6,9 +6,8 @@ The commands commit, so they run against a scratch database of the test cluster
 
 from __future__ import annotations
 
-import getpass
-
 import csv
+import getpass
 import io
 import json
 from collections.abc import Iterator

@@ -184,15 +184,16 @@ def test_key_and_session_actors_on_a_finding_transition(
     school = add_school(session, "HB-006", CAMPUS, levels=("primary",), region="420102")
     premises = add_premises(session, "tobacco", 114.0025, 30.501, region="420102")
     finding = add_finding(session, school, premises, rule_id="t.tobacco")
-    url = f"/api/v1/findings/{finding}/transitions"
+    url = f"/api/v1/findings/{finding}/actions"
     key = create_key(session, role="governance", name="综治办")
-    assigned = logged_in.post(url, json={"state": "assigned", "assignee": "烟草专卖局",
-                                         "deadline": "2099-01-31"},
+    reported = logged_in.post(url, json={"action": "report"},
                               headers={"Authorization": f"Bearer {key.token}"})
-    assert assigned.status_code == 200, assigned.text
-    assert assigned.json()["events"][-1]["actor"] == f"key:{key.info.prefix}:综治办"
+    assert reported.status_code == 200, reported.text
+    assert reported.json()["events"][-1]["actor"] == f"key:{key.info.prefix}:综治办"
+    assert logged_in.post(url, json={"action": "assign", "unit": "烟草专卖局",
+                                     "deadline": "2099-01-31"},
+                          headers={"Authorization": f"Bearer {key.token}"}).status_code == 200
     token = csrf_of(logged_in.get("/screen").text)
-    moved = logged_in.post(url, json={"state": "rectifying", "comment": "整改"},
-                           headers={"X-CSRF-Token": token})
+    moved = logged_in.post(url, json={"action": "start"}, headers={"X-CSRF-Token": token})
     assert moved.status_code == 200, moved.text
     assert moved.json()["events"][-1]["actor"] == ACTOR

@@ -101,7 +101,8 @@ def test_closing_a_premises_resolves_its_findings_and_reopening_it_reopens_them(
     closed = run_scan(session, trigger="nightly", settings=cfg, region=SCOPE)
     assert (closed.new, closed.resolved) == (0, 1)
     finding = _findings(session)[(cafe, "t.internet_cafe")]
-    assert finding["state"] == "resolved" and finding["resolution"] == "场所状态为 closed（已不在营）"
+    assert finding["state"] == "resolved"
+    assert finding["resolution"] == "场所状态为 closed（已不在营）"
     session.execute(text("UPDATE premises SET status = 'active' WHERE id = :p"), {"p": cafe})
     back = run_scan(session, trigger="nightly", settings=cfg, region=SCOPE)
     assert (back.new, back.reopened, back.resolved) == (0, 1, 0)

@@ -15,6 +15,7 @@ from tests.factories import add_finding, add_premises, add_school, write_rules
 from tests.oracle import from_local
 from zoneguard.domain import Role
 from zoneguard.errors import Forbidden, InvalidTransition, NotFound, ValidationError
+from zoneguard.models import Finding
 from zoneguard.services.cases.flow import ACTIONS, LOOP_WORDS, describe
 from zoneguard.services.cases.workflow import act, supervision_level
 from zoneguard.services.findings import get_finding, list_findings
@@ -61,7 +62,7 @@ def case(session: Session) -> tuple[int, int]:
 
 
 def _act(session: Session, cfg: Settings, finding: int, action: str, who: Who,
-         **kw: object) -> object:
+         **kw: object) -> Finding:
     return act(session, finding, action=action, caller=who, today=TODAY, settings=cfg,
                **kw)  # type: ignore[arg-type]
 
@@ -96,7 +97,7 @@ def test_the_whole_loop_to_closing_records_who_did_each_step(
     _close_premises(session, premises)
     _act(session, cfg, finding, "accept", CHECKER)
     done = _act(session, cfg, finding, "close", ZONGZHI)
-    assert getattr(done, "state") == "closed" and getattr(done, "resolved_at") is not None
+    assert done.state == "closed" and done.resolved_at is not None
     assert _steps(session, finding) == [
         ("found", "reported", BUREAU.actor), ("reported", "assigned", ZONGZHI.actor),
         ("assigned", "rectifying", BUREAU.actor), ("rectifying", "to_accept", BUREAU.actor),
@@ -148,7 +149,7 @@ def test_acceptance_needs_evidence_and_the_conflict_gone(
                          " WHERE id = :id"), {"x": at(0, -400)[0], "y": at(0, -400)[1],
                                                "id": premises})
     accepted = _act(session, cfg, finding, "accept", CHECKER)  # moved 300 m out: gone
-    assert getattr(accepted, "state") == "accepted"
+    assert accepted.state == "accepted"
 
 
 def test_closings_other_than_xiaohao_are_proposed_then_approved_by_someone_else(
@@ -172,8 +173,8 @@ def test_closings_other_than_xiaohao_are_proposed_then_approved_by_someone_else(
     _act(session, cfg, finding, "propose", BUREAU, closing="retained",
          comment="已补充许可证复印件，期满不予延续")
     done = _act(session, cfg, finding, "approve", ZONGZHI)
-    assert getattr(done, "state") == "retained"
-    assert "依法保留（存量，到期处理）" in getattr(done, "resolution")
+    assert done.state == "retained"
+    assert "依法保留（存量，到期处理）" in done.resolution
 
 
 def test_unfounded_needs_a_field_measurement_or_evidence(
