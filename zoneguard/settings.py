@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     import_max_unpacked_bytes: int = Field(
         default=1024 * 1024 * 1024, gt=0,
         description="Most bytes an import ZIP (zipped shapefile, XLSX) may unpack to, counted")
-    import_max_members: int = Field(default=64, gt=0, description="Most members of an import ZIP")
+    import_max_members: int = Field(default=1000, gt=0, description="Most members of an import ZIP")
     import_max_rows: int = Field(default=2_000_000, gt=0, description="Most rows of an import")
     import_max_columns: int = Field(default=500, gt=0, description="Most columns of an import")
     import_max_cell_chars: int = Field(default=64 * 1024, gt=0,

@@ -26,7 +26,7 @@ class Limits:
 
     max_bytes: int | None = 200 * MIB
     max_unpacked_bytes: int = 1024 * MIB
-    max_members: int = 64
+    max_members: int = 1000
     max_rows: int = 2_000_000
     max_columns: int = 500
     max_cell_chars: int = 64 * 1024
