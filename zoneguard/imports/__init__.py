@@ -112,7 +112,7 @@ def _read(path: Path, kind: ImportKind, crs: str | None, column_map: dict[str, s
         raw = readers.read_xlsx(path, sheet, limits)
     else:
         raw = readers.read_vector(path, fmt, layer=layer, limits=limits)
-    if fmt not in ("csv", "xlsx"):  # those two are checked cell by cell while read
+    if fmt not in ("csv", "xlsx"):  # those two are checked by their readers
         limits.check_frame(raw.frame)
     source, crs_warnings = _resolve_crs(user_crs, raw)
     cols, col_warnings = _columns(raw, kind, column_map)

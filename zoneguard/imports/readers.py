@@ -80,28 +80,29 @@ def read_xlsx(path: Path, sheet: str | None, limits: Limits | None = None) -> Ra
         records = _sheet_records(worksheet, limits)
     finally:
         workbook.close()
-    return records_to_table(records, fmt="xlsx")
+    table = records_to_table(records, fmt="xlsx")
+    limits.check_frame(table.frame)  # cell lengths, column by column
+    return table
 
 
 def _sheet_records(worksheet: Any, limits: Limits) -> list[tuple[int, list[Any]]]:
-    """Return the numbered rows of a sheet, refusing one over the row, column or cell limits."""
+    """Return the numbered rows of a sheet, refusing one over the row or column limits."""
     records = []
-    # title rows and the header come before the data rows: allow for a few of them
-    most = limits.max_rows + 10
+    most, max_columns, trimmed = limits.max_rows + 10, limits.max_columns, False
     for n, row in enumerate(worksheet.iter_rows(values_only=True), 1):
-        if n > most:
+        if n > most:  # title rows and the header come before the data rows
             limits.check_rows(n - 1, at_least=True)
-        width = len(row)
-        while width and row[width - 1] is None:
-            width -= 1  # a declared sheet width counts empty trailing cells
-        limits.check_columns(width)
-        cells = [None if c is None or (isinstance(c, str) and not c.strip()) else c
-                 for c in row[:width]]
-        limits.check_cell(max((len(c) for c in cells if isinstance(c, str)), default=0),
-                          f"on row {n}")
+        cells = [None if c is None or (isinstance(c, str) and not c.strip()) else c for c in row]
+        if len(cells) > max_columns:  # a declared sheet size may count empty cells
+            width = len(cells)
+            while width and cells[width - 1] is None:
+                width -= 1
+            limits.check_columns(width)
+            cells, trimmed = cells[:width], True
         records.append((n, cells))
-    # columns empty on every row (a sheet whose declared size is wider than its data) go
-    widest = max((len(cells) for _, cells in records), default=0)
+    if not trimmed:
+        return records
+    widest = max(len(cells) for _, cells in records)
     return [(n, cells + [None] * (widest - len(cells))) for n, cells in records]
 
 

@@ -261,3 +261,22 @@ def test_zip_bomb_memory_stays_flat(tmp_path: Path) -> None:
     before_mb, after_mb = map(int, numbers.split())
     assert "damaged" in detail
     assert after_mb - before_mb < 64, (before_mb, after_mb)
+
+
+def test_xlsx_cell_over_the_limit_is_refused(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append(["名称", "学段", "经度", "纬度"])
+    book.active.append(["长" * 1500, "小学", 112.98, 28.19])
+    book.save(tmp_path / "cell.xlsx")
+    detail = refused(tmp_path / "cell.xlsx", SMALL, crs="wgs84")
+    assert "1500 characters" in detail and "'名称'" in detail
+
+
+def test_xlsx_wide_only_in_blank_cells_is_read(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append(["名称", "学段", "经度", "纬度"])
+    book.active.append(["一小", "小学", 112.98, 28.19])
+    book.active.cell(row=2, column=700, value=" ")  # a blank cell far right widens the sheet
+    book.save(tmp_path / "wide.xlsx")
+    parsed = read_table(tmp_path / "wide.xlsx", kind="schools", crs="wgs84")
+    assert parsed.ok and parsed.frame["name"].tolist() == ["一小"]
