@@ -18,11 +18,13 @@ import geopandas as gpd
 import openpyxl
 import pytest
 from shapely.geometry import Point, Polygon
+from sqlalchemy.orm import Session
 
 from tests.zoneguard.imports import hostile
 from zoneguard.errors import ImportProblem
 from zoneguard.imports import Limits, read_table
 from zoneguard.imports.zipped import Budget
+from zoneguard.services.network import import_network
 
 ROOT = Path(__file__).resolve().parents[3]
 SMALL = Limits(max_unpacked_bytes=8 << 20, max_members=64, max_rows=5, max_columns=20,
@@ -280,3 +282,19 @@ def test_xlsx_wide_only_in_blank_cells_is_read(tmp_path: Path) -> None:
     book.save(tmp_path / "wide.xlsx")
     parsed = read_table(tmp_path / "wide.xlsx", kind="schools", crs="wgs84")
     assert parsed.ok and parsed.frame["name"].tolist() == ["一小"]
+
+
+def test_rows_are_bounded_for_geojson_and_osm(tmp_path: Path) -> None:
+    real = ROOT / "data" / "real"
+    tobacco = refused(real / "changsha_tianxin_tobacco.geojson", Limits(max_rows=100),
+                      kind="premises", crs="gcj02", category="tobacco")
+    assert "1386 rows, over the limit of 100" in tobacco
+    osm = refused(real / "beijing_haidian.osm", Limits(max_rows=5), crs=None)
+    assert "11 rows, over the limit of 5" in osm  # 9 campuses and 2 school points
+
+
+def test_network_import_refuses_a_view_layer(session: Session, tmp_path: Path) -> None:
+    gpkg = hostile.view_gpkg(tmp_path / "streets.gpkg", recursive=True)
+    with pytest.raises(ImportProblem) as info:
+        import_network(session, path=gpkg, crs="EPSG:4326")
+    assert "is a view" in info.value.detail
