@@ -39,6 +39,7 @@ from zoneguard.db.engine import make_engine
 from zoneguard.db.migrate import head_revision
 from zoneguard.db.ready import ready_engine
 from zoneguard.errors import DatabaseUnavailable
+from zoneguard.imports.uploads import clean_stale, upload_root
 from zoneguard.settings import Settings, get_settings
 
 log = logging.getLogger("zoneguard.api")
@@ -87,6 +88,7 @@ def _connect(settings: Settings) -> Engine:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    await run_in_threadpool(clean_stale, upload_root(settings.home))  # left by dead workers
     engine = await run_in_threadpool(_connect, settings)
     app.state.engine = engine
     app.state.sessions = sessionmaker(engine, expire_on_commit=False)

@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     )
     walking_snap_max_m: float = Field(default=50.0, gt=0, description="Max snap to the network")
     import_max_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    import_max_unpacked_bytes: int = Field(
+        default=1024 * 1024 * 1024, gt=0,
+        description="Most bytes an import ZIP (zipped shapefile, XLSX) may unpack to, counted")
+    import_max_members: int = Field(default=1000, gt=0, description="Most members of an import ZIP")
+    import_max_rows: int = Field(default=2_000_000, gt=0, description="Most rows of an import")
+    import_max_columns: int = Field(default=500, gt=0, description="Most columns of an import")
+    import_max_cell_chars: int = Field(default=64 * 1024, gt=0,
+                                       description="Longest text cell of an import")
+    max_entrance_m: float = Field(
+        default=50.0, gt=0, description="Farthest a premises' entrance may be from its point")
     scan_cron: str = Field(default="0 2 * * *", description="Nightly rescan schedule")
     timezone: str = Field(default="Asia/Shanghai")
     pool_size: int = Field(default=5, ge=1)

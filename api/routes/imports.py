@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -15,6 +14,7 @@ from api.errors import PayloadTooLarge
 from api.schemas.common import CategoryName, CrsName, RegionCode
 from api.schemas.imports import ImportOut
 from zoneguard.errors import Forbidden, ValidationError
+from zoneguard.imports.uploads import upload_dir
 from zoneguard.services.imports import ImportOutcome, import_file
 from zoneguard.services.keys import Scope
 
@@ -104,8 +104,8 @@ def create_import(
     if file.size is not None and file.size > settings.import_max_bytes:
         raise PayloadTooLarge(f"the file is larger than the import limit of "
                               f"{settings.import_max_bytes} bytes (ZONEGUARD_IMPORT_MAX_BYTES)")
-    with tempfile.TemporaryDirectory(prefix="zoneguard-upload-") as tmp:
-        path = _save(file, Path(tmp), settings.import_max_bytes)
+    with upload_dir(settings.home) as tmp:  # stale ones are cleaned at start (api.main)
+        path = _save(file, tmp, settings.import_max_bytes)
         with session.begin_nested():
             outcome = import_file(
                 session, path, kind=kind, crs=crs, column_map=_column_map(column_map or []),

@@ -10,12 +10,15 @@ declares one, which must then be confirmed; OSM is always WGS 84); `column_map` 
 `COLUMN -> field` over the built-in aliases (see `columns`); `category` is the category
 of rows without one (for OSM: the only category kept); `region` the GB/T 2260 code of rows
 without one; `known_categories` the categories the rule set names; `max_bytes` a size
-limit; `sheet` / `layer` pick an XLSX sheet or a GeoPackage layer.
+limit; `limits` every bound on the input (`limits.Limits`: unpacked bytes, rows, columns,
+cell length, entrance distance; `max_bytes`, when given, overrides its byte limit);
+`sheet` / `layer` pick an XLSX sheet or a GeoPackage layer.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +28,7 @@ from pyproj import CRS
 from spatial.crs import CrsSpec, parse_crs
 from spatial.errors import CrsError
 from zoneguard.imports import columns, jsontext, osm, readers, validate
+from zoneguard.imports.limits import Limits
 from zoneguard.imports.report import (
     FileUnusable,
     ImportKind,
@@ -38,6 +42,7 @@ from zoneguard.imports.report import (
 
 __all__ = [
     "ImportKind",
+    "Limits",
     "ParsedImport",
     "RowProblem",
     "read_table",
@@ -61,19 +66,23 @@ def read_table(
     max_bytes: int | None = None,
     sheet: str | None = None,
     layer: str | None = None,
+    limits: Limits | None = None,
 ) -> ParsedImport:
     """Read and validate an import file (EPSG:4326 out); raise ImportProblem if unusable."""
     path = Path(path)
+    limits = limits or Limits()
+    if max_bytes is not None:
+        limits = replace(limits, max_bytes=max_bytes)
     try:
         return _read(path, kind, crs, column_map, category, region, known_categories,
-                     max_bytes, sheet, layer)
+                     limits, sheet, layer)
     except FileUnusable as exc:
         raise file_problem(exc.detail, file_name=path.name, kind=kind, **exc.facts) from exc
 
 
 def _read(path: Path, kind: ImportKind, crs: str | None, column_map: dict[str, str] | None,
           category: str | None, region: str | None, known_categories: set[str] | None,
-          max_bytes: int | None, sheet: str | None, layer: str | None) -> ParsedImport:
+          limits: Limits, sheet: str | None, layer: str | None) -> ParsedImport:
     if kind not in columns.FIELDS:
         raise FileUnusable(f"unknown import kind {kind!r}; use schools, gates or premises")
     if not path.is_file():
@@ -82,8 +91,8 @@ def _read(path: Path, kind: ImportKind, crs: str | None, column_map: dict[str, s
     size = readers.input_size(path, fmt)
     if size == 0:
         raise FileUnusable("the file is empty (0 bytes)")
-    if max_bytes is not None and size > max_bytes:
-        raise FileUnusable(readers.too_big(size, max_bytes))
+    if limits.max_bytes is not None and size > limits.max_bytes:
+        raise FileUnusable(readers.too_big(size, limits.max_bytes))
     if region is not None and not columns.REGION_CODE.fullmatch(region):
         raise FileUnusable(f"--region must be a GB/T 2260 code such as 430103, not {region!r}")
     if category is not None:
@@ -98,15 +107,17 @@ def _read(path: Path, kind: ImportKind, crs: str | None, column_map: dict[str, s
     if fmt == "osm":
         raw = osm.read_osm(path, kind=kind, category=category)
     elif fmt == "csv":
-        raw = readers.read_csv(path)
+        raw = readers.read_csv(path, limits)
     elif fmt == "xlsx":
-        raw = readers.read_xlsx(path, sheet)
+        raw = readers.read_xlsx(path, sheet, limits)
     else:
-        raw = readers.read_vector(path, fmt, layer=layer, max_bytes=max_bytes)
+        raw = readers.read_vector(path, fmt, layer=layer, limits=limits)
+    if fmt not in ("csv", "xlsx"):  # those two are checked by their readers
+        limits.check_frame(raw.frame)
     source, crs_warnings = _resolve_crs(user_crs, raw)
     cols, col_warnings = _columns(raw, kind, column_map)
     context = validate.Context(kind, source, region, category, known_categories,
-                               path.stem)
+                               path.stem, limits.max_entrance_m)
     frame, problems = validate.validate(raw, cols, context)
     warnings = raw.warnings + crs_warnings + col_warnings + _derived_warnings(raw, cols, kind)
     return ParsedImport(

@@ -13,6 +13,7 @@ from typing import cast
 import numpy as np
 from numpy.typing import NDArray
 
+from zoneguard.imports.limits import Limits
 from zoneguard.imports.plaincsv import read_plain
 from zoneguard.imports.records import RawTable, table_from_rows
 from zoneguard.imports.report import FileUnusable
@@ -53,26 +54,46 @@ def _looks_like_text(text: str) -> bool:
     return "\x00" not in text and odd <= len(sample) // 1000
 
 
-def read_csv(path: Path) -> RawTable:
+def read_csv(path: Path, limits: Limits | None = None) -> RawTable:
     """Read a CSV/TSV file of any supported encoding into a RawTable of text cells."""
+    limits = limits or Limits()
     data = path.read_bytes()
     text, encoding = decode_text(data)
     first = _first_line(text)
     delimiter = max(",\t;|", key=lambda d: (first.count(d), d == ","))
+    # refused before parsing: a header of a million columns takes minutes to read
+    limits.check_columns(first.count(delimiter) + 1)
     table = read_plain(_utf8(data, text, encoding), delimiter) if '"' not in text else None
     if table is None:
-        table = read_records(text, delimiter)
+        table = read_records(text, delimiter, limits)
+    limits.check_columns(len(table.frame.columns))
+    limits.check_rows(len(table.frame))
+    if _longest_line(data) > limits.max_cell_chars:  # else no cell can be longer
+        limits.check_frame(table.frame)
     table.encoding = encoding
     return table
 
 
-def read_records(text: str, delimiter: str) -> RawTable:
+def _longest_line(data: bytes) -> int:
+    """Return the length in bytes of the longest line (at least its longest cell's chars)."""
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
+    bounds = np.concatenate([[-1], ends, [len(data)]])
+    return int(np.diff(bounds).max())
+
+
+def read_records(text: str, delimiter: str, limits: Limits | None = None) -> RawTable:
     """Read delimited text record by record with Python's csv reader (any quoting)."""
+    limits = limits or Limits()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     with gc_paused():
         try:
             rows = list(reader)
         except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise FileUnusable(
+                    f"a cell near record {reader.line_num} is longer than "
+                    f"{csv.field_size_limit()} characters, over the limit of "
+                    f"{limits.max_cell_chars} (ZONEGUARD_IMPORT_MAX_CELL_CHARS)") from exc
             raise FileUnusable(
                 f"malformed CSV near record {reader.line_num}: {exc} (an unclosed quote?)"
             ) from exc

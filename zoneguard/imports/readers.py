@@ -6,7 +6,7 @@ CSV and other delimited text is read by `delimited`; every reader returns a `Raw
 from __future__ import annotations
 
 import tempfile
-import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,9 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from zoneguard.imports import gpkg, zipped
 from zoneguard.imports.delimited import decode_text, read_csv
+from zoneguard.imports.limits import Limits
 from zoneguard.imports.records import RawTable, records_to_table
 from zoneguard.imports.report import FileUnusable
 
@@ -61,10 +63,12 @@ def _sidecar(shp: Path, ext: str) -> Path | None:
     return None
 
 
-def read_xlsx(path: Path, sheet: str | None) -> RawTable:
+def read_xlsx(path: Path, sheet: str | None, limits: Limits | None = None) -> RawTable:
     """Read the first (or the named) sheet of an XLSX workbook into a RawTable."""
     import openpyxl
 
+    limits = limits or Limits()
+    zipped.check_zip(path, limits, "XLSX workbook")
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zip, XML and key errors alike
@@ -73,13 +77,33 @@ def read_xlsx(path: Path, sheet: str | None) -> RawTable:
         if sheet is not None and sheet not in workbook.sheetnames:
             raise FileUnusable(f"no sheet {sheet!r}; the workbook has {workbook.sheetnames}")
         worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
-        records = [
-            (n, [None if c is None or (isinstance(c, str) and not c.strip()) else c for c in row])
-            for n, row in enumerate(worksheet.iter_rows(values_only=True), 1)
-        ]
+        records = _sheet_records(worksheet, limits)
     finally:
         workbook.close()
-    return records_to_table(records, fmt="xlsx")
+    table = records_to_table(records, fmt="xlsx")
+    limits.check_frame(table.frame)  # cell lengths, column by column
+    return table
+
+
+def _sheet_records(worksheet: Any, limits: Limits) -> list[tuple[int, list[Any]]]:
+    """Return the numbered rows of a sheet, refusing one over the row or column limits."""
+    records = []
+    most, max_columns, trimmed = limits.max_rows + 10, limits.max_columns, False
+    for n, row in enumerate(worksheet.iter_rows(values_only=True), 1):
+        if n > most:  # title rows and the header come before the data rows
+            limits.check_rows(n - 1, at_least=True)
+        cells = [None if c is None or (isinstance(c, str) and not c.strip()) else c for c in row]
+        if len(cells) > max_columns:  # a declared sheet size may count empty cells
+            width = len(cells)
+            while width and cells[width - 1] is None:
+                width -= 1
+            limits.check_columns(width)
+            cells, trimmed = cells[:width], True
+        records.append((n, cells))
+    if not trimmed:
+        return records
+    widest = max(len(cells) for _, cells in records)
+    return [(n, cells + [None] * (widest - len(cells))) for n, cells in records]
 
 
 def shapefile_encoding(shp: Path) -> str | None:
@@ -117,12 +141,8 @@ def shapefile_encoding(shp: Path) -> str | None:
     return None
 
 
-def _unzip_shapefile(path: Path, workdir: Path, max_bytes: int | None) -> Path:
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise FileUnusable("not a valid ZIP archive (truncated or corrupt?)") from exc
-    with archive:
+def _unzip_shapefile(path: Path, workdir: Path, limits: Limits) -> Path:
+    with zipped.open_zip(path, limits) as archive:
         members = [m for m in archive.infolist() if not m.is_dir() and "__MACOSX" not in m.filename]
         shps = [m for m in members if m.filename.lower().endswith(".shp")]
         if not shps:
@@ -133,30 +153,41 @@ def _unzip_shapefile(path: Path, workdir: Path, max_bytes: int | None) -> Path:
             raise FileUnusable(f"the ZIP holds several shapefiles ({names}); import one at a time")
         stem = shps[0].filename[:-4].lower()
         wanted = [m for m in members if m.filename.lower().rsplit(".", 1)[0] == stem]
-        total = sum(m.file_size for m in wanted)
-        if max_bytes is not None and total > max_bytes:
-            raise FileUnusable(too_big(total, max_bytes, "unpacked"))
+        budget = zipped.Budget(limits)
         for member in wanted:
             ext = member.filename.rsplit(".", 1)[-1].lower()
-            (workdir / f"layer.{ext}").write_bytes(archive.read(member))
+            budget.extract(archive, member, workdir / f"layer.{ext}")
     return workdir / "layer.shp"
 
 
-def read_vector(path: Path, fmt: str, *, layer: str | None, max_bytes: int | None) -> RawTable:
+def read_vector(path: Path, fmt: str, *, layer: str | None, max_bytes: int | None = None,
+                limits: Limits | None = None) -> RawTable:
     """Read a GeoJSON, Shapefile (or zipped one) or GeoPackage layer with pyogrio."""
+    limits = limits or Limits()
+    if max_bytes is not None:
+        limits = replace(limits, max_bytes=max_bytes)
     if fmt == "shapefile" and path.suffix.lower() == ".zip":
         with tempfile.TemporaryDirectory(prefix="zoneguard-import-") as tmp:
-            return read_vector(_unzip_shapefile(path, Path(tmp), max_bytes), fmt,
-                               layer=None, max_bytes=max_bytes)
+            return read_vector(_unzip_shapefile(path, Path(tmp), limits), fmt,
+                               layer=None, limits=limits)
     warnings: list[str] = []
     encoding = shapefile_encoding(path) if fmt == "shapefile" else None
     if fmt == "gpkg":
         layer = _gpkg_layer(path, layer, warnings)
+        gpkg.check_layer(path, layer)
     try:
-        frame = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
-        info_encoding = encoding or pyogrio.read_info(path, layer=layer).get("encoding")
+        info = pyogrio.read_info(path, layer=layer, encoding=encoding)
+        limits.check_columns(len(info.get("fields", ())))
+        if int(info.get("features") or 0) > 0:  # -1 or 0: the driver does not know cheaply
+            limits.check_rows(int(info["features"]))
+        frame = pyogrio.read_dataframe(path, layer=layer, encoding=encoding,
+                                       max_features=limits.max_rows + 1)
+    except FileUnusable:
+        raise
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, GDAL errors
         raise FileUnusable(f"cannot read the file (truncated or corrupt?): {exc}") from exc
+    limits.check_rows(len(frame), at_least=len(frame) > limits.max_rows)
+    info_encoding = encoding or info.get("encoding")
     if len(frame) == 0:
         raise FileUnusable("the file has no features")
     if encoding:

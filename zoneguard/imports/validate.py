@@ -19,9 +19,13 @@ from pyproj import CRS
 from spatial.crs import CrsSpec, geometries_to_wgs84
 from zoneguard.imports import columns as C
 from zoneguard.imports import vectorised as V
+from zoneguard.imports.entrances import entrance_too_far, far_entrances
 from zoneguard.imports.fields import Fields
 from zoneguard.imports.records import RawTable
 from zoneguard.imports.report import FileUnusable, RowProblem
+
+__all__ = ["Context", "check_required", "entrance_too_far", "in_china", "is_chinese_region",
+           "validate"]
 
 #: Rough extent of China (lon_min, lat_min, lon_max, lat_max), degrees.
 CHINA_BBOX = (73.0, 3.8, 135.1, 53.6)
@@ -39,6 +43,8 @@ class Context:
     category: str | None
     known_categories: set[str] | None
     file_stem: str
+    #: Farthest a premises' entrance may lie from its point (metres); None: not checked.
+    max_entrance_m: float | None = None
 
 
 def is_chinese_region(code: str | None) -> bool:
@@ -90,7 +96,7 @@ def _validate(raw: RawTable, cols: dict[str, str], ctx: Context) -> tuple[gpd.Ge
     elif ctx.kind == "gates":
         _gates(record, rows)
     else:
-        _premises(record, ctx, rows)
+        _premises(geoms, record, ctx, rows)
     data = {c: record[c] for c in C.COLUMNS[ctx.kind]}
     data["attributes"] = raw.attributes or V.records(raw.frame)
     data["source_row"] = raw.source_rows
@@ -246,7 +252,8 @@ def _gates(record: dict[str, Any], rows: Fields) -> None:
     record["name"] = rows.text("name")
 
 
-def _premises(record: dict[str, Any], ctx: Context, rows: Fields) -> None:
+def _premises(geoms: np.ndarray[Any, Any], record: dict[str, Any], ctx: Context,
+              rows: Fields) -> None:
     if "licence_no" in rows.values:
         record["licence_no"] = rows.text("licence_no", "licence number (许可证号)")
     else:
@@ -260,6 +267,8 @@ def _premises(record: dict[str, Any], ctx: Context, rows: Fields) -> None:
     record["issued_on"], record["expires_on"] = _dates(rows, "issued_on", "expires_on")
     record["status"] = rows.parsed("status", C.parse_status)
     record["entrance"] = _entrances(ctx, rows)
+    if ctx.max_entrance_m is not None:
+        far_entrances(geoms, record["entrance"], ctx.max_entrance_m, rows)
     keys = [record["licence_no"], record["category"], record["region"]]
     _duplicates(keys, "licence_no", "licence number in this category and region", rows)
 
@@ -278,3 +287,4 @@ def _entrances(ctx: Context, rows: Fields) -> list[Any]:
     x, y = shapely.get_x(converted), shapely.get_y(converted)
     converted[~(np.isfinite(x) & np.isfinite(y))] = None
     return list(converted)
+

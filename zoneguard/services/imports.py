@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from zoneguard.domain import Category
 from zoneguard.errors import ImportProblem
-from zoneguard.imports import ImportKind, ParsedImport, RowProblem, read_table
+from zoneguard.imports import ImportKind, Limits, ParsedImport, RowProblem, read_table
 from zoneguard.imports.vectorised import gc_paused
 from zoneguard.models import AuditLog, ImportRecord
 from zoneguard.services import import_copy as staged
@@ -103,7 +103,7 @@ def import_file(
     with gc_paused():  # one collection after the read, not one after each of its steps
         parsed = read_table(path, kind=kind, crs=crs, column_map=column_map,
                             category=category, region=region, known_categories=known,
-                            max_bytes=cfg.import_max_bytes, sheet=sheet, layer=layer)
+                            limits=Limits.from_settings(cfg), sheet=sheet, layer=layer)
     read_s = time.perf_counter() - started
     if file_name:
         parsed.file_name = file_name

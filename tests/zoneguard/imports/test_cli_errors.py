@@ -1,0 +1,66 @@
+"""`zoneguard import` on hostile files: a clear error and exit 1, never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
+
+from tests.scratchdb import scratch_database
+from tests.zoneguard.imports import hostile
+from zoneguard.cli.main import app
+from zoneguard.settings import Settings, get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def scratch(engine: Engine, settings: Settings) -> Iterator[tuple[str, Engine]]:
+    with scratch_database(engine, settings) as found:
+        yield found
+
+
+@pytest.fixture
+def db(scratch: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    url, scratch_engine = scratch
+    monkeypatch.setenv("ZONEGUARD_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield scratch_engine
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def _flat(text_: str) -> str:
+    return " ".join(text_.split())
+
+
+def test_bad_crc_zip_is_a_clear_error(db: Engine, tmp_path: Path) -> None:
+    shp = hostile.school_shapefile(tmp_path)
+    crc = hostile.corrupt_crc(hostile.zipped_shapefile(shp, tmp_path / "crc.zip"), "schools.shp")
+    bomb = hostile.zipped_shapefile(shp, tmp_path / "bomb.zip", dbf_bytes=64 << 20,
+                                    declared_dbf_size=1000)
+    loop = hostile.view_gpkg(tmp_path / "loop.gpkg", recursive=True)
+    for path, words in ((crc, "bad CRC"), (bomb, "damaged"), (loop, "is a view")):
+        result = runner.invoke(app, ["import", "schools", str(path), "--crs", "EPSG:4326"])
+        assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit)
+        assert words in _flat(result.stderr) and path.name in _flat(result.stderr)
+        assert "Traceback" not in result.output
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM school")).scalar_one() == 0
+
+
+def test_import_limits_are_read_from_the_environment(db: Engine, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZONEGUARD_IMPORT_MAX_COLUMNS", "3")
+    get_settings.cache_clear()
+    path = tmp_path / "schools.csv"
+    path.write_text("学校名称,学段,经度,纬度\n一小,小学,112.98,28.19\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", "schools", str(path), "--crs", "wgs84"])
+    assert result.exit_code == 1
+    assert "4 columns, over the limit of 3" in _flat(result.stderr)
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM school")).scalar_one() == 0
