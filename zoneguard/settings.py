@@ -43,8 +43,6 @@ class Settings(BaseSettings):
     import_max_columns: int = Field(default=500, gt=0, description="Most columns of an import")
     import_max_cell_chars: int = Field(default=64 * 1024, gt=0,
                                        description="Longest text cell of an import")
-    max_entrance_m: float = Field(
-        default=50.0, gt=0, description="Farthest a premises' entrance may be from its point")
     scan_cron: str = Field(default="0 2 * * *", description="Nightly rescan schedule")
     timezone: str = Field(default="Asia/Shanghai")
     pool_size: int = Field(default=5, ge=1)
