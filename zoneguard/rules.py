@@ -16,6 +16,7 @@ import pydantic
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from zoneguard import regions
 from zoneguard.domain import ExistingPolicy, Level, Metric
 from zoneguard.errors import RuleError, ValidationError
 
@@ -25,7 +26,7 @@ LEVEL_NAMES = {
     Level.VOCATIONAL: "中等职业学校", Level.SPECIAL: "特殊教育学校", Level.HIGHER: "高等学校",
 }
 _ORDER = {level: index for index, level in enumerate(Level)}
-_REGION = re.compile(r"[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12}")
+_REGION = regions.CODE
 
 
 def _as_code(value: Any) -> Any:

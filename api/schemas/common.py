@@ -7,11 +7,12 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.errors import PROBLEM_MEDIA_TYPE
+from zoneguard import regions
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00]*$")]
 LongText = Annotated[str, StringConstraints(max_length=4000, pattern=r"^[^\x00]*$")]
 CategoryName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
-RegionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}([0-9]{2}){0,2}$")]
+RegionCode = Annotated[str, StringConstraints(pattern=f"^({regions.PATTERN})$")]
 CrsName = Annotated[str, StringConstraints(min_length=1, max_length=40,
                                            pattern=r"^[A-Za-z0-9:._ -]+$")]
 Lon = Annotated[float, Field(allow_inf_nan=False, description="Longitude or x in the CRS")]

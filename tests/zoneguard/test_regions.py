@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from zoneguard import regions
 
@@ -35,3 +38,26 @@ def test_unknown_codes_are_shown_as_they_are() -> None:
     assert regions.name("999999") == "999999" and regions.labelled("999999") == "999999"
     assert regions.full_name("110199") == "北京市（110199）"
     assert regions.name(None) == "" and regions.name("") == ""
+
+
+def test_the_database_takes_township_and_community_codes(session: Session) -> None:
+    from shapely.geometry import Point
+
+    from tests.factories import add_premises, add_school
+
+    add_school(session, "RG-12", Point(116.40, 39.91), region="110101001001")
+    add_premises(session, "tobacco", 116.401, 39.91, region="110101001")
+    stored = session.execute(text("SELECT region FROM premises WHERE region LIKE '110101%'"))
+    assert [r.region for r in stored] == ["110101001"]
+    with pytest.raises(IntegrityError), session.begin_nested():
+        add_premises(session, "tobacco", 116.402, 39.91, region="1101010")
+
+
+def test_check_names_every_accepted_length() -> None:
+    from zoneguard.errors import ValidationError
+
+    for good in ("11", "1101", "110101", "110101001", "110101001001"):
+        assert regions.check(good) == good
+    for bad in ("1", "110", "11010", "1101010", "11010100101", "abcdef"):
+        with pytest.raises(ValidationError, match="9 or 12 digits"):
+            regions.check(bad)

@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from zoneguard import regions
 from zoneguard.domain import Category, GateKind, Level, PremisesStatus
 
 #: Canonical output columns of each kind (besides attributes, source_row and geometry).
@@ -106,7 +107,7 @@ _AMAP_LEVELS = {"幼儿园": Level.KINDERGARTEN, "小学": Level.PRIMARY, "中�
                 "高等院校": Level.HIGHER, "职业技术学校": Level.VOCATIONAL}
 _LIST_SPLIT = re.compile(r"[;；、,，/|]+")
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
-REGION_CODE = re.compile(r"\d{2}(?:\d{2}){0,2}")
+REGION_CODE = regions.CODE
 _DATE_PATTERNS = (
     re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"),
     re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?"),
@@ -223,8 +224,9 @@ def parse_region(value: Any, default: str | None = None) -> str | None:
     """Return a GB/T 2260 region code (`default` when blank); raise ValueError otherwise."""
     text = as_text(value) or default
     if text is not None and not REGION_CODE.fullmatch(text):
-        raise ValueError(f"region must be a GB/T 2260 code such as 310104, not {text!r} "
-                         "(district names such as 区县 stay in the attributes)")
+        raise ValueError(f"region must be a GB/T 2260 region code such as 310104 (2, 4, 6, 9 or 12 "
+                         f"digits), not {text!r} (district names such as 区县 stay in the "
+                         "attributes)")
     return text
 
 

@@ -21,7 +21,7 @@ class ScreeningRecord(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     category: Mapped[str] = mapped_column(Text, nullable=False)
-    region: Mapped[str | None] = mapped_column(String(6))
+    region: Mapped[str | None] = mapped_column(String(12))
     location: Mapped[Any] = mapped_column(
         Geometry("POINT", srid=4326, spatial_index=False), nullable=False
     )
@@ -46,7 +46,7 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(128), nullable=False)
     role: Mapped[str] = mapped_column(String(12), nullable=False)
     categories: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
-    region_prefix: Mapped[str | None] = mapped_column(String(6))
+    region_prefix: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = utcnow_column()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -64,7 +64,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(Text, nullable=False)
     role: Mapped[str] = mapped_column(String(12), nullable=False)
     categories: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
-    region_prefix: Mapped[str | None] = mapped_column(String(6))
+    region_prefix: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = utcnow_column()
     password_changed_at: Mapped[datetime] = utcnow_column()
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

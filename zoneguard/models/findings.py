@@ -36,7 +36,7 @@ class Scan(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     trigger: Mapped[str] = mapped_column(String(8), nullable=False)
-    region: Mapped[str | None] = mapped_column(String(6))
+    region: Mapped[str | None] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(10), nullable=False, server_default="running")
     started_at: Mapped[datetime] = utcnow_column()
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -18,9 +18,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from zoneguard import regions
 from zoneguard.models.base import Base
 
-_REGION = "region IS NULL OR region ~ '^[0-9]{2}([0-9]{2}){0,2}$'"
+_REGION = f"region IS NULL OR {regions.SQL_CHECK}"
 
 
 class NetworkVertex(Base):
@@ -34,7 +35,7 @@ class NetworkVertex(Base):
     )
     osm_node_id: Mapped[int | None] = mapped_column(BigInteger)
     barrier: Mapped[str | None] = mapped_column(Text)
-    region: Mapped[str | None] = mapped_column(String(6))
+    region: Mapped[str | None] = mapped_column(String(12))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import.id", ondelete="SET NULL"))
 
     __table_args__ = (
@@ -64,7 +65,7 @@ class NetworkEdge(Base):
     )
     tags: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
     way_ref: Mapped[str | None] = mapped_column(Text)
-    region: Mapped[str | None] = mapped_column(String(6))
+    region: Mapped[str | None] = mapped_column(String(12))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import.id", ondelete="SET NULL"))
 
     __table_args__ = (

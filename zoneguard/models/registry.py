@@ -21,11 +21,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from zoneguard import regions
 from zoneguard.domain import GateKind, GeometryPrecision, Level, PremisesStatus
 from zoneguard.models.base import Base, enum_check, utcnow_column
 
 _LEVELS = "ARRAY[" + ", ".join(f"'{lv.value}'" for lv in Level) + "]::text[]"
-_REGION = "region IS NULL OR region ~ '^[0-9]{2}([0-9]{2}){0,2}$'"
+_REGION = f"region IS NULL OR {regions.SQL_CHECK}"
 
 
 class ImportRecord(Base):
@@ -62,7 +63,7 @@ class School(Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     levels: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
     enrolment: Mapped[int | None] = mapped_column(Integer)
-    region: Mapped[str | None] = mapped_column(String(6))
+    region: Mapped[str | None] = mapped_column(String(12))
     address: Mapped[str | None] = mapped_column(Text)
     boundary: Mapped[Any] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=True
@@ -136,7 +137,7 @@ class Premises(Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     address: Mapped[str | None] = mapped_column(Text)
     operator: Mapped[str | None] = mapped_column(Text)
-    region: Mapped[str] = mapped_column(String(6), nullable=False, server_default="")
+    region: Mapped[str] = mapped_column(String(12), nullable=False, server_default="")
     location: Mapped[Any] = mapped_column(
         Geometry("POINT", srid=4326, spatial_index=False), nullable=False
     )
@@ -158,7 +159,7 @@ class Premises(Base):
         UniqueConstraint("category", "licence_no", "region"),
         enum_check("status", PremisesStatus),
         CheckConstraint("category ~ '^[a-z][a-z0-9_]*$'", name="category_valid"),
-        CheckConstraint("region = '' OR region ~ '^[0-9]{2}([0-9]{2}){0,2}$'",
+        CheckConstraint(f"region = '' OR {regions.SQL_CHECK}",
                         name="region_valid"),
         CheckConstraint("expires_on IS NULL OR issued_on IS NULL OR expires_on >= issued_on",
                         name="dates_valid"),

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from zoneguard import regions
 from zoneguard.domain import Role
 from zoneguard.errors import NotFound, Unauthorized, ValidationError
 from zoneguard.models import ApiKey
@@ -25,7 +26,7 @@ from zoneguard.services.audit import audit
 
 _TOKEN = re.compile(r"zg_([0-9a-f]{12})_([A-Za-z0-9_-]{32,128})")
 _CATEGORY = re.compile(r"[a-z][a-z0-9_]*")
-_REGION = re.compile(r"[0-9]{2}|[0-9]{4}|[0-9]{6}")
+_REGION = regions.CODE
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from spatial.crs import CrsSpec, geometries_to_wgs84, parse_crs
 from spatial.errors import CrsError
 from spatial.network import Network, NetworkSource, build_network, lines_source, read_osm
+from zoneguard import regions
 from zoneguard.errors import Conflict, CrsProblem, ImportProblem, ValidationError
 from zoneguard.imports import readers
 from zoneguard.imports.report import FileUnusable
@@ -56,7 +57,7 @@ def import_network(
     max_bytes: int | None = None,
 ) -> NetworkImport:
     """Import a street network file (OSM or survey lines) for `region`, all or nothing."""
-    if region is not None and not (region.isdigit() and len(region) in (2, 4, 6)):
+    if region is not None and not regions.CODE.fullmatch(region):
         raise ValidationError(f"region {region!r} is not a GB/T 2260 code (2, 4 or 6 digits)")
     if not path.is_file():
         raise ImportProblem(f"no such file: {path}")

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
+from zoneguard import regions
 from zoneguard.domain import ScanTrigger
 from zoneguard.errors import ScanRunning, ValidationError
 from zoneguard.evaluation import Tolerances
@@ -87,7 +88,7 @@ def _acquire(conn: Connection, *, wait: bool, xact: bool) -> None:
 
 
 def _validate(trigger: ScanTrigger | str, region: str | None) -> ScanTrigger:
-    if region is not None and not (region.isdigit() and len(region) in (2, 4, 6)):
+    if region is not None and not regions.CODE.fullmatch(region):
         raise ValidationError(f"region {region!r} is not a GB/T 2260 code (2, 4 or 6 digits)")
     try:
         return ScanTrigger(trigger)

@@ -15,6 +15,7 @@ from spatial.crs import parse_crs, to_wgs84
 from spatial.errors import CrsError
 from spatial.measure import schools_near
 from spatial.walking import make_walker
+from zoneguard import regions
 from zoneguard.domain import Verdict
 from zoneguard.errors import CrsProblem, ValidationError
 from zoneguard.evaluation import (
@@ -125,8 +126,8 @@ def screen(
     if category not in rules.categories():
         known = ", ".join(sorted(rules.categories()))
         raise ValidationError(f"unknown category {category!r}; the rules name: {known}")
-    if region is not None and not (region.isdigit() and len(region) in (2, 4, 6, 9, 12)):
-        raise ValidationError(f"region {region!r} is not a GB/T 2260 code (2, 4 or 6 digits)")
+    if region is not None:
+        regions.check(region)
     day = on or date.today()
     pt = _to_wgs84(point, crs, "location")
     door = _to_wgs84(entrance, crs, "entrance") if entrance is not None else pt
