@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from zoneguard import regions
 from zoneguard.maps import data, layers, style
 from zoneguard.maps.basemaps import basemap_for
 from zoneguard.maps.page import new_spec
@@ -54,7 +55,7 @@ def city_map(
     day = on or date.today()
     basemap = basemap_for(settings)
     cats = sorted(set(categories)) if categories else None
-    title = "学校周边安全区域 · 违规分布图" + (f"（{region}）" if region else "")
+    title = "学校周边安全区域 · 违规分布图" + (f"（{regions.full_name(region)}）" if region else "")
     if cats:
         title += " · " + "、".join(style.category_label(c) for c in cats)
     spec = new_spec(title, basemap)

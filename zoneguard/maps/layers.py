@@ -14,6 +14,7 @@ from typing import Any
 import shapely
 
 from spatial.crs import geometry_from_wgs84
+from zoneguard import regions
 from zoneguard.maps import style
 from zoneguard.maps.basemaps import Basemap
 from zoneguard.maps.data import ZoneSpec
@@ -67,7 +68,7 @@ def school_features(rows: Iterable[dict[str, Any]]) -> list[Feature]:
     return [feature(
         row["geometry"], id=row["id"], _title=row["name"], _tooltip=row["name"],
         _popup=[["学校标识码", row["code"]], ["学段", style.levels_label(row["levels"])],
-                ["在校生", row["enrolment"]], ["行政区划", row["region"]],
+                ["在校生", row["enrolment"]], ["行政区划", regions.labelled(row["region"])],
                 ["地址", row["address"]],
                 ["位置精度", "校园边界" if row["precision"] == "boundary" else "仅有点位"]],
         _links=[{"href": f"/maps/schools/{row['code']}", "text": "本校地图（一校一图）"}],

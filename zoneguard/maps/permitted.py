@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from zoneguard import regions
 from zoneguard.errors import ValidationError
 from zoneguard.evaluation import reach_m
 from zoneguard.maps import data, layers, style
@@ -55,7 +56,8 @@ def permitted_map(
              if z.school_id in point_ids else z for z in specs]
     area = data.permitted_area(session, bbox=extent, specs=specs)
     label = style.category_label(category)
-    spec = new_spec(f"{label} · 可选址区域示意图" + (f"（{region}）" if region else ""),
+    spec = new_spec(f"{label} · 可选址区域示意图"
+                    + (f"（{regions.full_name(region)}）" if region else ""),
                     basemap_for(settings))
     overlays = [
         layers.overlay("permitted", "可选址区域", [layers.feature(

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from zoneguard import regions
 from zoneguard.errors import NotFound
 from zoneguard.maps import data, layers, style
 from zoneguard.maps.basemaps import basemap_for
@@ -38,7 +39,7 @@ def applied_feature(record: ScreeningRecord) -> layers.Feature:
         _title=f"申请点位 · {style.category_label(record.category)}",
         _tooltip=f"申请点位：{style.verdict_label(record.verdict)}", _tooltip_permanent=True,
         _popup=[["结论", style.verdict_label(record.verdict)], ["筛查编号", record.id],
-                ["行政区划", record.region], ["筛查日期", result.get("on")],
+                ["行政区划", regions.labelled(record.region)], ["筛查日期", result.get("on")],
                 ["规则集版本", record.rule_set_version], ["筛查时间", record.created_at],
                 ["经办", record.actor]],
         _style={"color": "#000000", "fillColor": style.VERDICT_COLOURS[record.verdict],

@@ -23,6 +23,7 @@ from pyproj import Geod
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from zoneguard import regions
 from zoneguard.errors import NotFound, ZoneGuardError
 from zoneguard.labels import DISCLAIMER
 from zoneguard.maps import style
@@ -206,7 +207,8 @@ def screening_record_html(session: Session, *, screening_id: int) -> str:
     req = record.request
     loc = result["location"]
     header = [("筛查编号", record.id), ("类别", style.category_label(record.category)),
-              ("结论", style.verdict_label(record.verdict)), ("行政区划", record.region),
+              ("结论", style.verdict_label(record.verdict)),
+              ("行政区划", regions.labelled(record.region)),
               ("申请位置（输入）", f"{req['location']['x']}, {req['location']['y']}"
                                f"（{req['location']['crs']}）"),
               ("申请位置（WGS 84）", _point([loc["lon"], loc["lat"]])),
@@ -254,7 +256,7 @@ def finding_record_html(session: Session, *, finding_id: int,
         list(row["reasons"] or []), _zone(session, row["school_id"], row["threshold_m"]))
     header = [("问题编号", row["id"]), ("场所", row["premises_name"]),
               ("许可证号", row["licence_no"]), ("类别", style.category_label(row["category"])),
-              ("地址", row["address"]), ("行政区划", row["region"]),
+              ("地址", row["address"]), ("行政区划", regions.labelled(row["region"])),
               ("处置状态", style.state_label(row["state"])), ("责任人", row["assignee"]),
               ("整改期限", row["deadline"]), ("首次发现", row["first_seen"]),
               ("最近确认", row["last_seen"])]
