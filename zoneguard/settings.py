@@ -50,7 +50,9 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Longest wait for a pooled connection before a 503"
     )
     metrics_public: bool = Field(default=True)
-    basemap: str = Field(default="osm", description="osm | tianditu | amap | none")
+    basemap: str | None = Field(
+        default=None, description="osm | tianditu | amap | none; unset: tianditu when a "
+        "Tianditu key is configured (the official basemap, 审图号), else osm")
     tianditu_key: str | None = None
     assets_dir: Path | None = Field(
         default=None, description="Leaflet assets (default: <venv>/share/zoneguard-assets)"
@@ -88,8 +90,8 @@ class Settings(BaseSettings):
 
     @field_validator("basemap")
     @classmethod
-    def _known_basemap(cls, value: str) -> str:
-        if value not in {"osm", "tianditu", "amap", "none"}:
+    def _known_basemap(cls, value: str | None) -> str | None:
+        if value is not None and value not in {"osm", "tianditu", "amap", "none"}:
             raise ValueError("basemap must be one of osm, tianditu, amap, none")
         return value
 
@@ -105,6 +107,11 @@ class Settings(BaseSettings):
         if self.basemap == "tianditu" and not self.tianditu_key:
             raise ValueError("ZONEGUARD_TIANDITU_KEY is required when ZONEGUARD_BASEMAP=tianditu")
         return self
+
+    @property
+    def effective_basemap(self) -> str:
+        """The basemap of maps: the configured one, else 天地图 when a key is set, else OSM."""
+        return self.basemap or ("tianditu" if self.tianditu_key else "osm")
 
     @property
     def effective_rules_dir(self) -> Path:

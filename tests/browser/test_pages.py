@@ -63,3 +63,15 @@ def test_standalone_file_opens_offline(session, settings, tmp_path, page):
     assert [u for u in page.requested_urls()
             if urlparse(u).scheme not in ("file", "data")] == []
     assert page.console_errors() == []
+
+
+def test_distance_labels_show_at_street_zoom_only(served, session, token, page):
+    build_city(session)
+    page.goto(f"{served}/maps/schools/4201020001?api_key={token()}")
+    page.evaluate("window.zgMap.map.setZoom(13, {animate: false}) && true")
+    page.wait_for("document.querySelectorAll('.zg-tooltip').length === 0")
+    assert _tooltips(page) == []
+    page.evaluate("window.zgMap.map.setZoom(17, {animate: false}) && true")
+    page.wait_for("document.querySelectorAll('.zg-tooltip').length === 3")
+    assert all(label.endswith(" 米") for label in _tooltips(page))
+    assert page.console_errors() == []

@@ -40,7 +40,7 @@ def _tianditu(key: str) -> Basemap:
 
 def basemap_for(settings: Settings, name: str | None = None) -> Basemap:
     """The basemap configured in settings (or the one named), with its attribution."""
-    chosen = name or settings.basemap
+    chosen = name or settings.effective_basemap
     if chosen == "osm":
         return Basemap("osm", "OpenStreetMap", [
             {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "maxZoom": 19}],

@@ -104,6 +104,10 @@ def test_basemaps_follow_settings_with_attribution(cfg):
     assert basemap_for(cfg.model_copy(update={"basemap": "amap"})).display_crs == "gcj02"
     offline = basemap_for(cfg)
     assert offline.tiles == [] and offline.display_crs is None
+    # Unset: 天地图 (the official basemap) whenever a key is configured, OSM otherwise.
+    unset = cfg.model_copy(update={"basemap": None})
+    assert basemap_for(unset).name == "osm"
+    assert basemap_for(unset.model_copy(update={"tianditu_key": "k"})).name == "tianditu"
 
 
 def test_amap_basemap_shifts_drawn_points_to_gcj02(session, cfg):

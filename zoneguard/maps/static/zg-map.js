@@ -59,11 +59,26 @@
     return out;
   }
 
+  // Permanent labels (distances) only at street zoom: at city zoom they pile up unreadably.
+  var labelled = [];
+  var LABEL_MIN_ZOOM = spec.label_min_zoom || 16;
+
+  function showLabels() {
+    var visible = state.map && state.map.getZoom() >= LABEL_MIN_ZOOM;
+    labelled.forEach(function (layer) {
+      if (visible) { layer.openTooltip(); } else { layer.closeTooltip(); }
+    });
+  }
+
   function bind(layer, p) {
     if (p._title || p._popup) { layer.bindPopup(function () { return popupContent(p); }); }
     if (p._tooltip) {
       layer.bindTooltip(el('span', 'zg-tip', p._tooltip),
         { permanent: !!p._tooltip_permanent, direction: 'top', className: 'zg-tooltip' });
+      if (p._tooltip_permanent) {
+        labelled.push(layer);
+        layer.on('add', function () { if (state.map) { showLabels(); } });
+      }
     }
   }
 
@@ -209,6 +224,7 @@
     // The attribution strings are fixed texts of basemaps.py, never data.
     map.attributionControl.addAttribution(spec.basemap.attribution);
     L.control.scale({ imperial: false }).addTo(map);
+    map.on('zoomend', showLabels);
     if (spec.bounds) { map.fitBounds(spec.bounds, { padding: [20, 20], maxZoom: spec.max_fit_zoom || 17 }); }
     else { map.setView([spec.centre ? spec.centre[0] : 30.6, spec.centre ? spec.centre[1] : 114.3], 12); }
 
