@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from zoneguard.domain import FindingState, Role
 from zoneguard.errors import ValidationError
@@ -132,7 +132,8 @@ def cases_map(rows: list[dict[str, Any]], basemap: Basemap, title: str,
     if school is not None:
         overlays.append(layers.overlay("school", "学校", [layers.feature(
             school["geometry"], _title=school["name"], _tooltip=school["name"],
-            _links=[{"href": f"/schools/{school['code']}", "text": "本校页面（一校一图一表）"}])],
+            _links=[{"href": "/schools/" + quote(school["code"], safe="/:"),
+                     "text": "本校页面（一校一图一表）"}])],
             group="基础", style_={"color": style.SCHOOL_COLOUR, "weight": 2,
                                   "fillOpacity": 0.15}))
     placed = [r for r in rows if r["lon"] is not None and r["lat"] is not None]
