@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.web import cases, login, places, schools, screen
+from api.web import cases, imports, login, places, schools, screen
 from api.web.render import HERE
 
 
@@ -22,4 +22,5 @@ def install(app: FastAPI) -> None:
     app.include_router(screen.router)
     app.include_router(cases.router)
     app.include_router(schools.router)
+    app.include_router(imports.router)
     app.mount("/static/web", StaticFiles(directory=HERE / "static"), name="web-static")
