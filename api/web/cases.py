@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -85,10 +85,11 @@ def _case(session: Session, login: WebLogin, finding_id: int,
     principal = login.user.principal
     case = get_finding(session, finding_id, scope=principal.scope,
                        today=local_today(settings.timezone))
-    evidence = case.get("evidence")
-    count = len(evidence) if evidence is not None else int(session.scalar(
-        select(func.count()).select_from(Evidence).where(Evidence.finding_id == finding_id))
-        or 0)
+    evidence = [{"filename": e.filename, "media_type": e.media_type, "note": e.note,
+                 "uploaded_by": e.uploaded_by, "uploaded_at": e.uploaded_at}
+                for e in session.scalars(select(Evidence).where(Evidence.finding_id == finding_id)
+                                         .order_by(Evidence.uploaded_at, Evidence.id))]
+    count = len(evidence)
     try:
         school: dict[str, Any] | None = school_by_code(session, case["school_code"])
     except NotFound:

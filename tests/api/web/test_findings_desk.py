@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from tests.api.web.conftest import csrf_of, login
 from tests.factories import add_finding, add_premises, add_school
-from zoneguard.models import AuditLog, Finding, FindingEvent
+from zoneguard.models import AuditLog, Evidence, Finding, FindingEvent
 
 CAMPUS = box(114.0, 30.5, 114.002, 30.502)
 EVIL = "<script>alert('台账')</script>"
@@ -227,3 +227,18 @@ def test_logged_out_people_are_sent_to_the_login(web: TestClient) -> None:
     for url in ("/findings", "/findings/1"):
         answer = web.get(url, follow_redirects=False)
         assert answer.status_code == 303 and answer.headers["location"].startswith("/login?next=")
+
+
+def test_the_evidence_of_a_case_is_listed_and_counted_for_the_step_that_needs_it(
+        web: TestClient, person: Callable[..., str], session: Session) -> None:
+    fid = _case(session, state="rectifying")
+    _as(web, person, "bureau")
+    page = web.get(f"/findings/{fid}").text
+    assert 'id="case-evidence-none"' in page and "现有证据材料 0 份" in page
+    session.add(Evidence(finding_id=fid, sha256="ab" * 32, size_bytes=10,
+                         media_type="image/jpeg", filename="<现场>照片.jpg", note="门头已拆除",
+                         uploaded_by="user:张三(zhangsan)"))
+    session.flush()
+    page = web.get(f"/findings/{fid}").text
+    assert "&lt;现场&gt;照片.jpg" in page and "门头已拆除" in page
+    assert "现有证据材料 1 份" in page
