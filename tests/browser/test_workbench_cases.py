@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tests.browser.cdp import Browser
 from tests.conftest import ARTIFACTS
 from tests.factories import add_finding, add_premises, add_school
-from zoneguard.models import Finding, FindingEvent
+from zoneguard.models import Finding, FindingEvent, Premises
 from zoneguard.services.users import create_user
 
 GEOD = Geod(ellps="WGS84")
@@ -164,6 +164,12 @@ def test_an_import_is_tried_before_it_is_written(
     assert page.evaluate("document.getElementById('count-inserted').textContent") == "2"
     assert page.evaluate("!!document.getElementById('import-confirm')")
     page.screenshot(ARTIFACTS / "workbench_import.png")
+    assert session.scalars(select(Premises.licence_no).where(
+        Premises.category == "tobacco")).all() == []  # the dry run wrote nothing
+    page.evaluate("document.getElementById('import-confirm-submit').click()")
+    page.wait_for("document.getElementById('import-title') && document.getElementById("
+                  "'import-title').textContent.indexOf('已导入') === 0")
+    page.screenshot(ARTIFACTS / "workbench_imported.png")
     _stays_home(page, served)
-    names = session.scalars(select(Finding.id)).all()
-    assert len(names) == 2  # nothing imported by the dry run, nothing else touched
+    assert sorted(session.scalars(select(Premises.licence_no).where(
+        Premises.category == "tobacco"))) == ["TX-1", "TX-2"]
