@@ -242,3 +242,19 @@ def test_the_evidence_of_a_case_is_listed_and_counted_for_the_step_that_needs_it
     page = web.get(f"/findings/{fid}").text
     assert "&lt;现场&gt;照片.jpg" in page and "门头已拆除" in page
     assert "现有证据材料 1 份" in page
+
+
+def test_stock_filters_keep_existing_premises_and_list_expiring_ones_soonest_first(
+        web: TestClient, person: Callable[..., str], session: Session) -> None:
+    later, sooner, fresh = (_case(session, name=n) for n in ("晚到期", "早到期", "新开"))
+    for fid, days in ((later, 60), (sooner, 10)):
+        session.execute(text("UPDATE finding SET existing = true WHERE id = :id"), {"id": fid})
+        session.execute(text("UPDATE premises SET expires_on = :d FROM finding f "
+                             "WHERE f.id = :id AND premises.id = f.premises_id"),
+                        {"id": fid, "d": date.today() + timedelta(days=days)})
+    _as(web, person, "governance")
+    assert _ids(web.get("/findings?stock=existing").text) == {later, sooner}
+    assert _ids(web.get("/findings?stock=new").text) == {fresh}
+    expiring = web.get("/findings?stock=expiring").text
+    order = [int(i) for i in re.findall(r'<tr data-id="(\d+)">', expiring)]
+    assert order == [sooner, later]
