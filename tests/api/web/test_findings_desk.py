@@ -258,3 +258,16 @@ def test_stock_filters_keep_existing_premises_and_list_expiring_ones_soonest_fir
     expiring = web.get("/findings?stock=expiring").text
     order = [int(i) for i in re.findall(r'<tr data-id="(\d+)">', expiring)]
     assert order == [sooner, later]
+
+
+def test_a_viewer_reads_the_case_but_is_offered_no_action(
+        web: TestClient, person: Callable[..., str], session: Session) -> None:
+    fid = _case(session, state="reported")
+    _as(web, person, "viewer")
+    page = web.get(f"/findings/{fid}").text
+    assert 'id="case-no-actions"' in page and "/act" not in page
+    record = re.search(r'id="case-record" href="([^"]+)"', page)
+    assert record is not None and "api_key" not in record.group(1)
+    assert web.get(record.group(1)).status_code == 200  # the record opens on the session
+    code, answer = _post(web, fid, action="propose", closing="unfounded", comment="核查不属实了")
+    assert code == 403 and "“只读”角色不能" in answer
