@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import SESSION_COOKIE
+from api.auth import IMPORT, SESSION_COOKIE
 from api.deps import SessionDep, SettingsDep
 from api.web.render import is_https, render
 from api.web.session import (
@@ -111,4 +111,8 @@ def home(request: Request, login: LoginDep) -> Response:
     principal = login.user.principal
     links = [("/screen", "受理初筛", "输入或点选申请点位，核查与周边学校的距离")] \
         if principal.role in SCREEN_ROLES else []
+    links += [("/findings", "问题台账", "筛选、查看并办理问题：上报、交办、整改、验收、销号"),
+              ("/reports", "报表下载", "汇总表、问题与登记数据导出")]
+    if principal.role in IMPORT:
+        links.append(("/imports", "数据导入", "上传学校或场所登记文件，先试导入再确认"))
     return render(request, "home.html", login=login, links=links)

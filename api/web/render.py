@@ -40,7 +40,8 @@ def environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(beijing=beijing, category=style.category_label,
                        metric=style.metric_label, distance=style.distance_text,
-                       verdict=lambda v: VERDICT_TEXT.get(v, v), mode=MODE_TEXT.get)
+                       verdict=lambda v: VERDICT_TEXT.get(v, v), mode=MODE_TEXT.get,
+                       state=style.state_label)
     return env
 
 
