@@ -385,7 +385,9 @@ def load_rule_file(path: Path) -> RuleFile:
     else:
         for key in ("rules", "requirements"):
             entries = data.get(key)
-            for index, raw in enumerate(entries if isinstance(entries, list) else []):
+            if not isinstance(entries, list):
+                continue
+            for index, raw in enumerate(entries):
                 if isinstance(raw, dict) and ("jurisdiction" in raw or "area" in raw):
                     problem = f"{key}[{index}]: jurisdiction and area: set once, at file level"
                 elif isinstance(raw, dict):
