@@ -143,3 +143,19 @@ def test_requirements_of_another_province_do_not_bind(session: Session, rules: R
     sid = add_school(session, "SX", campus(113.0, 28.2), region="430103")
     facts = assess(session, rules=rules, on=ON, school_ids=[sid])
     assert facts[0].assessments == []
+
+
+def test_coverage_counts_schools_meeting_each_requirement(
+        session: Session, rules: RuleSet) -> None:
+    from zoneguard.facilities.coverage import coverage
+
+    good, bad, third = (_school(session, n) for n in (5, 6, 7))
+    for school in (good, third):
+        _put("traffic_sign", "gate", 180, 100)(session, school)
+    result = coverage(session, rules=rules, on=ON, region="420102")
+    row = next(r for r in result["districts"] if r["requirement_id"] == "t.traffic_sign")
+    assert (row["schools"], row["met"], row["target"]) == (3, 2, 0.8)
+    assert row["rate"] == round(2 / 3, 4) and row["reached"] is False
+    missing = {s["id"]: s["missing"] for s in result["schools"]}
+    assert "t.traffic_sign" not in [m["requirement_id"] for m in missing[good["id"]]]
+    assert ["正门 150 米内无交通标志"] in [m["reasons"] for m in missing[bad["id"]]]
