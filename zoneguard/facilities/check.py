@@ -143,3 +143,12 @@ def run_check(session: Session, *, rules: RuleSet, on: date, region: str | None 
         audit(session, actor=actor, action="requirements_check", entity="finding",
               after={**summary.as_dict(), "region": region, "rule_set": rules.version})
     return summary
+
+
+def still_missing(session: Session, finding: Finding, *, rules: RuleSet, on: date) -> str | None:
+    """Why a missing-facility case cannot be accepted yet (None when the facility is there)."""
+    facts = assess(session, rules=rules, on=on, school_ids=[finding.school_id])
+    found = [a for s in facts for a in s.assessments if a.requirement.id == finding.rule_id]
+    if not found or found[0].met:
+        return None
+    return "设施仍缺失：" + "；".join(found[0].reasons()) + "。应待设施登记后再验收"

@@ -159,3 +159,16 @@ def test_coverage_counts_schools_meeting_each_requirement(
     missing = {s["id"]: s["missing"] for s in result["schools"]}
     assert "t.traffic_sign" not in [m["requirement_id"] for m in missing[good["id"]]]
     assert ["正门 150 米内无交通标志"] in [m["reasons"] for m in missing[bad["id"]]]
+
+
+def test_a_missing_facility_case_cannot_be_accepted_until_the_facility_exists(
+        session: Session, rules: RuleSet) -> None:
+    from zoneguard.facilities.check import still_missing
+
+    school = _school(session, 8)
+    run_check(session, rules=rules, on=ON, region="420102")
+    finding = session.scalars(select(Finding).where(Finding.rule_id == "t.warning_sign")).one()
+    why = still_missing(session, finding, rules=rules, on=ON)
+    assert why is not None and "学校 200 米内无警示标牌" in why
+    _put("warning_sign", "centre", 0, 60)(session, school)
+    assert still_missing(session, finding, rules=rules, on=ON) is None
