@@ -14,11 +14,13 @@ from typing import Annotated, Any
 
 import pydantic
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from zoneguard import regions
+from zoneguard.citations import Citation, Code, Confidence, Count, Text
 from zoneguard.domain import ExistingPolicy, Level, Metric
 from zoneguard.errors import RuleError, ValidationError
+from zoneguard.requirements import Per, Requirement
 
 NATIONAL = "CN"
 LEVEL_NAMES = {
@@ -27,28 +29,9 @@ LEVEL_NAMES = {
 }
 _ORDER = {level: index for index, level in enumerate(Level)}
 _REGION = regions.CODE
-
-
-def _as_code(value: Any) -> Any:
-    code = str(value) if type(value) is int else value
-    if not isinstance(code, str) or not re.fullmatch(r"CN|[0-9]{2}|[0-9]{4}|[0-9]{6}", code):
-        raise ValueError(f"must be CN or a 2, 4 or 6-digit GB/T 2260 code, got {value!r}")
-    if code.endswith("00"):
-        raise ValueError(f"write {code.rstrip('0')!r} for {code!r}: drop trailing 00 pairs")
-    return code
-
-
-Code = Annotated[str, BeforeValidator(_as_code)]
-Count = Annotated[int, Field(ge=1, strict=True)]
-Text = Annotated[str, Field(min_length=1, strict=True)]
-
-
-class Confidence(StrEnum):
-    """How well a citation was checked (for rule authors only, never shown to users)."""
-
-    CHECKED = "C"  # the article text was read
-    SECONDARY = "S"  # the text comes from a secondary source
-    UNVERIFIED = "U"  # unverified or inferred
+__all__ = ["NATIONAL", "BelowEnrolment", "Citation", "Code", "Confidence", "Count",
+           "DistanceKind", "Per", "Requirement", "ResolvedRule", "Rule", "RuleFile", "RuleSet",
+           "Text", "bundled_rules_dir", "load_rule_file", "load_rule_set", "region_chain"]
 
 
 class DistanceKind(StrEnum):
@@ -63,35 +46,6 @@ class BelowEnrolment(StrEnum):
 
     SKIP = "skip"  # the rule does not protect such a school
     REVIEW = "review"  # it is protected at a distance the rule does not fix: review
-
-
-class Citation(BaseModel):
-    """One cited legal source: what users read, and how well it was checked (internal)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    authority: Text  # issuing authority as people name it: 国务院, 北京市人民代表大会常务委员会
-    title: Text  # document title without 《》
-    number: Text | None = None  # 文号: 国务院令第363号
-    article: Text | None = None  # 第九条
-    text: Text | None = None  # the quoted words
-    confidence: Confidence  # internal: never reaches a user-facing output
-    source: Text | None = None  # internal: where the text was read
-
-    @pydantic.field_validator("title")
-    @classmethod
-    def _bare_title(cls, value: str) -> str:
-        if value.startswith("《") or value.endswith("》"):
-            raise ValueError("write the title without 《》")
-        return value
-
-    def display(self) -> str:
-        """The citation as printed for people: authority, title, 文号, article, quoted text."""
-        head = f"{self.authority}《{self.title}》"
-        if self.number:
-            head += f"（{self.number}）"
-        if self.article:
-            head += self.article
-        return f"{head}：“{self.text}”" if self.text else head
 
 
 class Rule(BaseModel):
@@ -166,7 +120,11 @@ class Rule(BaseModel):
 
 
 class RuleFile(BaseModel):
-    """The rules of one jurisdiction, as loaded from one file (``source``)."""
+    """The rules of one jurisdiction, as loaded from one file (``source``).
+
+    A jurisdiction has one file with its bans (``rules``); further files of the same
+    jurisdiction may hold only ``requirements`` (see data/rules/README.md).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     jurisdiction: Code
@@ -174,7 +132,15 @@ class RuleFile(BaseModel):
     version: Text
     notes: Text | None = None
     source: str = ""
-    rules: tuple[Rule, ...] = Field(min_length=1)
+    rules: tuple[Rule, ...] = ()
+    requirements: tuple[Requirement, ...] = ()
+
+    @pydantic.model_validator(mode="after")
+    def _not_empty(self) -> RuleFile:
+        if not self.rules and not self.requirements:
+            raise ValueError("rules: missing field: a rule file needs at least 1 rule or "
+                             "requirement")
+        return self
 
 
 class ResolvedRule(BaseModel):
@@ -207,6 +173,13 @@ def _check_consistency(files: Iterable[RuleFile]) -> None:
     ids: dict[str, str] = {}
     for file in files:
         src = file.source
+        for requirement in file.requirements:
+            if requirement.id in ids:
+                seen = ids[requirement.id]
+                raise RuleError(f"{src}: duplicate id {requirement.id!r} ({seen})", file=src)
+            ids[requirement.id] = src
+        if not file.rules:
+            continue  # a requirements-only file may share its jurisdiction
         if file.jurisdiction in codes:
             seen = codes[file.jurisdiction]
             raise RuleError(f"{src}: jurisdiction {file.jurisdiction} repeats {seen}", file=src)
@@ -238,7 +211,9 @@ class RuleSet(BaseModel):
     @cached_property
     def version(self) -> str:
         """Content hash of the parsed rules, independent of file order and YAML layout."""
-        rules = [rule.model_dump(mode="json") for rule in self.rules]
+        rules: list[Any] = [rule.model_dump(mode="json") for rule in self.rules]
+        if self.requirements:  # rule sets without requirements keep their earlier version
+            rules.append([r.model_dump(mode="json") for r in self.requirements])
         canonical = json.dumps(rules, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return "rs-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
@@ -246,6 +221,23 @@ class RuleSet(BaseModel):
     def rules(self) -> tuple[Rule, ...]:
         """Every rule of every file, ordered by id."""
         return tuple(sorted((r for f in self.files for r in f.rules), key=lambda r: r.id))
+
+    @property
+    def requirements(self) -> tuple[Requirement, ...]:
+        """Every facility requirement of every file, ordered by id."""
+        found = (r for f in self.files for r in f.requirements)
+        return tuple(sorted(found, key=lambda r: r.id))
+
+    def requirements_in_force(self, region: str | None, on: date) -> list[Requirement]:
+        """The requirements binding a region on a day: per (kind, per), the most local."""
+        chain = region_chain(region)
+        rank = {code: index for index, code in enumerate(chain)}
+        hits = sorted((r for r in self.requirements if r.jurisdiction in rank and r.in_force(on)),
+                      key=lambda r: (rank[r.jurisdiction], r.id))
+        chosen: dict[tuple[str, str], Requirement] = {}
+        for requirement in hits:
+            chosen.setdefault((requirement.kind, requirement.per.value), requirement)
+        return sorted(chosen.values(), key=lambda r: r.id)
 
     def categories(self) -> set[str]:
         """Return every category some rule names."""
@@ -354,13 +346,14 @@ class _Loader(yaml.SafeLoader):  # rejects duplicate keys, which PyYAML would si
 
 def _describe(error: Any, data: dict[str, Any]) -> str | None:
     loc, where = list(error["loc"]), ""
-    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
-        index, loc = loc[1], loc[2:]
+    if len(loc) >= 2 and loc[0] in ("rules", "requirements") and isinstance(loc[1], int):
+        key, index, loc = loc[0], loc[1], loc[2:]
         if loc == ["jurisdiction"]:
             return None  # an echo of the file's own jurisdiction error
-        raw = data["rules"][index]
+        raw = data[key][index]
         rule_id = raw.get("id") if isinstance(raw, dict) else None
-        where = f"rule {rule_id!r} (rules[{index}])" if rule_id else f"rules[{index}]"
+        noun = "rule" if key == "rules" else "requirement"
+        where = f"{noun} {rule_id!r} ({key}[{index}])" if rule_id else f"{key}[{index}]"
     message, kind = str(error["msg"]).removeprefix("Value error, "), error["type"]
     message = {"extra_forbidden": "unknown field", "missing": "missing field"}.get(kind, message)
     if kind in ("enum", "string_pattern_mismatch"):
@@ -389,13 +382,17 @@ def load_rule_file(path: Path) -> RuleFile:
         problem = "expected a mapping with jurisdiction, name, version and rules"
     elif "source" in data:
         problem = "source: unknown field"
-    elif isinstance(rules := data.get("rules"), list):
-        for index, raw in enumerate(rules):
-            if isinstance(raw, dict) and ("jurisdiction" in raw or "area" in raw):
-                problem = f"rules[{index}]: jurisdiction and area: set once, at file level"
-            elif isinstance(raw, dict):
-                rules[index] = {**raw, "jurisdiction": data.get("jurisdiction"),
-                                "area": data.get("name")}
+    else:
+        for key in ("rules", "requirements"):
+            entries = data.get(key)
+            if not isinstance(entries, list):
+                continue
+            for index, raw in enumerate(entries):
+                if isinstance(raw, dict) and ("jurisdiction" in raw or "area" in raw):
+                    problem = f"{key}[{index}]: jurisdiction and area: set once, at file level"
+                elif isinstance(raw, dict):
+                    entries[index] = {**raw, "jurisdiction": data.get("jurisdiction"),
+                                      "area": data.get("name")}
     if problem or not isinstance(data, dict):
         raise RuleError(f"{path}: {problem}", file=str(path))
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from zoneguard.cli import db, imports, keys, network, users
+from zoneguard.cli import db, facilities, imports, inspect, keys, network, users
 from zoneguard.cli import findings as findings_cli
 from zoneguard.cli import maps as map_cli
 from zoneguard.cli import reports as report_cli
@@ -38,3 +38,7 @@ app.add_typer(report_cli.report_app, name="report")
 app.add_typer(report_cli.record_app, name="record")
 app.command("export")(report_cli.export_command)
 app.command("demo")(demo_command)
+app.add_typer(facilities.facility_app, name="facility")
+app.add_typer(facilities.requirements_app, name="requirements")
+app.command("coverage")(facilities.coverage_command)
+app.add_typer(inspect.app, name="inspect")

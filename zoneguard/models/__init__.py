@@ -9,6 +9,7 @@ from zoneguard.models.access import (
     WebSession,
 )
 from zoneguard.models.base import Base
+from zoneguard.models.facilities import Facility, Inspection, InspectionDraw
 from zoneguard.models.findings import (
     Evidence,
     FieldMeasurement,
@@ -26,6 +27,7 @@ from zoneguard.models.rules import RuleRecord, RuleSetRecord
 __all__ = [
     "ApiKey", "AuditLog", "Base", "Evidence", "FieldMeasurement", "Finding", "FindingEvent",
     "ImportRecord", "Interview", "LoginFailure", "NetworkEdge", "NetworkVertex", "Premises",
+    "Facility", "Inspection", "InspectionDraw",
     "SupervisionOrder",
     "RegistryHistory", "RuleRecord", "RuleSetRecord", "Scan", "School", "SchoolGate",
     "ScreeningRecord", "User", "WebSession", "seen",

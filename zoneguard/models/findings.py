@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -113,14 +114,18 @@ class Finding(Base):
         enum_check("metric", Metric),
         enum_check("verdict", Verdict),
         enum_check("state", FindingState),
-        CheckConstraint("kind IN ('scan', 'report')", name="kind_valid"),
-        CheckConstraint("kind = 'report' OR premises_id IS NOT NULL", name="premises_given"),
+        CheckConstraint("kind IN ('scan', 'report', 'facility')", name="kind_valid"),
+        CheckConstraint("kind IN ('report', 'facility') OR premises_id IS NOT NULL",
+                        name="premises_given"),
         CheckConstraint("field_verdict IS NULL OR field_verdict IN "
                         "('prohibited', 'review', 'allowed')", name="field_verdict_valid"),
         CheckConstraint("distance_m IS NULL OR distance_m >= 0", name="distance_valid"),
         Index("ix_finding_state", "state"),
         Index("ix_finding_premises_id", "premises_id"),
         Index("ix_finding_line", "line", postgresql_using="gist"),
+        # one missing-facility finding per school and requirement (migration 0012)
+        Index("ix_finding_facility", "school_id", "rule_id", unique=True,
+              postgresql_where=text("kind = 'facility'")),
     )
 
 

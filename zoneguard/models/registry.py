@@ -49,7 +49,8 @@ class ImportRecord(Base):
     report: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
     created_at: Mapped[datetime] = utcnow_column()
 
-    __table_args__ = (CheckConstraint("kind IN ('schools', 'gates', 'premises', 'network')",
+    __table_args__ = (CheckConstraint("kind IN ('schools', 'gates', 'premises', 'network', "
+                                      "'facilities')",
                                       name="kind_valid"),)
 
 

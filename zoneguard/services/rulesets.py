@@ -38,8 +38,13 @@ def current_rule_set(settings: Settings) -> RuleSet:
 
 def rule_set_row(rule_set: RuleSet) -> dict[str, Any]:
     """Values of the `rule_set` row describing a rule set (its files, by jurisdiction)."""
-    source = {f.jurisdiction: {"name": f.name, "version": f.version, "file": Path(f.source).name}
-              for f in rule_set.files}
+    source: dict[str, dict[str, str]] = {}
+    for f in sorted(rule_set.files, key=lambda f: bool(f.rules)):  # ban files win the entry
+        entry = source.setdefault(f.jurisdiction, {})
+        if f.requirements and not f.rules:
+            entry["requirements_file"] = Path(f.source).name
+        entry.update({"name": f.name, "version": f.version, "file": Path(f.source).name}
+                     if f.rules or "file" not in entry else {})
     return {"version": rule_set.version, "jurisdictions": sorted(source), "source": source}
 
 

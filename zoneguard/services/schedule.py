@@ -68,7 +68,25 @@ def run_once(engine: Engine, settings: Settings, *, clock: Callable[[], datetime
     log.info("nightly scan %s succeeded (%s): new %d, still open %d, resolved %d, "
              "reopened %d in %.1f s", summary.scan_id, summary.mode, summary.new, summary.open,
              summary.resolved, summary.reopened, summary.duration_s)
+    _check_requirements(engine, settings, at)
     return Outcome("succeeded", at, summary=summary)
+
+
+def _check_requirements(engine: Engine, settings: Settings, at: datetime) -> None:
+    """After the nightly scan: the required-facilities check (its own transaction)."""
+    from sqlalchemy.orm import Session
+
+    from zoneguard.facilities.check import run_check
+    from zoneguard.services.rulesets import current_rule_set
+
+    try:
+        with Session(engine) as session, session.begin():
+            checked = run_check(session, rules=current_rule_set(settings), on=at.date(),
+                                actor="requirements-check:nightly")
+        log.info("requirements check: new %d, open %d, resolved %d", checked.new,
+                 checked.open, checked.resolved)
+    except Exception:  # a failed check must not stop the schedule
+        log.exception("requirements check failed")
 
 
 def run_schedule(

@@ -93,6 +93,13 @@ def conflict_remains(session: Session, finding: Finding, settings: Settings) -> 
     Gone: the premises is no longer active, or the latest field measurement is outside the
     distance, or measured again now (screening path) the pair is no longer in conflict.
     """
+    if finding.kind == "facility":  # the required facility must now be registered
+        from zoneguard.facilities.check import still_missing
+        from zoneguard.services.findings import local_today
+        from zoneguard.services.rulesets import current_rule_set
+
+        return still_missing(session, finding, rules=current_rule_set(settings),
+                             on=local_today(settings.timezone))
     if finding.kind != "scan" or finding.premises_id is None:
         return None
     if finding.field_verdict == Verdict.ALLOWED.value:

@@ -1,0 +1,104 @@
+"""双随机: the population in safety zones, the draw reproduced from its seed, 不合格 → finding."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.factories import add_premises, add_school
+from tests.zoneguard.facilities.conftest import ORIGIN, campus, offset
+from zoneguard.errors import ValidationError
+from zoneguard.evaluation import Tolerances
+from zoneguard.models import Finding, Inspection
+from zoneguard.rules import RuleSet
+from zoneguard.services import inspections as ins
+
+ON = date(2026, 6, 1)
+NOW = datetime(2026, 6, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+TOL = Tolerances(3.0, 0.0)
+ROSTER = ins.roster_from([
+    {"姓名": "张一", "单位": "江岸区文旅局", "辖区": "420102"},
+    {"姓名": "李二", "单位": "江岸区市场监管局", "辖区": "420102"},
+    {"姓名": "王三", "单位": "江汉区文旅局", "辖区": "420103"},
+    {"姓名": "赵四", "单位": "江汉区市场监管局", "辖区": "420103"},
+    {"姓名": "钱五", "单位": "硚口区文旅局", "辖区": "420104"},
+])
+
+
+@pytest.fixture
+def zone(session: Session) -> dict[str, list[int]]:
+    """A school, 12 internet cafés within 200 m in two districts, 3 far outside."""
+    add_school(session, "SCH", campus(*ORIGIN), region="420102")
+    near, far = [], []
+    for i in range(12):
+        lon, lat = offset(*ORIGIN, i * 30.0, 50 + 10 * i)  # 50 m half-campus: 0..110 m out
+        near.append(add_premises(session, "internet_cafe", lon, lat,
+                                 region="420102" if i % 2 else "420103"))
+    for i in range(3):
+        lon, lat = offset(*ORIGIN, 90, 1000 + 100 * i)
+        far.append(add_premises(session, "internet_cafe", lon, lat, region="420102"))
+    return {"near": near, "far": far}
+
+
+def test_population_is_the_premises_inside_safety_zones(
+        session: Session, rules: RuleSet, zone: dict[str, list[int]]) -> None:
+    members = ins.population(session, rules=rules, tolerances=TOL,
+                             categories=["internet_cafe"], region=None, on=ON)
+    assert [m.id for m in members] == sorted(zone["near"])
+
+
+def test_the_draw_is_reproduced_from_its_seed(
+        session: Session, rules: RuleSet, zone: dict[str, list[int]]) -> None:
+    record = ins.draw(session, seed=20260601, categories=["internet_cafe"], roster=ROSTER,
+                      rules=rules, tolerances=TOL, on=ON, now=NOW, per_stratum=2)
+    stored = ins.drawn(session, record.id)
+    assert len(stored) == 4  # two strata (420102, 420103), two each
+    assert ins.redraw(session, record.id) == stored
+    again = ins.draw(session, seed=20260601, categories=["internet_cafe"], roster=ROSTER,
+                     rules=rules, tolerances=TOL, on=ON, now=NOW, per_stratum=2)
+    assert ins.drawn(session, again.id) == stored
+    other = ins.draw(session, seed=7, categories=["internet_cafe"], roster=ROSTER,
+                     rules=rules, tolerances=TOL, on=ON, now=NOW, per_stratum=5)
+    assert len(ins.drawn(session, other.id)) == 10
+    rows = session.scalars(select(Inspection).where(Inspection.draw_id == record.id)).all()
+    districts = {p.name: p.district for p in ROSTER}
+    for row in rows:
+        district = row.stratum.split("|")[1]
+        names = [p["name"] for p in row.inspectors]
+        assert len(set(names)) == 2
+        assert all(districts[n] != district for n in names)  # never their own district
+    assert {r.premises_id for r in rows} <= set(zone["near"])
+
+
+def test_proportional_sample_takes_at_least_one_per_stratum(
+        session: Session, rules: RuleSet, zone: dict[str, list[int]]) -> None:
+    assert zone["near"]
+    record = ins.draw(session, seed=1, categories=["internet_cafe"], roster=ROSTER, rules=rules,
+                      tolerances=TOL, on=ON, now=NOW, fraction=0.01)
+    assert len(ins.drawn(session, record.id)) == 2
+
+
+def test_a_failed_inspection_reaches_a_finding(
+        session: Session, rules: RuleSet, zone: dict[str, list[int]]) -> None:
+    assert zone["near"]
+    record = ins.draw(session, seed=3, categories=["internet_cafe"], roster=ROSTER, rules=rules,
+                      tolerances=TOL, on=ON, now=NOW, per_stratum=1)
+    first = session.scalars(select(Inspection).where(Inspection.draw_id == record.id)
+                            .order_by(Inspection.id)).first()
+    assert first is not None
+    with pytest.raises(ValidationError):
+        ins.record_results(session, first.id, {"admits_minors": "差"}, actor="t", on=ON)
+    ids = ins.record_results(session, first.id, {"admits_minors": "不合格",
+                                                 "unlicensed": "合格"}, actor="检查组", on=ON)
+    finding = session.get(Finding, ids[0])
+    assert finding is not None and len(ids) == 1
+    assert (finding.kind, finding.state, finding.problem_category) == \
+        ("report", "found", "internet_cafe")
+    assert finding.reasons == ["双随机抽查不合格：接纳未成年人"]
+    assert first.status == "failed"
+    publicity = ins.publicity(session, record.id)
+    assert publicity[0]["检查人员"].count("（") == 2 and "截止日期" in publicity[0]

@@ -1,0 +1,1 @@
+"""Facilities near schools: kinds (data), registry, required-facility checks, coverage."""

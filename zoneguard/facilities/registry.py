@@ -1,0 +1,135 @@
+"""Add, move, retire and list facilities (within a caller's region scope)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from zoneguard import regions
+from zoneguard.errors import Conflict, Forbidden, NotFound, ValidationError
+from zoneguard.facilities.kinds import facility_kinds, kind_code
+from zoneguard.models import Facility
+from zoneguard.services.audit import audit
+from zoneguard.services.keys import Scope
+
+
+def _point(lon: float, lat: float) -> str:
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValidationError(f"经纬度超出范围：({lon}, {lat})")
+    return f"SRID=4326;POINT({lon!r} {lat!r})"
+
+
+def _check_region(region: str | None, scope: Scope | None) -> None:
+    if region is not None and not regions.CODE.fullmatch(region):
+        raise ValidationError(f"region {region!r} 不是行政区划代码")
+    if scope is not None and not scope.allows_region(region):
+        raise Forbidden(f"区划 {region or '（无）'} 不在您的权限范围内")
+
+
+def derived_code(kind: str, name: str, lon: float, lat: float) -> str:
+    """A stable code for a facility without one: kind, name and place (about 1 m)."""
+    digest = hashlib.sha1(f"{kind}|{name}|{lon:.5f}|{lat:.5f}".encode()).hexdigest()
+    return f"gen:{digest[:16]}"
+
+
+def as_dict(session: Session, facility: Facility) -> dict[str, Any]:
+    """A facility as JSON (lon/lat in WGS 84, the kind's 中文名)."""
+    lon, lat = session.execute(select(func.ST_X(Facility.location), func.ST_Y(Facility.location))
+                               .where(Facility.id == facility.id)).one()
+    kind = facility_kinds().get(facility.kind)
+    return {"id": facility.id, "code": facility.code, "kind": facility.kind,
+            "kind_name": kind.name if kind else facility.kind, "name": facility.name,
+            "school_id": facility.school_id, "region": facility.region,
+            "location": {"lon": lon, "lat": lat}, "direction_deg": facility.direction_deg,
+            "fov_deg": facility.fov_deg, "status": facility.status,
+            "installed_on": facility.installed_on, "retired_on": facility.retired_on,
+            "source": facility.source, "attributes": facility.attributes}
+
+
+def add_facility(session: Session, *, kind: str, name: str, lon: float, lat: float,
+                 region: str | None = None, school_id: int | None = None,
+                 code: str | None = None, direction_deg: float | None = None,
+                 fov_deg: float | None = None, installed_on: date | None = None,
+                 source: str | None = None, attributes: dict[str, Any] | None = None,
+                 actor: str = "cli", scope: Scope | None = None) -> Facility:
+    """Register one facility at lon/lat (EPSG:4326)."""
+    kind = kind_code(kind)
+    _check_region(region, scope)
+    if not name.strip():
+        raise ValidationError("设施名称不能为空")
+    if (direction_deg is None) != (fov_deg is None):
+        raise ValidationError("监控摄像头的朝向（direction_deg）与视场角（fov_deg）须同时给出")
+    if direction_deg is not None and not facility_kinds()[kind].camera:
+        raise ValidationError(f"{kind} 不是摄像头类设施，不能设置朝向")
+    if direction_deg is not None and not 0 <= direction_deg < 360:
+        raise ValidationError("direction_deg 须在 0（含）到 360 度之间")
+    if fov_deg is not None and not 0 < fov_deg <= 360:
+        raise ValidationError("fov_deg 须大于 0、不超过 360 度")
+    code = code or derived_code(kind, name, lon, lat)
+    if session.scalar(select(Facility.id).where(Facility.code == code)) is not None:
+        raise Conflict(f"设施编号 {code} 已存在")
+    facility = Facility(code=code, kind=kind, name=name.strip(), region=region,
+                        school_id=school_id, location=_point(lon, lat),
+                        direction_deg=direction_deg, fov_deg=fov_deg,
+                        installed_on=installed_on, source=source,
+                        attributes=attributes or {})
+    session.add(facility)
+    session.flush()
+    audit(session, actor=actor, action="facility_add", entity="facility",
+          entity_id=facility.id, after={"kind": kind, "name": name, "lon": lon, "lat": lat})
+    return facility
+
+
+def get_facility(session: Session, facility_id: int, scope: Scope | None = None) -> Facility:
+    """One facility within the scope; raise NotFound."""
+    facility = session.get(Facility, facility_id)
+    if facility is None or (scope is not None and not scope.allows_region(facility.region)):
+        raise NotFound(f"设施 {facility_id} 不存在或不在您的权限范围内")
+    return facility
+
+
+def move_facility(session: Session, facility_id: int, *, lon: float, lat: float,
+                  actor: str = "cli", scope: Scope | None = None) -> Facility:
+    """Move a facility to lon/lat (EPSG:4326)."""
+    facility = get_facility(session, facility_id, scope)
+    facility.location = _point(lon, lat)
+    facility.updated_at = func.now()
+    session.flush()
+    audit(session, actor=actor, action="facility_move", entity="facility",
+          entity_id=facility.id, after={"lon": lon, "lat": lat})
+    return facility
+
+
+def retire_facility(session: Session, facility_id: int, *, on: date, actor: str = "cli",
+                    scope: Scope | None = None) -> Facility:
+    """Retire a facility (it no longer counts towards any requirement)."""
+    facility = get_facility(session, facility_id, scope)
+    if facility.status == "retired":
+        raise Conflict(f"设施 {facility_id} 已于 {facility.retired_on} 撤除")
+    facility.status, facility.retired_on = "retired", on
+    session.flush()
+    audit(session, actor=actor, action="facility_retire", entity="facility",
+          entity_id=facility.id, after={"retired_on": on.isoformat()})
+    return facility
+
+
+def list_facilities(session: Session, *, region: str | None = None, kind: str | None = None,
+                    school_id: int | None = None, include_retired: bool = False,
+                    scope: Scope | None = None, limit: int = 1000) -> list[Facility]:
+    """Facilities matching the filters, by id."""
+    query = select(Facility).order_by(Facility.id).limit(limit)
+    if region:
+        query = query.where(Facility.region.startswith(region, autoescape=True))
+    if scope is not None and scope.region_prefix:
+        query = query.where(Facility.region.startswith(scope.region_prefix, autoescape=True))
+    if kind:
+        query = query.where(Facility.kind == kind_code(kind))
+    if school_id is not None:
+        query = query.where(Facility.school_id == school_id)
+    if not include_retired:
+        query = query.where(Facility.status == "active")
+    return list(session.scalars(query))
