@@ -197,3 +197,10 @@ def test_beijing_lottery_is_a_default_not_a_violation(rules: RuleSet) -> None:
     lottery = by_id(rules)["bj.lottery"]
     assert lottery.distance_kind is DistanceKind.DEFAULT
     assert lottery.existing.value == "review"
+
+
+def test_changelog_names_every_shipped_rule_and_the_jiande_status(rules: RuleSet) -> None:
+    doc = (bundled_rules_dir().parents[1] / "docs" / "legal-sources.md").read_text("utf-8")
+    changelog = doc.split("## What changed in each shipped rule and why", 1)[1]
+    assert [r.id for r in rules.rules if f"`{r.id}`" not in changelog] == []
+    assert "建教安〔2020〕4号" in doc and "no file shipped" in doc
