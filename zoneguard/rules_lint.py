@@ -27,8 +27,10 @@ class Problem:
 
 def _rule_problems(rule: Rule) -> list[str]:
     found = []
-    if rule.statutory and not any(c.article and c.text for c in rule.citations):
-        found.append("statutory distance without a citation giving the article and its text")
+    if rule.statutory and not any(c.article and (c.text or (c.number or "").startswith("GB "))
+                                  for c in rule.citations):
+        found.append("statutory distance without a citation giving the article and its text "
+                     "(a national standard's table may be cited by its article alone)")
     if rule.statutory and all(c.confidence is Confidence.UNVERIFIED for c in rule.citations):
         found.append("statutory distance resting only on unverified citations")
     if rule.distance_m is not None and not rule.statutory and not rule.notes:

@@ -79,7 +79,7 @@ def tiers(tmp_path: Path) -> RuleSet:
 
 
 def test_bundled_rules_load(bundled: RuleSet) -> None:
-    assert {f.jurisdiction for f in bundled.files if f.rules} == {"CN", "11", "42", "44"}
+    assert {f.jurisdiction for f in bundled.files if f.rules} == {"CN", "11", "42", "44", "6404"}
     assert {c.value for c in Category} <= bundled.categories()
     assert re.fullmatch(r"rs-[0-9a-f]{16}", bundled.version)
     assert all(r.basis.strip() for r in bundled.rules)
@@ -137,23 +137,35 @@ def test_hubei_tobacco_is_50m_from_2023_10_01(bundled: RuleSet) -> None:
     assert (hubei.rule.id, hubei.rule.distance_m) == ("hb.tobacco", 50)
     (before,) = bundled.applicable(**args, on=date(2023, 9, 30))
     assert (before.rule.id, before.rule.distance_m) == ("cn.tobacco", 100)
+    # The 办法 names 中小学校园 only: a kindergarten falls back to the national default.
     (lottery,) = bundled.applicable(
         category="lottery", levels=["kindergarten"], region="4201", on=TODAY
     )
-    assert lottery.rule.distance_m == 50
+    assert (lottery.rule.id, lottery.rule.distance_m) == ("cn.lottery", 200)
+    assert not lottery.rule.statutory
+    (school,) = bundled.applicable(category="lottery", levels=["primary"], region="4201", on=TODAY)
+    assert (school.rule.id, school.rule.distance_m) == ("hb.lottery", 50)
 
 
 def test_beijing_tobacco_and_fallback_for_unnamed_level(bundled: RuleSet) -> None:
     resolved = bundled.applicable(
         category="tobacco", levels=["secondary", "vocational"], region="110108", on=TODAY
     )
-    by_id = {r.rule.id: r for r in resolved}
-    assert by_id["bj.tobacco"].rule.distance_m == 100
-    assert by_id["bj.tobacco"].levels == (Level.SECONDARY,)
-    assert by_id["cn.tobacco"].levels == (Level.VOCATIONAL,)  # art. 20 names no 中职
+    # 北京市未成年人保护条例 art. 29 (2023) covers every 学校, 中职 included.
+    (beijing,) = resolved
+    assert (beijing.rule.id, beijing.rule.distance_m) == ("bj.tobacco.2023", 100)
+    assert beijing.levels == (Level.SECONDARY, Level.VOCATIONAL)
+    # Before it, the 控烟条例 (art. 20) named no 中职: they fell back to the national default.
+    before = {r.rule.id: r for r in bundled.applicable(
+        category="tobacco", levels=["secondary", "vocational"], region="110108",
+        on=date(2022, 6, 1))}
+    assert before["bj.tobacco"].levels == (Level.SECONDARY,)
+    assert before["cn.tobacco"].levels == (Level.VOCATIONAL,)
     (bar,) = bundled.applicable(category="bar", levels=["kindergarten"], region="11", on=TODAY)
     assert bar.rule.distance_m == 200
-    assert bundled.applicable(category="bar", levels=SCHOOL, region="31", on=TODAY) == []
+    # Elsewhere the minors law bans bars near schools without a distance: review, not nothing.
+    (national,) = bundled.applicable(category="bar", levels=SCHOOL, region="31", on=TODAY)
+    assert national.rule.id == "cn.bar" and national.rule.distance_m is None
 
 
 def test_rules_in_force_lists_only_winning_rules(bundled: RuleSet) -> None:
@@ -162,7 +174,8 @@ def test_rules_in_force_lists_only_winning_rules(bundled: RuleSet) -> None:
     assert "cn.internet_cafe.school" not in listed and "cn.internet_cafe.kindergarten" not in listed
     national = [r.id for r in bundled.rules_in_force(None, TODAY)]
     assert all(rule_id.startswith("cn.") for rule_id in national)
-    assert len(national) == len([r for r in bundled.rules if r.jurisdiction == "CN"])
+    assert len(national) == len([r for r in bundled.rules
+                                 if r.jurisdiction == "CN" and r.in_force(TODAY)])
     assert bundled.rules_in_force(None, date(1990, 1, 1)) == []
 
 
@@ -250,12 +263,15 @@ def test_enrolment_thresholds(bundled: RuleSet) -> None:
     assert unknown.enrolment_unknown and unknown.needs_review
     assert unknown.levels == (Level.KINDERGARTEN, Level.PRIMARY)
     assert len(unknown.review_reasons) == 2 and "在校人数未登记" in unknown.review_reasons[0]
-    assert gas(["primary"], 499) == []
+    # Under the threshold a school is still protected (一类保护物): review, never nothing.
+    (small,) = gas(["primary"], 499)
+    assert small.needs_review and "低于本规则 500 人的门槛" in small.review_reasons[0]
     (at,) = gas(["primary"], 500)
     assert not at.needs_review and not at.enrolment_unknown
     (mixed,) = gas(["kindergarten", "primary"], 300)  # 300 reaches only the kindergarten bar
-    assert mixed.levels == (Level.KINDERGARTEN,)
-    assert gas(["kindergarten"], 199) == []
+    assert mixed.levels == (Level.KINDERGARTEN, Level.PRIMARY) and mixed.needs_review
+    (kg,) = gas(["kindergarten"], 199)
+    assert kg.needs_review
 
 
 def test_single_min_enrolment(tmp_path: Path) -> None:
