@@ -14,9 +14,11 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from zoneguard.domain import ScanTrigger
 from zoneguard.errors import DatabaseUnavailable, ScanRunning, ZoneGuardError
+from zoneguard.services import scan_sql
 from zoneguard.services.scan import ScanSummary, run_scan
 from zoneguard.settings import Settings
 
@@ -97,6 +99,32 @@ class BackgroundScans:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+
+
+def fail_interrupted_scans(engine: Engine) -> int:
+    """Mark `failed` (扫描中断) every scan left `running` by a process that is gone.
+
+    Gone means nobody holds the scan lock. Returns how many (0 when a scan is running or the
+    database is down).
+    """
+    lock = {"key": scan_sql.LOCK_KEY}
+    try:
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), lock).scalar_one():
+                conn.rollback()
+                return 0
+            try:
+                count = conn.execute(text(scan_sql.MARK_STALE)).rowcount
+                conn.commit()
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
+                conn.commit()
+    except SQLAlchemyError as exc:
+        log.warning("cannot check for interrupted scans: %s", type(exc).__name__)
+        return 0
+    if count:
+        log.warning("marked %d interrupted scan(s) failed", count)
+    return int(count)
 
 
 async def get_scan_starter(request: Request) -> ScanStarter:

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs the map assets (Leaflet and its plugins) from the npm registry into DIR
-# (default .venv/share/zoneguard-assets), where ZoneGuard serves them from: maps then work
-# on an offline intranet. Nothing of them is committed to the repository.
+# Installs the browser assets (Leaflet and its plugins, Swagger UI for /docs) from the npm
+# registry into DIR (default .venv/share/zoneguard-assets), where ZoneGuard serves them from:
+# maps and /docs then work on an offline intranet. Nothing of them is committed to the
+# repository. Idempotent: a second run with everything present does nothing.
 set -euo pipefail
 ASSETS="${1:-.venv/share/zoneguard-assets}"
-if [ ! -f "$ASSETS/node_modules/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js" ]; then
+PACKAGES=(leaflet@1.9.4 leaflet.markercluster@1.5.3 leaflet.vectorgrid@1.3.0
+          swagger-ui-dist@5.17.14)
+if [ ! -f "$ASSETS/node_modules/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js" ] \
+   || [ ! -f "$ASSETS/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ]; then
   mkdir -p "$ASSETS"
   npm install --prefix "$ASSETS" --no-save --no-audit --no-fund --no-package-lock --silent \
-    leaflet@1.9.4 leaflet.markercluster@1.5.3 leaflet.vectorgrid@1.3.0
+    "${PACKAGES[@]}"
 fi

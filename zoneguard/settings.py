@@ -39,7 +39,16 @@ class Settings(BaseSettings):
     pool_timeout_s: float = Field(
         default=5.0, gt=0, description="Longest wait for a pooled connection before a 503"
     )
-    metrics_public: bool = Field(default=True)
+    metrics_public: bool = Field(
+        default=False, description="Serve /metrics without a key (default: admin/governance key)"
+    )
+    public_url: str | None = Field(
+        default=None, description="Base URL of links and redirects (default: the listening address)"
+    )
+    max_in_flight: int = Field(
+        default=24, ge=1, description="Requests a worker serves at once; more are shed with 503"
+    )
+    body_max_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest JSON body")
     basemap: str = Field(default="osm", description="osm | tianditu | amap | none")
     tianditu_key: str | None = None
     assets_dir: Path | None = Field(

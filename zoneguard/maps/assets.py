@@ -23,6 +23,7 @@ _PACKAGES = {
     "leaflet": "node_modules/leaflet/dist",
     "markercluster": "node_modules/leaflet.markercluster/dist",
     "vectorgrid": "node_modules/leaflet.vectorgrid/dist",
+    "swagger-ui": "node_modules/swagger-ui-dist",
 }
 CSS = ("leaflet/leaflet.css", "markercluster/MarkerCluster.css",
        "markercluster/MarkerCluster.Default.css", "zoneguard/zg-map.css")

@@ -1,0 +1,163 @@
+"""The edge of the API, before any route runs: shed overload, back off bad keys, cap bodies.
+
+- A worker serves at most `max_in_flight` requests at once; one more is answered 503 with
+  `Retry-After` at once (no queue), so under overload the served requests keep their latency
+  and the excess costs a few hundred microseconds each instead of a timeout.
+- A client address that sent too many bad keys gets 429 with `Retry-After` (`api.backoff`).
+- A request with a body must carry a well-formed key before a byte of the body is read; the
+  body may not exceed its limit, by `Content-Length` or, streamed, by the bytes counted.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from urllib.parse import unquote_plus
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.backoff import FailedKeys
+from api.errors import problem_response, request_id_of
+
+TOKEN = re.compile(r"zg_[0-9a-f]{12}_[A-Za-z0-9_-]{32,128}")
+_API_KEY_QUERY = re.compile(rb"(?:^|&)api_key=([^&]*)")
+# Cheap and public: never shed, never blocked (a probe must see the process alive).
+EXEMPT_PREFIXES = ("/healthz", "/readyz", "/assets/", "/docs", "/openapi.json")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+OVERLOADED = "urn:zoneguard:problem:overloaded"
+TOO_MANY_FAILURES = "urn:zoneguard:problem:too-many-failures"
+TOO_LARGE = "urn:zoneguard:problem:too-large"
+UNAUTHORIZED = "urn:zoneguard:problem:unauthorized"
+MULTIPART_SLACK = 64 * 1024  # form fields and part headers around an uploaded file
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def presented_token(scope: Scope) -> str | None:
+    """The key a request carries (Bearer header, else `api_key` query), unchecked."""
+    auth = _header(scope, b"authorization")
+    if auth is not None:
+        scheme, _, token = auth.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" else ""
+    match = _API_KEY_QUERY.search(scope.get("query_string", b""))
+    if match is None:
+        return None
+    return unquote_plus(match.group(1).decode("latin-1"))
+
+
+def client_address(scope: Scope) -> str:
+    """The client's address as the server sees it (after trusted proxy headers)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def _declared_length(scope: Scope) -> int | None:
+    text = _header(scope, b"content-length")
+    return int(text) if text is not None and text.strip().isdigit() else None
+
+
+class EdgeMiddleware:
+    """Load shedding, failed-key backoff, key-before-body and body size caps (per worker)."""
+
+    def __init__(self, app: ASGIApp, *, max_in_flight: int, body_max_bytes: int,
+                 upload_limits: Mapping[str, int], failed_keys: FailedKeys) -> None:
+        self.app = app
+        self.max_in_flight = max_in_flight
+        self.body_max_bytes = body_max_bytes
+        self.upload_limits = upload_limits
+        self.failed_keys = failed_keys
+        self.in_flight = 0
+        self.shed = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI connection."""
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or path.startswith(EXEMPT_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, self._counted(scope, receive), send)
+        finally:
+            self.in_flight -= 1
+
+    def _refusal(self, scope: Scope) -> ASGIApp | None:
+        """The answer for a request refused before it reaches a route (None: let it in)."""
+        address = client_address(scope)
+        wait = self.failed_keys.wait_s(address)
+        if wait > 0:
+            return _problem(scope, 429, TOO_MANY_FAILURES, "Too many failed keys",
+                            "too many requests with a bad API key from this address; wait "
+                            "and retry with a valid key", retry_after=wait)
+        if self.in_flight >= self.max_in_flight:
+            self.shed += 1
+            return _problem(scope, 503, OVERLOADED, "Service overloaded",
+                            "the server is at capacity; retry shortly", retry_after=1)
+        if scope.get("method") not in _BODY_METHODS:
+            return None
+        token = presented_token(scope)
+        if not token:
+            return _problem(scope, 401, UNAUTHORIZED, "Unauthorized",
+                            "an API key is required: send 'Authorization: Bearer zg_…'")
+        if not TOKEN.fullmatch(token):
+            self.failed_keys.failed(address)
+            return _problem(scope, 401, UNAUTHORIZED, "Unauthorized",
+                            "malformed API key (expected zg_<prefix>_<secret>)")
+        limit, setting = self._limit(scope)
+        length = _declared_length(scope)
+        if length is not None and length > limit:
+            return _problem(scope, 413, TOO_LARGE, "Request too large", _too_large(setting, limit))
+        return None
+
+    def _limit(self, scope: Scope) -> tuple[int, str]:
+        """The body limit of a path and the setting that sets it."""
+        upload = self.upload_limits.get(str(scope.get("path", "")))
+        if upload is not None:
+            return upload + MULTIPART_SLACK, "ZONEGUARD_IMPORT_MAX_BYTES"
+        return self.body_max_bytes, "ZONEGUARD_BODY_MAX_BYTES"
+
+    def _counted(self, scope: Scope, receive: Receive) -> Receive:
+        """`receive` that refuses (413) a body growing past its limit as it streams in."""
+        if scope.get("method") not in _BODY_METHODS:
+            return receive
+        limit, setting = self._limit(scope)
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise HTTPException(413, detail=_too_large(setting, limit))
+            return message
+
+        return counted
+
+
+def _too_large(setting: str, limit: int) -> str:
+    return f"the request body is larger than the limit of {limit} bytes ({setting})"
+
+
+def _problem(scope: Scope, status: int, type_: str, title: str, detail: str,
+             retry_after: float | None = None) -> ASGIApp:
+    request = Request(scope)
+    headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after else None
+    response = problem_response(status=status, type_=type_, title=title, detail=detail,
+                                instance=request.url.path, request_id=request_id_of(request),
+                                headers=headers)
+    if status in (401, 413):  # the body was never read: do not let the client keep sending it
+        response.headers["Connection"] = "close"
+    return response
