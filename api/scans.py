@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from zoneguard.domain import ScanTrigger
@@ -101,30 +101,32 @@ class BackgroundScans:
             thread.join(timeout)
 
 
-def fail_interrupted_scans(engine: Engine) -> int:
+def fail_interrupted(conn: Connection) -> int:
     """Mark `failed` (扫描中断) every scan left `running` by a process that is gone.
 
-    Gone means nobody holds the scan lock. Returns how many (0 when a scan is running or the
-    database is down).
+    Gone means nobody holds the scan lock; when someone does, nothing changes. Returns how
+    many scans were marked (the caller commits).
     """
     lock = {"key": scan_sql.LOCK_KEY}
+    if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), lock).scalar_one():
+        return 0
     try:
-        with engine.connect() as conn:
-            if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), lock).scalar_one():
-                conn.rollback()
-                return 0
-            try:
-                count = conn.execute(text(scan_sql.MARK_STALE)).rowcount
-                conn.commit()
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
-                conn.commit()
+        return int(conn.execute(text(scan_sql.MARK_STALE)).rowcount)
+    finally:
+        conn.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
+
+
+def fail_interrupted_scans(engine: Engine) -> int:
+    """`fail_interrupted` in a transaction of its own (at start-up); 0 when the database is down."""
+    try:
+        with engine.begin() as conn:
+            count = fail_interrupted(conn)
     except SQLAlchemyError as exc:
         log.warning("cannot check for interrupted scans: %s", type(exc).__name__)
         return 0
     if count:
         log.warning("marked %d interrupted scan(s) failed", count)
-    return int(count)
+    return count
 
 
 async def get_scan_starter(request: Request) -> ScanStarter:

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse
 
+import api.convertors  # noqa: F401 - registers the {code:code} convertor
 from api.auth import Reader
 from api.deps import RuleSetDep, SessionDep, SettingsDep
 from api.geojson import parse_bbox
@@ -66,7 +67,7 @@ def city(
     return HTMLResponse(render_page(spec, settings=settings))
 
 
-@router.get("/schools/{code:path}", response_class=HTMLResponse, responses=HTML)
+@router.get("/schools/{code:code}", response_class=HTMLResponse, responses=HTML)
 def school(
     code: Annotated[str, Path(max_length=40)],
     session: SessionDep, settings: SettingsDep, rules: RuleSetDep, key: Reader,

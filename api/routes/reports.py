@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+import api.convertors  # noqa: F401 - registers the {code:code} convertor
 from api.auth import Reader
 from api.deps import RuleSetDep, SessionDep, SettingsDep
 from api.routes.maps import Categories, scoped
@@ -49,7 +50,7 @@ def _file(body: bytes, media_type: str, name: str) -> Response:
                     headers={"Content-Disposition": content_disposition(name)})
 
 
-@router.get("/schools/{code:path}.xlsx", response_class=Response,
+@router.get("/schools/{code:code}.xlsx", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "一校一表"}})
 def school_sheet(code: Code, session: SessionDep, settings: SettingsDep, rules: RuleSetDep,
                  key: Reader, category: Categories = None, on: date | None = None) -> Response:
