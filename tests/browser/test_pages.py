@@ -63,3 +63,11 @@ def test_standalone_file_opens_offline(session, settings, tmp_path, page):
     assert [u for u in page.requested_urls()
             if urlparse(u).scheme not in ("file", "data")] == []
     assert page.console_errors() == []
+
+
+def test_docs_render_swagger_ui_from_local_assets_under_the_csp(served, page):
+    page.goto(f"{served}/docs", ready="document.querySelector('.swagger-ui .info .title')")
+    title = page.evaluate("document.querySelector('.swagger-ui .info .title').textContent")
+    assert "ZoneGuard" in title
+    assert all(u.startswith(served) or u.startswith("data:") for u in page.requested_urls())
+    assert page.console_errors() == []
