@@ -1,8 +1,9 @@
 """The edge of the API, before any route runs: shed overload, back off bad keys, cap bodies.
 
-- A worker serves at most `max_in_flight` requests at once; one more is answered 503 with
-  `Retry-After` at once (no queue), so under overload the served requests keep their latency
-  and the excess costs a few hundred microseconds each instead of a timeout.
+- A worker runs at most `max_in_flight` requests at once; more wait in a short adaptive queue
+  (`api.admission`): a burst is served whole, but under sustained overload the excess is
+  answered 503 with `Retry-After` within milliseconds, so the served requests keep their
+  latency and the excess costs little instead of timing out.
 - A client address that sent too many bad keys gets 429 with `Retry-After` (`api.backoff`).
 - A request with a body must carry a well-formed key before a byte of the body is read; the
   body may not exceed its limit, by `Content-Length` or, streamed, by the bytes counted.
@@ -20,6 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.admission import Admission
 from api.backoff import FailedKeys
 from api.errors import problem_response, request_id_of
 
@@ -68,14 +70,17 @@ def _declared_length(scope: Scope) -> int | None:
 class EdgeMiddleware:
     """Load shedding, failed-key backoff, key-before-body and body size caps (per worker)."""
 
-    def __init__(self, app: ASGIApp, *, max_in_flight: int, body_max_bytes: int,
-                 upload_limits: Mapping[str, int], failed_keys: FailedKeys) -> None:
+    def __init__(self, app: ASGIApp, *, admission: Admission, body_max_bytes: int,
+                 upload_limits: Mapping[str, int], failed_keys: FailedKeys,
+                 tiles: Admission | None = None) -> None:
         self.app = app
-        self.max_in_flight = max_in_flight
+        self.admission = admission
+        # A map page asks for dozens of tiles at once: they queue on their own, patiently.
+        self.tiles = tiles or Admission(admission.limit, queue_max=256, burst_wait_s=10.0,
+                                        overload_after_s=float("inf"))
         self.body_max_bytes = body_max_bytes
         self.upload_limits = upload_limits
         self.failed_keys = failed_keys
-        self.in_flight = 0
         self.shed = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -88,11 +93,15 @@ class EdgeMiddleware:
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        self.in_flight += 1
+        admission = self.tiles if path.startswith("/tiles/") else self.admission
+        if not await admission.enter():
+            self.shed += 1
+            await _shed(scope, receive, send)
+            return
         try:
             await self.app(scope, self._counted(scope, receive), send)
         finally:
-            self.in_flight -= 1
+            admission.leave()
 
     def _refusal(self, scope: Scope) -> ASGIApp | None:
         """The answer for a request refused before it reaches a route (None: let it in)."""
@@ -102,9 +111,6 @@ class EdgeMiddleware:
             return _problem(scope, 429, TOO_MANY_FAILURES, "Too many failed keys",
                             "too many requests with a bad API key from this address; wait "
                             "and retry with a valid key", retry_after=wait)
-        if self.in_flight >= self.max_in_flight:
-            self.shed += 1
-            return _shed
         if scope.get("method") not in _BODY_METHODS:
             return None
         token = presented_token(scope)

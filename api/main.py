@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from api import docs
+from api.admission import Admission
 from api.auth import PAGE_COOKIE, PAGE_TOKEN_TTL_S, KeyCache, PageRedirect
 from api.backoff import FailedKeys
 from api.edge import EdgeMiddleware
@@ -130,12 +131,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_redaction()
     install_error_handlers(app)
     app.add_exception_handler(PageRedirect, _page_redirect)
-    app.add_middleware(EdgeMiddleware, max_in_flight=settings.max_in_flight,
+    app.add_middleware(EdgeMiddleware, admission=Admission(settings.max_in_flight,
+                                                       queue_max=2 * settings.max_in_flight),
                        body_max_bytes=settings.body_max_bytes,
                        upload_limits={"/api/v1/imports": settings.import_max_bytes},
                        failed_keys=app.state.failed_keys)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics,
-                       headers=security_headers(settings))
+                       headers=security_headers(settings), public_url=settings.public_url)
     app.include_router(health.router)
     app.include_router(docs.router)
     api = APIRouter(prefix="/api/v1", responses=PROBLEMS)

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import internal_error_response
 from api.headers import NO_STORE
 from api.metrics import Metrics
+from api.urls import rebased_location
 
 _VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 HEADER = "X-Request-ID"
@@ -29,11 +30,12 @@ def _incoming_id(scope: Scope) -> str | None:
 class RequestContextMiddleware:
     """Request ids, security headers, the last-resort problem for an escaped exception, timing."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics,
-                 headers: list[tuple[bytes, bytes]]) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, headers: list[tuple[bytes, bytes]],
+                 public_url: str | None = None) -> None:
         self.app = app
         self.metrics = metrics
         self.headers = headers
+        self.public_url = public_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection."""
@@ -56,6 +58,9 @@ class RequestContextMiddleware:
                     headers.raw.append((name, value))
                 if "cache-control" not in headers:
                     headers.raw.append(NO_STORE)
+                if "location" in headers:  # never send a client to the host it named itself
+                    headers["location"] = rebased_location(scope, headers["location"],
+                                                           self.public_url)
             await send(message)
 
         try:

@@ -46,6 +46,9 @@ def stop(process: subprocess.Popen[bytes], timeout_s: float = 15.0) -> None:
         break
     with contextlib.suppress(ProcessLookupError):  # workers that outlived their supervisor
         os.killpg(process.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5.0
+    while group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
     if process in _RUNNING:
         _RUNNING.remove(process)
 

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
         default=None, description="Base URL of links and redirects (default: the listening address)"
     )
     max_in_flight: int = Field(
-        default=24, ge=1, description="Requests a worker serves at once; more are shed with 503"
+        default=4, ge=1, description="Requests a worker serves at once; more are shed with 503"
     )
     body_max_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest JSON body")
     basemap: str = Field(default="osm", description="osm | tianditu | amap | none")

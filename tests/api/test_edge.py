@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.admission import Admission
 from api.backoff import FailedKeys
 from api.edge import EdgeMiddleware
 from api.main import create_app
@@ -98,41 +99,80 @@ def test_backoff_doubles_and_a_good_key_resets_it() -> None:
     assert keys.wait_s("a") == 0
 
 
-def test_over_the_in_flight_bound_a_request_is_shed_at_once_with_503() -> None:
+def _edge_with(admission: Admission) -> tuple[EdgeMiddleware, asyncio.Event]:
     release = asyncio.Event()
 
     async def slow(scope: Any, receive: Any, send: Any) -> None:
-        await release.wait()
+        if scope["path"] != "/healthz":
+            await release.wait()
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    edge = EdgeMiddleware(slow, max_in_flight=2, body_max_bytes=MIB, upload_limits={},
+    edge = EdgeMiddleware(slow, admission=admission, body_max_bytes=MIB, upload_limits={},
                           failed_keys=FailedKeys())
+    return edge, release
 
-    async def one(path: str = "/api/v1/rules") -> tuple[int, float, dict[bytes, bytes]]:
-        out: list[dict[str, Any]] = []
 
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b"", "more_body": False}
+async def _one(edge: EdgeMiddleware, path: str = "/api/v1/rules"
+               ) -> tuple[int, float, dict[bytes, bytes]]:
+    out: list[dict[str, Any]] = []
 
-        async def send(message: dict[str, Any]) -> None:
-            out.append(message)
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
 
-        start = time.perf_counter()
-        await edge(_scope("GET", path, []), receive, send)
-        return out[0]["status"], time.perf_counter() - start, dict(out[0]["headers"])
+    async def send(message: dict[str, Any]) -> None:
+        out.append(message)
 
+    start = time.perf_counter()
+    await edge(_scope("GET", path, []), receive, send)
+    return out[0]["status"], time.perf_counter() - start, dict(out[0]["headers"])
+
+
+def test_a_burst_over_the_bound_waits_its_turn_and_is_served_whole() -> None:
     async def scenario() -> None:
-        held = [asyncio.create_task(one()) for _ in range(2)]
+        edge, release = _edge_with(Admission(2, burst_wait_s=5.0))
+        tasks = [asyncio.create_task(_one(edge)) for _ in range(6)]
         await asyncio.sleep(0.05)
-        status, seconds, headers = await one()
-        assert status == 503 and seconds < 0.05 and headers[b"retry-after"] == b"1"
-        probe = asyncio.create_task(one("/healthz"))  # probes pass even at the bound
-        await asyncio.sleep(0.01)
-        assert edge.in_flight == 2 and edge.shed == 1
+        assert edge.admission.running == 2
+        assert (await _one(edge, "/healthz"))[0] == 200  # probes pass even at the bound
         release.set()
-        assert [(await t)[0] for t in held] == [200, 200] and (await probe)[0] == 200
-        assert edge.in_flight == 0
+        assert [(await t)[0] for t in tasks] == [200] * 6
+        assert edge.admission.running == 0 and edge.shed == 0
+
+    asyncio.run(scenario())
+
+
+def test_under_sustained_overload_the_excess_is_shed_within_milliseconds() -> None:
+    async def scenario() -> None:
+        edge, release = _edge_with(Admission(2, queue_max=3, burst_wait_s=5.0,
+                                             overload_wait_s=0.005, overload_after_s=0.1))
+        held = [asyncio.create_task(_one(edge)) for _ in range(3)]  # 2 run, 1 waits
+        await asyncio.sleep(0.15)  # the queue has not drained for longer than 0.1 s
+        status, seconds, headers = await _one(edge)
+        assert status == 503 and seconds < 0.05 and headers[b"retry-after"] == b"1"
+        more = [asyncio.create_task(_one(edge)) for _ in range(4)]
+        statuses = [(await t)[0] for t in more]
+        assert statuses.count(503) == 4  # queue full or overloaded: none waits long
+        release.set()
+        assert [(await t)[0] for t in held] == [200, 200, 200]
+        assert edge.admission.running == 0 and not edge.admission.overloaded()
+
+    asyncio.run(scenario())
+
+
+def test_a_client_leaving_while_queued_gives_its_place_back() -> None:
+    async def scenario() -> None:
+        edge, release = _edge_with(Admission(1, burst_wait_s=5.0))
+        first = asyncio.create_task(_one(edge))
+        await asyncio.sleep(0.01)
+        gone = asyncio.create_task(_one(edge))
+        await asyncio.sleep(0.01)
+        gone.cancel()
+        await asyncio.sleep(0.01)
+        release.set()
+        assert (await first)[0] == 200
+        assert (await _one(edge))[0] == 200
+        assert edge.admission.running == 0
 
     asyncio.run(scenario())
 
@@ -168,3 +208,21 @@ def test_docs_serve_swagger_ui_locally(client: TestClient) -> None:
     assert bundle.status_code == 200 and "SwaggerUIBundle" in bundle.text
     assert "SwaggerUIBundle" in client.get("/assets/zoneguard/zg-docs.js").text
     assert client.get("/redoc").status_code == 404
+
+
+def test_redirects_and_links_use_the_public_url_never_the_host_header(
+        api_settings: Settings, key_for: Any, session: Any) -> None:
+    from api.deps import get_session
+
+    app = create_app(api_settings.model_copy(
+        update={"public_url": "https://zoneguard.example.gov.cn/"}))
+    app.dependency_overrides[get_session] = lambda: session
+    evil = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    with TestClient(app, raise_server_exceptions=False) as raw:
+        slash = raw.get("/api/v1/rules/", headers=evil, follow_redirects=False)
+        assert slash.status_code == 307
+        assert slash.headers["location"] == "https://zoneguard.example.gov.cn/api/v1/rules"
+        landing = raw.get("/ogc", headers={**evil, **key_for("viewer")})
+        hrefs = [link["href"] for link in landing.json()["links"]]
+    assert hrefs and all(h.startswith("https://zoneguard.example.gov.cn/") for h in hrefs)
+    assert "https://zoneguard.example.gov.cn/ogc/collections" in hrefs
