@@ -77,7 +77,7 @@ class EdgeMiddleware:
         self.admission = admission
         # A map page asks for dozens of tiles at once: they queue on their own, patiently.
         self.tiles = tiles or Admission(admission.limit, queue_max=256, burst_wait_s=10.0,
-                                        overload_after_s=float("inf"))
+                                        target_s=float("inf"), hold_s=0.0)
         self.body_max_bytes = body_max_bytes
         self.upload_limits = upload_limits
         self.failed_keys = failed_keys
