@@ -18,7 +18,7 @@ from collections import deque
 class Admission:
     """Running slots and a waiting queue with an overload-aware wait limit."""
 
-    def __init__(self, limit: int, *, queue_max: int = 32, burst_wait_s: float = 1.0,
+    def __init__(self, limit: int, *, queue_max: int = 32, burst_wait_s: float = 0.1,
                  overload_wait_s: float = 0.005, target_s: float = 0.05,
                  hold_s: float = 1.0) -> None:
         self.limit, self.queue_max = limit, queue_max

@@ -132,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_exception_handler(PageRedirect, _page_redirect)
     app.add_middleware(EdgeMiddleware, admission=Admission(settings.max_in_flight,
-                                                       queue_max=8 * settings.max_in_flight),
+                                                       queue_max=settings.max_in_flight),
                        body_max_bytes=settings.body_max_bytes,
                        upload_limits={"/api/v1/imports": settings.import_max_bytes},
                        failed_keys=app.state.failed_keys)
