@@ -3,6 +3,11 @@
 An API key (`Authorization: Bearer zg_…`, or `?api_key=` for header-less clients) or a
 workbench session cookie.
 
+A map page opened with `?api_key=` is redirected to itself without the key, with a short-lived
+page token in an HttpOnly, SameSite=Strict cookie (`zg_page`): the page, its tiles and its
+links then authenticate by the cookie, and the key never sits in HTML, history or referrers.
+Every failed key counts against the client's address (`api.backoff`).
+
 admin: everything. governance: read all, run scans, move findings. bureau: screen, import and
 move findings within its categories and region prefix, and read the same. viewer: read within
 its scope. The principal's scope (`Principal.scope`) limits what every query returns.
@@ -22,19 +27,27 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from api.backoff import FailedKeys
 from api.deps import SessionDep
+from api.edge import client_address
+from api.urls import public_url
 from zoneguard.domain import Role
 from zoneguard.errors import Forbidden, Unauthorized
-from zoneguard.services.keys import KeyInfo, verify_key
+from zoneguard.services.keys import KeyInfo, page_token, verify_key, verify_page_token
 from zoneguard.services.principal import Principal, check_role, key_principal
 from zoneguard.services.web_sessions import WebLogin, csrf_ok, resolve
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: zg_<prefix>_<secret>")
 _query = APIKeyQuery(name="api_key", auto_error=False,
                      description="The API key as a query parameter, for clients without headers")
+PAGE_COOKIE = "zg_page"
+PAGE_TOKEN_TTL_S = 3600
+PAGE_PREFIXES = ("/maps/",)
+_cookie = APIKeyCookie(name=PAGE_COOKIE, auto_error=False,
+                       description="A page token, set by a map page opened with ?api_key=")
 
 KEY_CACHE_TTL_S = 5.0
 SESSION_COOKIE = "zg_session"
@@ -81,14 +94,39 @@ class KeyCache:
         self._entries.clear()
 
 
+class PageRedirect(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Answer with a redirect to `location` that sets the page cookie to `token`."""
+
+    def __init__(self, location: str, token: str) -> None:
+        super().__init__(location)
+        self.location, self.token = location, token
+
+
+def _verify(session: SessionDep, token: str) -> KeyInfo:
+    if token.startswith("zgp_"):
+        return verify_page_token(session, token, now=time.time())
+    return verify_key(session, token)
+
+
 async def key_info(request: Request, session: SessionDep, token: str) -> KeyInfo:
-    """The verified key of a token (cached for a few seconds)."""
+    """The verified key (or page token) of a token, cached for a few seconds.
+
+    Every failure counts against the client's address (`api.backoff`), every success clears it.
+    """
     cache: KeyCache | None = getattr(request.app.state, "key_cache", None)
     info = cache.get(token) if cache is not None else None
+    failed: FailedKeys | None = getattr(request.app.state, "failed_keys", None)
     if info is None:
-        info = await run_in_threadpool(verify_key, session, token)
+        try:
+            info = await run_in_threadpool(_verify, session, token)
+        except Unauthorized:
+            if failed is not None:
+                failed.failed(client_address(request.scope))
+            raise
         if cache is not None:
             cache.put(token, info)
+    if failed is not None:
+        failed.succeeded(client_address(request.scope))
     return info
 
 
@@ -108,11 +146,24 @@ async def current_principal(
     session: SessionDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_query)],
+    page: Annotated[str | None, Depends(_cookie)],
 ) -> Principal:
-    """The key or the logged-in person of the request (401 problem when neither)."""
-    token = bearer.credentials if bearer is not None else api_key
+    """The key, page token or logged-in person of the request (401 problem when none).
+
+    A map page opened with `?api_key=` answers with a redirect to itself without the key,
+    setting a short-lived page token cookie (the key never stays in the page's URL).
+    """
+    token = bearer.credentials if bearer is not None else api_key or page
     if token:
-        principal = key_principal(await key_info(request, session, token))
+        info = await key_info(request, session, token)
+        request.state.key = info
+        if bearer is None and api_key and request.method == "GET" \
+                and request.url.path.startswith(PAGE_PREFIXES):
+            expires = int(time.time()) + PAGE_TOKEN_TTL_S
+            cookie = await run_in_threadpool(page_token, session, info, expires=expires)
+            query = [(k, v) for k, v in request.query_params.multi_items() if k != "api_key"]
+            raise PageRedirect(public_url(request, request.url.path, query), cookie)
+        principal = key_principal(info)
     else:
         login = await web_login(request, session)
         if login is None:
@@ -144,3 +195,21 @@ ScanRunner = Annotated[Principal, Depends(require(SCAN))]
 Mover = Annotated[Principal, Depends(require(MOVE))]
 PremisesWriter = Annotated[Principal, Depends(require(WRITE_PREMISES))]
 Admin = Annotated[Principal, Depends(require(ADMIN))]
+
+
+async def metrics_access(
+    request: Request,
+    session: SessionDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_query)],
+    page: Annotated[str | None, Depends(_cookie)],
+) -> None:
+    """Admit a metrics scrape: anyone when ZONEGUARD_METRICS_PUBLIC, else admin or governance."""
+    if request.app.state.settings.metrics_public:
+        return
+    principal = await current_principal(request, session, bearer, api_key, page)
+    if principal.role not in SCAN:
+        raise Forbidden("metrics need an admin or governance key (ZONEGUARD_METRICS_PUBLIC)")
+
+
+MetricsAccess = Annotated[None, Depends(metrics_access)]

@@ -86,9 +86,11 @@ def _from_error(request: Request, exc: ZoneGuardError) -> JSONResponse:
     if exc.status >= 500:
         log.error("request %s %s %s failed: %s: %s", rid, request.method, request.url.path,
                   type(exc).__name__, exc.detail)
+    retry_after = getattr(exc, "retry_after_s", None)
     return problem_response(status=exc.status, type_=exc.type, title=exc.title,
                             detail=exc.detail, instance=request.url.path, request_id=rid,
-                            extra=exc.extra)
+                            extra=exc.extra,
+                            headers={"Retry-After": str(retry_after)} if retry_after else None)
 
 
 def translate_db_error(exc: DBAPIError) -> ZoneGuardError | None:

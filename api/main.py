@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import KeyCache
+from api import docs
+from api.admission import Admission
+from api.auth import PAGE_COOKIE, PAGE_TOKEN_TTL_S, KeyCache, PageRedirect
+from api.backoff import FailedKeys
+from api.edge import EdgeMiddleware
 from api.errors import install_error_handlers
+from api.headers import security_headers
+from api.logs import install_redaction
 from api.metrics import Metrics
 from api.middleware import RequestContextMiddleware
 from api.ogc.routes import router as ogc_router
@@ -32,7 +40,7 @@ from api.routes import (
     tiles,
     workflow,
 )
-from api.scans import BackgroundScans
+from api.scans import BackgroundScans, fail_interrupted_scans
 from api.schemas.common import PROBLEMS
 from api.web import install as install_workbench
 from zoneguard.db.engine import make_engine
@@ -93,6 +101,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessions = sessionmaker(engine, expire_on_commit=False)
     app.state.migration_head = head_revision()
+    await run_in_threadpool(fail_interrupted_scans, engine)
     app.state.scans = BackgroundScans(engine, settings,
                                       on_start=app.state.metrics.scans_started.inc)
     try:
@@ -101,10 +110,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine.dispose()
 
 
+async def _page_redirect(request: Request, exc: Exception) -> RedirectResponse:
+    assert isinstance(exc, PageRedirect)
+    response = RedirectResponse(exc.location, status_code=303)
+    response.set_cookie(PAGE_COOKIE, exc.token, max_age=PAGE_TOKEN_TTL_S, path="/",
+                        httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    return response
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ZoneGuard HTTP app (the database is opened by its lifespan, not here)."""
     app = FastAPI(
         title="ZoneGuard", version=_version(), lifespan=_lifespan,
+        docs_url=None, redoc_url=None,  # /docs is served from local assets (api/docs.py)
         description="School safety-zone enforcement: screening, registries, scans, findings, "
                     "and OGC API Features for GIS clients. Send an API key as "
                     "`Authorization: Bearer zg_…`.",
@@ -112,10 +130,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings or get_settings()
     app.state.metrics = Metrics()
     app.state.key_cache = KeyCache()
+    app.state.failed_keys = FailedKeys()
+    settings = app.state.settings
+    install_redaction()
     install_error_handlers(app)
+    app.add_exception_handler(PageRedirect, _page_redirect)
+    app.add_middleware(EdgeMiddleware, admission=Admission(settings.max_in_flight,
+                                                       queue_max=settings.max_in_flight),
+                       body_max_bytes=settings.body_max_bytes,
+                       upload_limits={"/api/v1/imports": settings.import_max_bytes,
+                                      "/imports": settings.import_max_bytes},
+                       failed_keys=app.state.failed_keys)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics,
-                       upload_limits={"/api/v1/imports": app.state.settings.import_max_bytes})
+                       headers=security_headers(settings), public_url=settings.public_url)
     app.include_router(health.router)
+    app.include_router(docs.router)
     api = APIRouter(prefix="/api/v1", responses=PROBLEMS)
     for module in (screenings, schools, premises, imports, scans, findings, rules, workflow):
         api.include_router(module.router)
@@ -129,6 +158,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+# The event loop must get the GIL back quickly from route threads, or under load even a shed
+# request waits several 5 ms switch intervals before it is answered.
+SWITCH_INTERVAL_S = 0.001
+
+
 def app_factory() -> FastAPI:
-    """The app with settings from the environment (for `uvicorn --factory`)."""
+    """The app with settings from the environment (for `uvicorn --factory`, one per worker)."""
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     return create_app(get_settings())

@@ -1,8 +1,14 @@
-"""Prometheus metrics: request latency per route template, scans, findings by state."""
+"""Prometheus metrics: request latency per route template, scans, findings by state.
+
+A scrape is cheap: the database-derived gauges are recounted at most every
+`GAUGES_MAX_AGE_S` seconds, and the exposition text is reused for `RENDER_MAX_AGE_S`.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from fastapi import APIRouter
 from prometheus_client import (
@@ -21,6 +27,8 @@ from zoneguard.domain import FindingState, ScanStatus
 from zoneguard.models import Finding, Scan
 
 log = logging.getLogger("zoneguard.api")
+GAUGES_MAX_AGE_S = 30.0
+RENDER_MAX_AGE_S = 1.0
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -30,6 +38,9 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self._templates: dict[int, str] = {}
+        self._lock = threading.Lock()
+        self._gauges_at = -float("inf")
+        self._rendered: tuple[float, bytes] = (-float("inf"), b"")
         self.latency = Histogram(
             "zoneguard_http_request_duration_seconds", "HTTP request latency by route template",
             ["method", "route", "status"], registry=self.registry, buckets=_BUCKETS,
@@ -62,6 +73,22 @@ class Metrics:
         """Record one request's latency."""
         self.latency.labels(method, route, str(status)).observe(seconds)
 
+    def refresh_if_stale(self, session: Session,
+                         max_age_s: float = GAUGES_MAX_AGE_S) -> bool:
+        """Recount the database gauges when older than `max_age_s`; True when it did."""
+        with self._lock:
+            if time.monotonic() - self._gauges_at < max_age_s:
+                return False
+            self._gauges_at = time.monotonic()
+        self.refresh(session)
+        return True
+
+    def invalidate(self) -> None:
+        """Recount the gauges and render afresh at the next scrape."""
+        with self._lock:
+            self._gauges_at = -float("inf")
+            self._rendered = (-float("inf"), b"")
+
     def refresh(self, session: Session) -> None:
         """Recompute the database-derived gauges (at scrape time)."""
         try:
@@ -80,5 +107,10 @@ class Metrics:
             self.findings.labels(state.value).set(states.get(state.value, 0))
 
     def render(self) -> tuple[bytes, str]:
-        """The exposition text and its content type."""
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        """The exposition text (reused for `RENDER_MAX_AGE_S`) and its content type."""
+        with self._lock:
+            at, body = self._rendered
+            if time.monotonic() - at >= RENDER_MAX_AGE_S:
+                body = generate_latest(self.registry)
+                self._rendered = (time.monotonic(), body)
+        return body, CONTENT_TYPE_LATEST

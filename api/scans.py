@@ -13,10 +13,12 @@ from collections.abc import Callable
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from zoneguard.domain import ScanTrigger
 from zoneguard.errors import DatabaseUnavailable, ScanRunning, ZoneGuardError
+from zoneguard.services import scan_sql
 from zoneguard.services.scan import ScanSummary, run_scan
 from zoneguard.settings import Settings
 
@@ -97,6 +99,34 @@ class BackgroundScans:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+
+
+def fail_interrupted(conn: Connection) -> int:
+    """Mark `failed` (扫描中断) every scan left `running` by a process that is gone.
+
+    Gone means nobody holds the scan lock; when someone does, nothing changes. Returns how
+    many scans were marked (the caller commits).
+    """
+    lock = {"key": scan_sql.LOCK_KEY}
+    if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), lock).scalar_one():
+        return 0
+    try:
+        return int(conn.execute(text(scan_sql.MARK_STALE)).rowcount)
+    finally:
+        conn.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
+
+
+def fail_interrupted_scans(engine: Engine) -> int:
+    """`fail_interrupted` in a transaction of its own (at start-up); 0 when the database is down."""
+    try:
+        with engine.begin() as conn:
+            count = fail_interrupted(conn)
+    except SQLAlchemyError as exc:
+        log.warning("cannot check for interrupted scans: %s", type(exc).__name__)
+        return 0
+    if count:
+        log.warning("marked %d interrupted scan(s) failed", count)
+    return count
 
 
 async def get_scan_starter(request: Request) -> ScanStarter:

@@ -107,3 +107,12 @@ class EnvironmentProblem(ZoneGuardError):
     status = 500
     type = "urn:zoneguard:problem:environment"
     title = "Environment problem"
+
+
+class Busy(ZoneGuardError):
+    """Every slot of a bounded, costly resource (e.g. PDF printing) is taken: retry later."""
+
+    status = 503
+    type = "urn:zoneguard:problem:busy"
+    title = "Busy"
+    retry_after_s = 5

@@ -49,7 +49,13 @@ class Settings(BaseSettings):
     pool_timeout_s: float = Field(
         default=5.0, gt=0, description="Longest wait for a pooled connection before a 503"
     )
-    metrics_public: bool = Field(default=True)
+    metrics_public: bool = Field(
+        default=False, description="Serve /metrics without a key (default: admin/governance key)"
+    )
+    max_in_flight: int = Field(
+        default=4, ge=1, description="Requests a worker serves at once; more are shed with 503"
+    )
+    body_max_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest JSON body")
     basemap: str | None = Field(
         default=None, description="osm | tianditu | amap | none; unset: tianditu when a "
         "Tianditu key is configured (the official basemap, 审图号), else osm")

@@ -1,10 +1,17 @@
-"""Links of the OGC API: absolute, and carrying `api_key` for clients that cannot send headers."""
+"""Links of the OGC API: absolute, from ZONEGUARD_PUBLIC_URL, and never carrying a key.
+
+GIS clients resend the credentials they were configured with on every request they make,
+links included: QGIS its authentication configuration, GDAL the `GDAL_HTTP_HEADERS` option
+(`Authorization: Bearer zg_…`). A key in a link would only leak into logs and documents.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 from fastapi import Request
+
+from api.urls import public_base
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -13,16 +20,13 @@ OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 
 def ogc_root(request: Request) -> str:
     """Absolute URL of the OGC API landing page (no trailing slash)."""
-    return str(request.base_url).rstrip("/") + "/ogc"
+    return public_base(request) + "/ogc"
 
 
 def href(request: Request, path: str, **params: object) -> str:
-    """Absolute URL of `path` (from the server root) with query parameters and the caller's key."""
+    """Absolute URL of `path` (from the server root) with query parameters."""
     query = {k: str(v) for k, v in params.items() if v is not None}
-    api_key = request.query_params.get("api_key")
-    if api_key:
-        query["api_key"] = api_key
-    base = str(request.base_url).rstrip("/") + path
+    base = public_base(request) + path
     return f"{base}?{urlencode(query)}" if query else base
 
 

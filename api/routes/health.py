@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Request, Response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.deps import SessionDep, SettingsDep
+from api.auth import MetricsAccess
+from api.deps import SessionDep
 from api.metrics import Metrics
 from api.schemas.common import PROBLEMS
-from zoneguard.errors import DatabaseUnavailable, Unauthorized
-from zoneguard.services.keys import verify_key
+from zoneguard.errors import DatabaseUnavailable
 
 router = APIRouter(tags=["health"])
-_bearer = HTTPBearer(auto_error=False)
-_query = APIKeyQuery(name="api_key", auto_error=False)
 
 
 @router.get("/healthz")
@@ -46,19 +43,10 @@ def readyz(request: Request) -> dict[str, Any]:
 
 @router.get("/metrics", response_class=Response, responses={
     200: {"content": {"text/plain": {"schema": {"type": "string"}}},
-          "description": "Prometheus exposition text"}, 401: PROBLEMS[401]})
-def metrics(
-    request: Request, session: SessionDep, settings: SettingsDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    api_key: Annotated[str | None, Depends(_query)],
-) -> Response:
-    """Prometheus metrics (public unless ZONEGUARD_METRICS_PUBLIC=false: then any key)."""
-    if not settings.metrics_public:
-        token = bearer.credentials if bearer is not None else api_key
-        if not token:
-            raise Unauthorized("metrics need an API key (ZONEGUARD_METRICS_PUBLIC=false)")
-        verify_key(session, token)
+          "description": "Prometheus exposition text"}, 401: PROBLEMS[401], 403: PROBLEMS[403]})
+def metrics(request: Request, session: SessionDep, _: MetricsAccess) -> Response:
+    """Prometheus metrics (an admin or governance key unless ZONEGUARD_METRICS_PUBLIC=true)."""
     registry: Metrics = request.app.state.metrics
-    registry.refresh(session)
+    registry.refresh_if_stale(session)
     body, content_type = registry.render()
     return Response(body, media_type=content_type)

@@ -1,8 +1,9 @@
 """Map pages: `/maps/city`, `/maps/schools/{code}`, `/maps/screenings/{id}`, `/maps/permitted`.
 
-Each page loads Leaflet from `/assets` and, for large cities, premises from `/tiles`. A key
-given as `?api_key=` is carried into the page's tile and record links (a browser opening a
-map cannot send headers).
+Each page loads Leaflet from `/assets` and, for large cities, premises from `/tiles`. No key
+is ever written into a page: a page opened with `?api_key=` is redirected to itself with a
+page-token cookie (`api.auth`), which its tiles and links then use. A school code may hold
+`/` (OSM ids such as `osm:way/123`): the route takes the rest of the path.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse
 
+import api.convertors  # noqa: F401 - registers the {code:code} convertor
 from api.auth import Reader
 from api.deps import RuleSetDep, SessionDep, SettingsDep
 from api.geojson import parse_bbox
@@ -51,31 +53,23 @@ def scoped(key: Principal, region: str | None,
     return region, categories
 
 
-def key_query(request: Request, prefix: str = "?") -> str:
-    """`?api_key=…` when the page was opened with a key in its query, else ''."""
-    token = request.query_params.get("api_key")
-    return prefix + urlencode({"api_key": token}) if token else ""
-
-
 @router.get("/city", response_class=HTMLResponse, responses=HTML)
 def city(
-    request: Request, session: SessionDep, settings: SettingsDep, rules: RuleSetDep,
+    session: SessionDep, settings: SettingsDep, rules: RuleSetDep,
     key: Reader, region: RegionCode | None = None, category: Categories = None,
 ) -> HTMLResponse:
     """City violation map: campuses, zones, premises by category and verdict, findings."""
     region, categories = scoped(key, region, category)
     query = urlencode([("region", region)] * (region is not None)
-                      + [("category", c) for c in categories or []]
-                      + [("api_key", t) for t in [request.query_params.get("api_key")] if t])
+                      + [("category", c) for c in categories or []])
     spec = city_map(session, settings=settings, region=region, categories=categories,
-                    rule_set=rules, tiles_url="/tiles/premises/{z}/{x}/{y}.pbf?" + query,
-                    link_query=key_query(request))
+                    rule_set=rules, tiles_url="/tiles/premises/{z}/{x}/{y}.pbf?" + query)
     return HTMLResponse(render_page(spec, settings=settings))
 
 
-@router.get("/schools/{code}", response_class=HTMLResponse, responses=HTML)
+@router.get("/schools/{code:code}", response_class=HTMLResponse, responses=HTML)
 def school(
-    request: Request, code: Annotated[str, Path(max_length=40)],
+    code: Annotated[str, Path(max_length=40)],
     session: SessionDep, settings: SettingsDep, rules: RuleSetDep, key: Reader,
     category: Categories = None,
 ) -> HTMLResponse:
@@ -85,21 +79,20 @@ def school(
         raise NotFound(f"no school with code {code}")
     region, categories = scoped(key, None, category)
     spec = school_map(session, code=code, settings=settings, rule_set=rules,
-                      categories=categories, region=region, link_query=key_query(request))
+                      categories=categories, region=region)
     return HTMLResponse(render_page(spec, settings=settings))
 
 
 @router.get("/screenings/{screening_id}", response_class=HTMLResponse, responses=HTML)
 def screening(
-    request: Request, screening_id: RowId, session: SessionDep, settings: SettingsDep,
+    screening_id: RowId, session: SessionDep, settings: SettingsDep,
     rules: RuleSetDep, key: Reader,
 ) -> HTMLResponse:
     """The map of a stored screening: applied-for point, schools, measured lines, verdict."""
     record = screening_record(session, screening_id)
     if not key.scope.allows(category=record.category, region=record.region):
         raise NotFound(f"no screening {screening_id}")
-    spec = screening_map(session, screening_id=screening_id, settings=settings, rule_set=rules,
-                         link_query=key_query(request))
+    spec = screening_map(session, screening_id=screening_id, settings=settings, rule_set=rules)
     return HTMLResponse(render_page(spec, settings=settings))
 
 
@@ -109,8 +102,11 @@ def permitted(
     category: CategoryName, bbox: Annotated[BBox | None, Depends(parse_bbox)],
     region: RegionCode | None = None,
 ) -> HTMLResponse:
-    """Where a new premises of a category may open by distance (screening decides)."""
-    region, _ = scoped(key, region, None)
+    """Where a new premises of a category may open by distance (screening decides).
+
+    A key limited to a region sees its region's schools only, one limited to categories those.
+    """
+    region, _ = scoped(key, region, [category])
     spec = permitted_map(session, category=category, settings=settings, region=region,
                          bbox=bbox, rule_set=rules)
     return HTMLResponse(render_page(spec, settings=settings))

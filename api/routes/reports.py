@@ -6,13 +6,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+import api.convertors  # noqa: F401 - registers the {code:code} convertor
 from api.auth import Reader
 from api.deps import RuleSetDep, SessionDep, SettingsDep
 from api.routes.maps import Categories, scoped
@@ -21,10 +24,10 @@ from zoneguard.errors import NotFound
 from zoneguard.maps.screening import screening_record
 from zoneguard.reports.exports import FORMATS, export_bytes
 from zoneguard.reports.nearby import school_by_code
+from zoneguard.reports.printing import cached_pdf
 from zoneguard.reports.record import (
     finding_record_html,
     finding_scope,
-    html_to_pdf,
     screening_record_html,
 )
 from zoneguard.reports.school_sheet import school_sheet_bytes
@@ -32,15 +35,22 @@ from zoneguard.reports.summary import summary_bytes
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 XLSX = FORMATS["xlsx"]
-Code = Annotated[str, Path(max_length=40, pattern=r"^[^/.]+$")]
+Code = Annotated[str, Path(max_length=40)]
+_UNSAFE_IN_NAME = re.compile(r'[^A-Za-z0-9._-]')
+
+
+def content_disposition(name: str) -> str:
+    """`attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266/5987)."""
+    fallback = _UNSAFE_IN_NAME.sub("_", name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _file(body: bytes, media_type: str, name: str) -> Response:
     return Response(body, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": content_disposition(name)})
 
 
-@router.get("/schools/{code}.xlsx", response_class=Response,
+@router.get("/schools/{code:code}.xlsx", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "一校一表"}})
 def school_sheet(code: Code, session: SessionDep, settings: SettingsDep, rules: RuleSetDep,
                  key: Reader, category: Categories = None, on: date | None = None) -> Response:
@@ -81,7 +91,8 @@ def export(what: Literal["findings", "schools", "premises"],
 
 async def _record(html: str, fmt: str, name: str) -> Response:
     if fmt == "pdf":
-        return _file(await run_in_threadpool(html_to_pdf, html), "application/pdf", name + ".pdf")
+        pdf = await run_in_threadpool(cached_pdf, html)
+        return _file(pdf, "application/pdf", name + ".pdf")
     return HTMLResponse(html)
 
 

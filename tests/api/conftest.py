@@ -68,10 +68,14 @@ def client(app: FastAPI, live_client: TestClient, session: Session,
 
     app.dependency_overrides[get_session] = request_session
     app.dependency_overrides[get_scan_starter] = lambda: start_scan
+    live_client.cookies.clear()  # page tokens of an earlier test name keys rolled back since
+    app.state.failed_keys.clear()
     try:
         yield live_client
     finally:
         app.dependency_overrides.clear()
+        live_client.cookies.clear()
+        app.state.failed_keys.clear()
 
 
 @pytest.fixture

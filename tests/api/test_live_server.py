@@ -125,10 +125,12 @@ def server(api_settings: Settings, engine: Engine) -> Iterator[Server]:
             conn.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
 
 
-def _gdal(*args: str) -> str:
+def _gdal(*args: str, headers: str | None = None) -> str:
+    env = {"PATH": "/usr/bin:/bin", "GDAL_HTTP_TIMEOUT": "30", "CPL_DEBUG": "OFF"}
+    if headers is not None:
+        env["GDAL_HTTP_HEADERS"] = headers
     done = subprocess.run(list(args), capture_output=True, text=True, timeout=120, check=False,
-                          env={"PATH": "/usr/bin:/bin", "GDAL_HTTP_TIMEOUT": "30",
-                               "CPL_DEBUG": "OFF"})
+                          env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -159,12 +161,36 @@ def test_ogr2ogr_copies_findings_to_geopackage(server: Server, tmp_path: Path) -
     assert set(frame["state"]) == {"found"} and list(frame["distance_m"]) == [42.0] * 3
 
 
-def test_gdal_follows_next_links_carrying_the_key(server: Server, tmp_path: Path) -> None:
+def test_gdal_resends_its_key_on_key_free_next_links(server: Server, tmp_path: Path) -> None:
     target = tmp_path / "premises.gpkg"
     _gdal("ogr2ogr", "-f", "GPKG", "-oo", "PAGE_SIZE=2", str(target),
           f"OAPIF:{server.root}?api_key={server.token}", "premises")
     frame = pyogrio.read_dataframe(target)
     assert sorted(frame["licence_no"]) == [f"G-{i}" for i in range(EXPECTED["premises"])]
+
+
+def test_gdal_authenticates_with_gdal_http_headers_and_links_hold_no_key(
+        server: Server, tmp_path: Path) -> None:
+    target = tmp_path / "premises.gpkg"
+    _gdal("ogr2ogr", "-f", "GPKG", "-oo", "PAGE_SIZE=2", str(target), f"OAPIF:{server.root}",
+          "premises", headers=f"Authorization: Bearer {server.token}")
+    assert len(pyogrio.read_dataframe(target)) == EXPECTED["premises"]
+    page = httpx.get(f"{server.root}/collections/premises/items?limit=2&api_key={server.token}",
+                     timeout=10)
+    assert page.status_code == 200 and server.token not in page.text
+
+
+def test_a_huge_body_without_a_key_is_refused_before_it_is_sent(server: Server) -> None:
+    host, port = server.base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        start = time.perf_counter()
+        sock.sendall(b"POST /api/v1/screenings HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 41943040\r\n\r\n"
+                     + b"[" * 65536)
+        answer = sock.recv(65536)
+        elapsed = time.perf_counter() - start
+    assert answer.startswith(b"HTTP/1.1 401") and elapsed < 1.0
+    assert b"connection: close" in answer.lower()
 
 
 def test_scan_started_over_http_runs_in_the_background_and_refuses_a_second(

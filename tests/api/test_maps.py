@@ -37,19 +37,30 @@ def test_bureau_key_sees_only_its_categories_and_region(client, key_for, session
     assert client.get("/maps/city?category=internet_cafe", headers=bureau).status_code == 403
 
 
-def test_large_city_switches_to_vector_tiles_carrying_the_query_key(client, key_for, session,
-                                                                    monkeypatch):
+def test_large_city_opened_with_a_query_key_redirects_to_a_key_free_page_with_a_cookie(
+        client, key_for, session, monkeypatch):
     build_city(session)
     monkeypatch.setattr("zoneguard.maps.city.LARGE_MAP_FEATURES", 2)
     token = key_for("viewer")["Authorization"].removeprefix("Bearer ")
-    r = client.get(f"/maps/city?region={REGION}&api_key={token}")
-    assert r.status_code == 200
+    first = client.get(f"/maps/city?region={REGION}&api_key={token}", follow_redirects=False,
+                       headers={"Host": "evil.example"})
+    assert first.status_code == 303
+    assert first.headers["location"] == f"http://testserver/maps/city?region={REGION}"
+    cookie = first.headers["set-cookie"]
+    assert cookie.startswith("zg_page=zgp_") and "HttpOnly" in cookie
+    assert "samesite=strict" in cookie.lower() and token not in cookie
+    r = client.get(f"/maps/city?region={REGION}")  # the cookie stands for the key
+    assert r.status_code == 200 and token not in r.text and "api_key" not in r.text
     spec = _spec(r)
     tiles = next(ov for ov in spec["overlays"] if ov["id"] == "premises")
     assert tiles["type"] == "tiles" and tiles["count"] == 4
-    assert tiles["url"].startswith("/tiles/premises/{z}/{x}/{y}.pbf?region=420102")
-    assert f"api_key={token}" in tiles["url"] and spec["link_query"] == f"?api_key={token}"
+    assert tiles["url"] == "/tiles/premises/{z}/{x}/{y}.pbf?region=420102"
+    assert not spec["link_query"]
     assert '/assets/vectorgrid/Leaflet.VectorGrid.bundled.min.js' in r.text
+    tile = client.get("/tiles/premises/0/0/0.pbf?region=420102")
+    assert tile.status_code == 200 and tile.content
+    client.cookies.clear()
+    assert client.get("/tiles/premises/0/0/0.pbf?region=420102").status_code == 401
 
 
 def test_school_screening_and_permitted_pages(client, admin, session):

@@ -42,22 +42,28 @@ def test_readiness_fails_when_migrations_are_behind(api_settings: Settings) -> N
     assert "9999_future" in response.json()["detail"]
 
 
-def test_metrics_expose_route_latency_and_findings_by_state(
+def _finding(session: Session, state: str, n: int) -> None:
+    school = session.execute(text(
+        "INSERT INTO school (code, name, levels, location, precision) VALUES "
+        "(:code, 'm', ARRAY['primary'], ST_SetSRID(ST_MakePoint(114, 30), 4326), 'point') "
+        "RETURNING id"), {"code": f"M{n}"}).scalar_one()
+    premises = session.execute(text(
+        "INSERT INTO premises (category, licence_no, name, location) VALUES "
+        "('tobacco', :lic, 'm', ST_SetSRID(ST_MakePoint(114, 30), 4326)) RETURNING id"),
+        {"lic": f"M-{n}"}).scalar_one()
+    session.execute(text("INSERT INTO finding (school_id, premises_id, rule_id, metric, verdict,"
+                         " state) VALUES (:s, :p, 't.tobacco', 'boundary', 'prohibited', "
+                         ":state)"), {"s": school, "p": premises, "state": state})
+
+
+def test_metrics_expose_route_latency_and_findings_by_state_from_cached_counts(
     client: TestClient, key_for: KeyMaker, session: Session
 ) -> None:
     client.get("/api/v1/rules", headers=key_for("viewer"))
-    school = session.execute(text(
-        "INSERT INTO school (code, name, levels, location, precision) VALUES "
-        "('M1', 'm', ARRAY['primary'], ST_SetSRID(ST_MakePoint(114, 30), 4326), 'point') "
-        "RETURNING id")).scalar_one()
-    premises = session.execute(text(
-        "INSERT INTO premises (category, licence_no, name, location) VALUES "
-        "('tobacco', 'M-1', 'm', ST_SetSRID(ST_MakePoint(114, 30), 4326)) RETURNING id")
-    ).scalar_one()
-    session.execute(text("INSERT INTO finding (school_id, premises_id, rule_id, metric, verdict,"
-                         " state) VALUES (:s, :p, 't.tobacco', 'boundary', 'prohibited', "
-                         "'assigned')"), {"s": school, "p": premises})
-    response = client.get("/metrics")
+    _finding(session, "assigned", 1)
+    client.app.state.metrics.invalidate()  # type: ignore[attr-defined]
+    governance = key_for("governance")
+    response = client.get("/metrics", headers=governance)
     assert response.status_code == 200 and response.headers["content-type"].startswith(
         "text/plain")
     metrics = response.text
@@ -65,14 +71,26 @@ def test_metrics_expose_route_latency_and_findings_by_state(
     assert "zoneguard_http_request_duration_seconds_bucket" in metrics
     assert 'zoneguard_findings{state="assigned"} 1.0' in metrics
     assert "zoneguard_scans_running 0.0" in metrics
+    _finding(session, "assigned", 2)
+    again = client.get("/metrics", headers=governance).text  # no recount within the interval
+    assert 'zoneguard_findings{state="assigned"} 1.0' in again
 
 
-def test_private_metrics_need_a_key(api_settings: Settings, key_for: KeyMaker,
-                                    session: Session) -> None:
+def test_metrics_are_private_by_default_and_need_an_admin_or_governance_key(
+        api_settings: Settings, key_for: KeyMaker, session: Session) -> None:
     from api.deps import get_session
 
+    assert Settings().metrics_public is False
     app = create_app(api_settings.model_copy(update={"metrics_public": False}))
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app, raise_server_exceptions=False) as raw:
         assert raw.get("/metrics").status_code == 401
-        assert raw.get("/metrics", headers=key_for("viewer")).status_code == 200
+        assert raw.get("/metrics", headers=key_for("viewer")).status_code == 403
+        assert raw.get("/metrics", headers=key_for("bureau", categories=["tobacco"])
+                       ).status_code == 403
+        assert raw.get("/metrics", headers=key_for("governance")).status_code == 200
+        assert raw.get("/metrics", headers=key_for("admin")).status_code == 200
+    public = create_app(api_settings.model_copy(update={"metrics_public": True}))
+    public.dependency_overrides[get_session] = lambda: session
+    with TestClient(public, raise_server_exceptions=False) as raw:
+        assert raw.get("/metrics").status_code == 200

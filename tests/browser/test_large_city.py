@@ -55,6 +55,9 @@ def test_city_of_100k_premises_opens_as_vector_tiles_and_records_its_time(
     (ARTIFACTS / "city_map_100k.txt").write_text(message + "\n", encoding="utf-8")
     tiles = [u for u in page.requested_urls() if "/tiles/premises/" in u]
     assert tiles, "the premises came as vector tiles"
+    assert not [u for u in tiles if "api_key" in u], "tiles authenticate by the page cookie"
+    assert "api_key" not in page.evaluate("location.href")
+    assert key not in page.evaluate("document.documentElement.outerHTML")
     assert page.evaluate("window.zgMap.counts.premises") == N_PREMISES
     assert page.console_errors() == []
     # The time (target < 3 s) is recorded in the artifact, not asserted: machines are noisy.

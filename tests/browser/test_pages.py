@@ -75,3 +75,11 @@ def test_distance_labels_show_at_street_zoom_only(served, session, token, page):
     page.wait_for("document.querySelectorAll('.zg-tooltip').length === 3")
     assert all(label.endswith(" 米") for label in _tooltips(page))
     assert page.console_errors() == []
+
+
+def test_docs_render_swagger_ui_from_local_assets_under_the_csp(served, page):
+    page.goto(f"{served}/docs", ready="document.querySelector('.swagger-ui .info .title')")
+    title = page.evaluate("document.querySelector('.swagger-ui .info .title').textContent")
+    assert "ZoneGuard" in title
+    assert all(u.startswith(served) or u.startswith("data:") for u in page.requested_urls())
+    assert page.console_errors() == []

@@ -20,5 +20,7 @@ def serve_command(
     # Start and migrate once here, so that several workers never race to migrate.
     open_engine().dispose()
     console.print(f"ZoneGuard API on http://{host}:{port}/docs (OGC API: /ogc)")
+    # A bounded graceful shutdown: a stopped server leaves no worker behind.
     uvicorn.run("api.main:app_factory", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, proxy_headers=True)
+                log_level=log_level, proxy_headers=True, server_header=False,
+                timeout_graceful_shutdown=10)

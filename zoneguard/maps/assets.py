@@ -1,8 +1,9 @@
-"""Leaflet and its plugins, served by ZoneGuard itself (no CDN): locate, list, read, inline.
+"""Leaflet, its plugins and Swagger UI, served by ZoneGuard itself (no CDN): locate, read, inline.
 
-The set-up installs the JavaScript packages from the npm registry into
+The set-up (`scripts/assets.sh`) installs the JavaScript packages from the npm registry into
 `<venv>/share/zoneguard-assets` (or `ZONEGUARD_ASSETS_DIR`):
-`npm install --prefix DIR leaflet@1.9.4 leaflet.markercluster@1.5.3 leaflet.vectorgrid@1.3.0`.
+`npm install --prefix DIR leaflet@1.9.4 leaflet.markercluster@1.5.3 leaflet.vectorgrid@1.3.0
+swagger-ui-dist@5.17.14`.
 ZoneGuard's own map script and style live beside this module in `static/`.
 """
 
@@ -23,6 +24,7 @@ _PACKAGES = {
     "leaflet": "node_modules/leaflet/dist",
     "markercluster": "node_modules/leaflet.markercluster/dist",
     "vectorgrid": "node_modules/leaflet.vectorgrid/dist",
+    "swagger-ui": "node_modules/swagger-ui-dist",
 }
 CSS = ("leaflet/leaflet.css", "markercluster/MarkerCluster.css",
        "markercluster/MarkerCluster.Default.css", "zoneguard/zg-map.css")

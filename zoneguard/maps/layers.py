@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 import shapely
 
@@ -71,7 +72,8 @@ def school_features(rows: Iterable[dict[str, Any]]) -> list[Feature]:
                 ["在校生", row["enrolment"]], ["行政区划", regions.labelled(row["region"])],
                 ["地址", row["address"]],
                 ["位置精度", "校园边界" if row["precision"] == "boundary" else "仅有点位"]],
-        _links=[{"href": f"/maps/schools/{row['code']}", "text": "本校地图（一校一图）"}],
+        _links=[{"href": "/maps/schools/" + quote(str(row["code"]), safe=":/"),
+                 "text": "本校地图（一校一图）"}],
     ) for row in rows]
 
 

@@ -49,6 +49,8 @@ def permitted_map(
     if extent is None:
         raise ValidationError("the region has no schools or premises: give a bbox")
     schools = data.schools_near_box(session, bbox=extent, reach_m=reach, on=day)
+    if region is not None:  # a region's map shows that region's schools only, box or not
+        schools = [s for s in schools if str(s["region"] or "").startswith(region)]
     specs = data.zone_specs(rules, schools, categories=[category], on=day, region=region,
                             extra_m=settings.review_margin_m)
     point_ids = {s["id"] for s in schools if s["precision"] == "point"}

@@ -202,3 +202,38 @@ def verify_key(session: Session, token: str) -> KeyInfo:
     if row.revoked_at is not None:
         raise Unauthorized("this API key has been revoked")
     return _info(row)
+
+
+_PAGE_TOKEN = re.compile(r"zgp_([0-9a-f]{12})_([0-9]{1,12})_([0-9a-f]{64})")
+
+
+def _page_mac(secret_hash: str, prefix: str, expires: int) -> str:
+    return hmac.new(secret_hash.encode(), f"page:{prefix}:{expires}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def page_token(session: Session, info: KeyInfo, *, expires: int) -> str:
+    """A map-page token standing for a key until `expires` (Unix seconds).
+
+    It is signed with the key's stored digest: it dies with the key and reveals no secret.
+    """
+    secret_hash = session.execute(
+        select(ApiKey.secret_hash).where(ApiKey.id == info.id)).scalar_one()
+    return f"zgp_{info.prefix}_{expires}_{_page_mac(secret_hash, info.prefix, expires)}"
+
+
+def verify_page_token(session: Session, token: str, *, now: float) -> KeyInfo:
+    """Return the live key a page token stands for, or raise Unauthorized (also when expired)."""
+    match = _PAGE_TOKEN.fullmatch(token.strip())
+    if match is None:
+        raise Unauthorized("malformed page token")
+    prefix, expires, mac = match.group(1), int(match.group(2)), match.group(3)
+    row = session.execute(select(*_KEY_COLUMNS).where(ApiKey.prefix == prefix)).first()
+    expected = _page_mac(row.secret_hash if row is not None else "", prefix, expires)
+    if not hmac.compare_digest(expected, mac) or row is None:
+        raise Unauthorized("unknown page token")
+    if expires < now:
+        raise Unauthorized("the page token has expired: open the page with the key again")
+    if row.revoked_at is not None:
+        raise Unauthorized("this API key has been revoked")
+    return _info(row)

@@ -333,6 +333,6 @@ WHERE f.state IN {ACTIVE}
 
 MARK_STALE = """
 UPDATE scan SET status = 'failed', finished_at = now(),
-    error = 'interrupted: the process running the scan ended before it finished'
+    error = '扫描中断：运行该扫描的进程在完成前已结束'
 WHERE status = 'running'
 """

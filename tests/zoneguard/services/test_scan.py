@@ -373,7 +373,7 @@ def test_a_killed_scan_leaves_the_findings_and_the_next_scan_marks_it_failed(
     with db.connect() as conn:
         killed = conn.execute(text("SELECT status, error FROM scan WHERE id = :i"),
                               {"i": running[0].id}).one()
-    assert killed.status == "failed" and killed.error.startswith("interrupted")
+    assert killed.status == "failed" and killed.error.startswith("扫描中断")
 
 
 def test_a_premises_out_of_reach_is_found_by_its_door_near_a_gate(
