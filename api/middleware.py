@@ -54,8 +54,9 @@ class RequestContextMiddleware:
                 status, started = int(message["status"]), True
                 headers = MutableHeaders(scope=message)
                 headers[HEADER] = request_id
-                for name, value in self.headers:
-                    headers.raw.append((name, value))
+                for name, value in self.headers:  # a route's own (stricter) header wins
+                    if name.decode("latin-1") not in headers:
+                        headers.raw.append((name, value))
                 if "cache-control" not in headers:
                     headers.raw.append(NO_STORE)
                 if "location" in headers:  # never send a client to the host it named itself

@@ -30,8 +30,7 @@ CSS = ("leaflet/leaflet.css", "markercluster/MarkerCluster.css",
        "markercluster/MarkerCluster.Default.css", "zoneguard/zg-map.css")
 JS = ("leaflet/leaflet.js", "markercluster/leaflet.markercluster.js", "zoneguard/zg-map.js")
 TILES_JS = "vectorgrid/Leaflet.VectorGrid.bundled.min.js"
-SETUP_HINT = ("npm install --prefix {dir} leaflet@1.9.4 leaflet.markercluster@1.5.3 "
-              "leaflet.vectorgrid@1.3.0 (scripts/setup.sh does this)")
+SETUP_HINT = "bash scripts/assets.sh {dir} (scripts/setup.sh runs it)"
 _URL_IN_CSS = re.compile(r"url\((['\"]?)(images/[A-Za-z0-9_.-]+)\1\)")
 
 
