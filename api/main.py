@@ -18,6 +18,8 @@ from api.metrics import Metrics
 from api.middleware import RequestContextMiddleware
 from api.ogc.routes import router as ogc_router
 from api.routes import assets as asset_routes
+from api.routes import audit as audit_routes
+from api.routes import cases as case_routes
 from api.routes import (
     findings,
     health,
@@ -32,6 +34,7 @@ from api.routes import (
     tiles,
     workflow,
 )
+from api.routes import supervision as supervision_routes
 from api.scans import BackgroundScans
 from api.schemas.common import PROBLEMS
 from api.web import install as install_workbench
@@ -115,7 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        upload_limits={"/api/v1/imports": app.state.settings.import_max_bytes})
     app.include_router(health.router)
     api = APIRouter(prefix="/api/v1", responses=PROBLEMS)
-    for module in (screenings, schools, premises, imports, scans, findings, rules, workflow):
+    for module in (screenings, schools, premises, imports, scans, findings, rules, workflow,
+                   case_routes, supervision_routes, audit_routes):
         api.include_router(module.router)
         app.state.metrics.register_routes("/api/v1", module.router)
     app.include_router(api)

@@ -107,3 +107,19 @@ class EnvironmentProblem(ZoneGuardError):
     status = 500
     type = "urn:zoneguard:problem:environment"
     title = "Environment problem"
+
+
+class TooLarge(ZoneGuardError):
+    """An uploaded file over its configured size limit."""
+
+    status = 413
+    type = "urn:zoneguard:problem:too-large"
+    title = "Request too large"
+
+
+class UnsupportedFile(ZoneGuardError):
+    """An uploaded file whose content is not an accepted type, or not the type it claims."""
+
+    status = 415
+    type = "urn:zoneguard:problem:unsupported-media-type"
+    title = "Unsupported media type"

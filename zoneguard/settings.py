@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     )
     walking_snap_max_m: float = Field(default=50.0, gt=0, description="Max snap to the network")
     import_max_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    evidence_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0,
+                                    description="Largest evidence file (photo, PDF) accepted")
     scan_cron: str = Field(default="0 2 * * *", description="Nightly rescan schedule")
     timezone: str = Field(default="Asia/Shanghai")
     pool_size: int = Field(default=5, ge=1)
