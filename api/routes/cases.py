@@ -7,9 +7,9 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, status
-from fastapi.datastructures import UploadFile
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from api.auth import Mover, Reader

@@ -44,8 +44,9 @@ VIEWER = Who("key:8:viewer", Role.VIEWER)
 def jpeg(payload: bytes = b"photo") -> bytes:
     """A JPEG by its markers (SOI, APP0 JFIF, a comment, EOI): enough for a content check."""
     app0 = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    comment = b"\xff\xfe" + (len(payload) + 2).to_bytes(2, "big") + payload
-    return b"\xff\xd8" + app0 + comment + b"\xff\xd9"
+    parts = [payload[i:i + 65000] for i in range(0, len(payload), 65000)] or [b""]
+    comments = b"".join(b"\xff\xfe" + (len(p) + 2).to_bytes(2, "big") + p for p in parts)
+    return b"\xff\xd8" + app0 + comments + b"\xff\xd9"
 
 
 def png() -> bytes:
