@@ -26,6 +26,8 @@ from api.metrics import Metrics
 from api.middleware import RequestContextMiddleware
 from api.ogc.routes import router as ogc_router
 from api.routes import assets as asset_routes
+from api.routes import audit as audit_routes
+from api.routes import cases as case_routes
 from api.routes import (
     findings,
     health,
@@ -40,6 +42,7 @@ from api.routes import (
     tiles,
     workflow,
 )
+from api.routes import supervision as supervision_routes
 from api.scans import BackgroundScans, fail_interrupted_scans
 from api.schemas.common import PROBLEMS
 from api.web import install as install_workbench
@@ -139,14 +142,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                        queue_max=settings.max_in_flight),
                        body_max_bytes=settings.body_max_bytes,
                        upload_limits={"/api/v1/imports": settings.import_max_bytes,
-                                      "/imports": settings.import_max_bytes},
+                                      "/imports": settings.import_max_bytes,
+                                      "/api/v1/findings/[0-9]+/evidence":
+                                          settings.evidence_max_bytes},
                        failed_keys=app.state.failed_keys)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics,
                        headers=security_headers(settings), public_url=settings.public_url)
     app.include_router(health.router)
     app.include_router(docs.router)
     api = APIRouter(prefix="/api/v1", responses=PROBLEMS)
-    for module in (screenings, schools, premises, imports, scans, findings, rules, workflow):
+    for module in (screenings, schools, premises, imports, scans, findings, rules, workflow,
+                   case_routes, supervision_routes, audit_routes):
         api.include_router(module.router)
         app.state.metrics.register_routes("/api/v1", module.router)
     app.include_router(api)

@@ -116,3 +116,19 @@ class Busy(ZoneGuardError):
     type = "urn:zoneguard:problem:busy"
     title = "Busy"
     retry_after_s = 5
+
+
+class TooLarge(ZoneGuardError):
+    """An uploaded file over its configured size limit."""
+
+    status = 413
+    type = "urn:zoneguard:problem:too-large"
+    title = "Request too large"
+
+
+class UnsupportedFile(ZoneGuardError):
+    """An uploaded file whose content is not an accepted type, or not the type it claims."""
+
+    status = 415
+    type = "urn:zoneguard:problem:unsupported-media-type"
+    title = "Unsupported media type"

@@ -103,3 +103,8 @@ def metres(distance_m: float | None) -> str:
 def limit(distance_m: float) -> str:
     """A rule distance for people (no needless decimals)."""
     return f"{distance_m:g} 米"
+
+# Evidence file types accepted (decided by content), in Chinese.
+EVIDENCE_TYPE_LABELS: dict[str, str] = {
+    "image/jpeg": "JPEG 图片", "image/png": "PNG 图片", "image/webp": "WebP 图片",
+    "application/pdf": "PDF 文件"}

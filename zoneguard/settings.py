@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     import_max_columns: int = Field(default=500, gt=0, description="Most columns of an import")
     import_max_cell_chars: int = Field(default=64 * 1024, gt=0,
                                        description="Longest text cell of an import")
+    evidence_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0,
+                                    description="Largest evidence file (photo, PDF) accepted")
     scan_cron: str = Field(default="0 2 * * *", description="Nightly rescan schedule")
     timezone: str = Field(default="Asia/Shanghai")
     pool_size: int = Field(default=5, ge=1)

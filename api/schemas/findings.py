@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from api.schemas.cases import EvidenceOut
 from api.schemas.common import LongText, Page, Text
 
 
@@ -43,6 +44,7 @@ class FindingOut(BaseModel):
     review_on: date | None = None
     field_distance_m: float | None = None
     field_verdict: str | None = None
+    effective_verdict: str | None = None  # the field verdict when measured on site, else verdict
     problem_category: str | None = None
     description: str | None = None
     first_seen: datetime
@@ -73,6 +75,7 @@ class FindingDetail(FindingOut):
     """A finding with its workflow events, oldest first."""
 
     events: list[FindingEventOut]
+    evidence: list[EvidenceOut] = []
 
 
 FindingPage = Page[FindingOut]

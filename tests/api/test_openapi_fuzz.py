@@ -31,6 +31,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 EXAMPLES_PER_OPERATION = 12
 BUDGET_S = 60.0
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 CSV = b"licence_no,name,category,region,lon,lat\nFZ-1,fuzz,tobacco,430103,112.98,28.19\n"
 
 
@@ -41,8 +42,8 @@ def _seed(session: Session, api_settings: Settings) -> dict[str, Any]:
         "('tobacco', 'FUZZ-P', 'p', '420102', ST_SetSRID(ST_MakePoint(114.003, 30.501), 4326))"
         " RETURNING id")).scalar_one()
     finding = session.execute(text(
-        "INSERT INTO finding (school_id, premises_id, rule_id, metric, verdict) VALUES "
-        "(:s, :p, 't.tobacco', 'boundary', 'prohibited') RETURNING id"),
+        "INSERT INTO finding (school_id, premises_id, rule_id, metric, verdict, threshold_m) "
+        "VALUES (:s, :p, 't.tobacco', 'boundary', 'prohibited', 100) RETURNING id"),
         {"s": school, "p": premises}).scalar_one()
     record = screen(session, category="tobacco", point=(114.003, 30.501),
                     settings=api_settings).record_id
@@ -82,6 +83,22 @@ def _explicit(ids: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         "GET /api/v1/workflow": [{}],
         "POST /api/v1/scans": [{"body": {"region": "11"}}],  # no data there: findings stay
         "GET /api/v1/scans": [{}],
+        "POST /api/v1/findings/{finding_id}/evidence": [
+            {"path_parameters": {"finding_id": ids["finding"]}, "body": {"file": JPEG},
+             "media_type": "multipart/form-data",
+             "multipart_content_types": {"file": "image/jpeg"}}],
+        "GET /api/v1/findings/{finding_id}/evidence": [
+            {"path_parameters": {"finding_id": ids["finding"]}}],
+        "POST /api/v1/findings/{finding_id}/measurements": [
+            {"path_parameters": {"finding_id": ids["finding"]},
+             "body": {"distance_m": 120.0, "method": "卷尺", "instrument": "钢卷尺",
+                      "measurers": ["甲", "乙"], "measured_on": "2025-01-02"}}],
+        "GET /api/v1/findings/{finding_id}/measurements": [
+            {"path_parameters": {"finding_id": ids["finding"]}}],
+        "GET /api/v1/supervision": [{"query": {"region": "42"}}],
+        "GET /api/v1/supervision/orders": [{}],
+        "GET /api/v1/interviews": [{}],
+        "GET /api/v1/audit": [{"query": {"entity": "finding"}}],
     }
     for layer, fid in (("schools", ids["school"]), ("zones", f"{ids['school']}-200"),
                        ("premises", ids["premises"]), ("findings", ids["finding"])):

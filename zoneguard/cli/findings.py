@@ -34,6 +34,12 @@ def _metres(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} m"
 
 
+def _distances(row: dict[str, Any]) -> str:
+    """The computed distance, and the field one beside it when measured on site."""
+    field = row.get("field_distance_m")
+    return _metres(row["distance_m"]) + ("" if field is None else f"\n现场 {_metres(field)}")
+
+
 def _table(rows: list[dict[str, Any]], total: int) -> None:
     table = Table("id", "state", "verdict", "school", "premises", "category", "rule",
                   "distance", "assignee", "deadline", "licence expires")
@@ -42,7 +48,7 @@ def _table(rows: list[dict[str, Any]], total: int) -> None:
         table.add_row(
             str(r["id"]), r["state"], f"[{_COLOURS[r['verdict']]}]{r['verdict']}[/]",
             f"{r['school_name']}\n{r['school_code']}", f"{r['premises_name']}\n{r['licence_no']}",
-            r["category"], r["rule_id"], _metres(r["distance_m"]), r["assignee"] or "",
+            r["category"], r["rule_id"], _distances(r), r["assignee"] or "",
             f"[red]{deadline} overdue[/]" if r["overdue"] else deadline,
             ("存量 " if r["existing"] else "") + (r["expires_on"].isoformat()
                                                  if r["expires_on"] else ""))
@@ -93,8 +99,14 @@ def _show(data: dict[str, Any]) -> None:
     console.print(f"  school:   {data['school_name']} ({data['school_code']})", highlight=False)
     console.print(f"  premises: {data['premises_name']} ({data['category']}, licence "
                   f"{data['licence_no']}, region {data['premises_region']})", highlight=False)
+    if data.get("field_distance_m") is not None:
+        console.print(f"  现场测量: {_metres(data['field_distance_m'])}，本案结论 "
+                      f"{data['effective_verdict']}（以现场测量为准）", highlight=False)
     for reason in data["reasons"]:
         console.print(f"  - {reason}", highlight=False)
+    for e in data.get("evidence", []):
+        console.print(f"  证据 {e['id']}: {e['filename']}（{e['media_type']}，{e['size_bytes']} "
+                      f"字节，sha256 {e['sha256'][:16]}…，{e['uploaded_by']}）", highlight=False)
     if data["assignee"] or data["deadline"]:
         console.print(f"  assignee: {data['assignee'] or '—'}, deadline: "
                       f"{data['deadline'] or '—'}{' (overdue)' if data['overdue'] else ''}")

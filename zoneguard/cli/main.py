@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from zoneguard.cli import cases as cases_cli
 from zoneguard.cli import db, facilities, imports, inspect, keys, network, users
 from zoneguard.cli import findings as findings_cli
 from zoneguard.cli import maps as map_cli
 from zoneguard.cli import reports as report_cli
 from zoneguard.cli import rules as rules_cli
+from zoneguard.cli import supervision as supervision_cli
+from zoneguard.cli.audit import audit_command
 from zoneguard.cli.demo import demo_command
 from zoneguard.cli.scan import scan_command
 from zoneguard.cli.schedule import schedule_command
@@ -30,7 +33,13 @@ app.add_typer(users.app, name="users")
 app.command("screen")(screen_command)
 app.command("scan")(scan_command)
 app.command("findings")(findings_cli.findings_command)
+findings_cli.app.add_typer(cases_cli.evidence_app, name="evidence")
+findings_cli.app.command("measure", help="记录现场测量；本案结论以现场测量为准")(
+    cases_cli.measure_command)
 app.add_typer(findings_cli.app, name="finding")
+app.add_typer(supervision_cli.supervision_app, name="supervision")
+app.add_typer(supervision_cli.interview_app, name="interview")
+app.command("audit", help="查阅审计日志（北京时间）")(audit_command)
 app.command("schedule")(schedule_command)
 app.command("serve")(serve_command)
 app.add_typer(map_cli.app, name="map")

@@ -29,6 +29,7 @@ from zoneguard.labels import DISCLAIMER
 from zoneguard.maps import style
 from zoneguard.maps.data import ZoneSpec, zone_geometries
 from zoneguard.maps.screening import screening_record
+from zoneguard.reports.case_files import evidence_section
 from zoneguard.reports.svgmap import sketch
 from zoneguard.rules import RuleSet
 
@@ -158,10 +159,10 @@ def _section(n: int, m: Measurement) -> str:
 
 
 def render(title: str, header: list[tuple[str, Any]], measurements: list[Measurement],
-           versions: list[tuple[str, Any]]) -> str:
-    """The printable record page."""
-    body = "".join(_section(n, m) for n, m in enumerate(measurements, 1)) or \
-        "<p>周边规定距离内无受保护学校，无测量线。</p>"
+           versions: list[tuple[str, Any]], extra: str = "") -> str:
+    """The printable record page (`extra`: trusted HTML sections after the measurements)."""
+    body = ("".join(_section(n, m) for n, m in enumerate(measurements, 1)) or
+            "<p>周边规定距离内无受保护学校，无测量线。</p>") + extra
     versions = [*versions, ("记录生成时间", datetime.now().astimezone().replace(microsecond=0)),
                 ("ZoneGuard 版本", _version())]
     return (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
@@ -264,7 +265,8 @@ def finding_record_html(session: Session, *, finding_id: int,
                 ("扫描时间", row["scan_at"]),
                 ("数据版本", json.dumps(row["data_versions"], ensure_ascii=False)
                  if row["data_versions"] else None)]
-    return render(f"问题测距记录 #{row['id']}", header, [measurement], versions)
+    return render(f"问题测距记录 #{row['id']}", header, [measurement], versions,
+                  evidence_section(session, finding_id))
 
 
 def chromium_path() -> str:

@@ -5,26 +5,36 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from zoneguard.domain import ACTIVE_STATES, CLOSED_STATES, FindingState, Verdict
 from zoneguard.errors import NotFound, ValidationError
 from zoneguard.labels import STATE_LABELS
-from zoneguard.models import Finding, FindingEvent, Premises, School, SupervisionOrder, seen
+from zoneguard.models import (
+    Evidence,
+    Finding,
+    FindingEvent,
+    Premises,
+    School,
+    SupervisionOrder,
+    seen,
+)
 from zoneguard.reports.cells import csv_text
 from zoneguard.services.cases.flow import RED_CARD_DAYS
 from zoneguard.services.keys import Scope
 from zoneguard.settings import get_settings
 
 OPEN_STATES = ACTIVE_STATES
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 FORMATS = ("table", "json", "csv", "geojson")
 CSV_COLUMNS = ("id", "state", "verdict", "category", "school_code", "school_name", "licence_no",
                "premises_name", "premises_region", "rule_id", "metric", "distance_m",
-               "threshold_m", "assignee", "deadline", "overdue", "first_seen", "last_seen",
+               "threshold_m", "field_distance_m", "field_verdict", "effective_verdict",
+               "assignee", "deadline", "overdue", "first_seen", "last_seen",
                "resolved_at", "resolution", "existing", "expires_on", "reasons", "lon", "lat")
 
 
@@ -33,14 +43,24 @@ def local_today(timezone: str) -> date:
     return datetime.now(ZoneInfo(timezone)).date()
 
 
-def _columns(today: date) -> list[Any]:
+def overdue_sql(today: date) -> ColumnElement[bool]:
+    """SQL: the case's current step is past its due day (the states that have deadlines)."""
     due = [s.value for s in (*ACTIVE_STATES, FindingState.ACCEPTED)]
-    overdue = and_(Finding.step_due < today, Finding.state.in_(due))
+    return and_(Finding.step_due < today, Finding.state.in_(due))
+
+
+def supervision_sql(today: date) -> ColumnElement[str | None]:
+    """SQL of `workflow.supervision_level`: red (挂牌督办 or long overdue), yellow, or NULL."""
+    overdue = overdue_sql(today)
     ordered = exists().where(SupervisionOrder.finding_id == Finding.id,
                              SupervisionOrder.lifted_on.is_(None))
-    level = case((ordered, "red"),
-                 (and_(overdue, Finding.step_due < today - timedelta(days=RED_CARD_DAYS)), "red"),
-                 (overdue, "yellow"), else_=None)
+    return case((ordered, "red"),
+                (and_(overdue, Finding.step_due < today - timedelta(days=RED_CARD_DAYS)), "red"),
+                (overdue, "yellow"), else_=None)
+
+
+def _columns(today: date) -> list[Any]:
+    overdue, level = overdue_sql(today), supervision_sql(today)
     return [
         Finding.id, Finding.kind, Finding.state, Finding.verdict,
         func.coalesce(Premises.category, Finding.problem_category).label("category"),
@@ -51,6 +71,7 @@ def _columns(today: date) -> list[Any]:
         Finding.reasons, Finding.existing, Premises.expires_on, Finding.assignee,
         Finding.deadline, Finding.step_due, overdue.label("overdue"), level.label("supervision"),
         Finding.rebound, Finding.review_on, Finding.field_distance_m, Finding.field_verdict,
+        func.coalesce(Finding.field_verdict, Finding.verdict).label("effective_verdict"),
         Finding.problem_category, Finding.description, Finding.proposed_closing,
         Finding.proposed_by, Finding.rectified_by,
         Finding.first_seen, seen().label("last_seen"), Finding.resolved_at, Finding.resolution,
@@ -101,7 +122,7 @@ def _filtered(
     return scoped(query, scope)
 
 
-def scoped(query: Select[Any], scope: Scope | None) -> Select[Any]:
+def scoped(query: Q, scope: Scope | None) -> Q:
     """Only the findings a scope reaches; the query joins Premises (outer) and School.
 
     A reported problem has no premises: its category and its school's region count.
@@ -191,6 +212,13 @@ def get_finding(session: Session, finding_id: int, scope: Scope | None = None,
          "assignee": e.assignee, "deadline": e.deadline, "scan_id": e.scan_id,
          "distance_m": e.distance_m}
         for e in events
+    ]
+    data["evidence"] = [
+        {"id": e.id, "filename": e.filename, "media_type": e.media_type,
+         "size_bytes": e.size_bytes, "sha256": e.sha256, "note": e.note,
+         "uploaded_by": e.uploaded_by, "uploaded_at": e.uploaded_at}
+        for e in session.scalars(select(Evidence).where(Evidence.finding_id == finding_id)
+                                 .order_by(Evidence.uploaded_at, Evidence.id))
     ]
     return data
 
