@@ -24,6 +24,7 @@ from api.routes import (
     imports,
     maps,
     premises,
+    problems,
     reports,
     rules,
     scans,
@@ -115,7 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        upload_limits={"/api/v1/imports": app.state.settings.import_max_bytes})
     app.include_router(health.router)
     api = APIRouter(prefix="/api/v1", responses=PROBLEMS)
-    for module in (screenings, schools, premises, imports, scans, findings, rules, workflow):
+    for module in (screenings, schools, premises, imports, scans, findings, rules, workflow,
+                   problems):
         api.include_router(module.router)
         app.state.metrics.register_routes("/api/v1", module.router)
     app.include_router(api)

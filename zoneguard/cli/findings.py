@@ -34,6 +34,13 @@ def _metres(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} m"
 
 
+def _subject(row: dict[str, Any]) -> str:
+    """The premises of a scan finding, or the description of a registered problem."""
+    if row["premises_id"] is None:
+        return f"（登记）{row['description'] or ''}"
+    return f"{row['premises_name']}\n{row['licence_no']}"
+
+
 def _table(rows: list[dict[str, Any]], total: int) -> None:
     table = Table("id", "state", "verdict", "school", "premises", "category", "rule",
                   "distance", "assignee", "deadline", "licence expires")
@@ -41,7 +48,7 @@ def _table(rows: list[dict[str, Any]], total: int) -> None:
         deadline = "" if r["deadline"] is None else r["deadline"].isoformat()
         table.add_row(
             str(r["id"]), r["state"], f"[{_COLOURS[r['verdict']]}]{r['verdict']}[/]",
-            f"{r['school_name']}\n{r['school_code']}", f"{r['premises_name']}\n{r['licence_no']}",
+            f"{r['school_name']}\n{r['school_code']}", _subject(r),
             r["category"], r["rule_id"], _metres(r["distance_m"]), r["assignee"] or "",
             f"[red]{deadline} overdue[/]" if r["overdue"] else deadline,
             ("存量 " if r["existing"] else "") + (r["expires_on"].isoformat()
@@ -67,6 +74,9 @@ def findings_command(
     expiring: int | None = typer.Option(None, "--expiring", min=0, metavar="DAYS",
                                         help="Expiry work list (到期不予延续): open 存量 cases "
                                         "whose licence ends within DAYS, soonest first"),
+    lookback: bool = typer.Option(False, "--lookback", help="回头看 list: 反弹 cases not "
+                                  "closed again, and registered problems whose review day "
+                                  "has come (closed ones too), soonest first"),
     fmt: str = typer.Option("table", "--format", help="|".join(FORMATS)),
     limit: int | None = typer.Option(None, "--limit", min=0),
     offset: int = typer.Option(0, "--offset", min=0),
@@ -78,7 +88,7 @@ def findings_command(
         rows, total = list_findings(session, state=state, verdict=verdict, category=category,
                                     region=region, school=school, overdue=overdue,
                                     existing=existing, expiring_within_days=expiring,
-                                    limit=limit, offset=offset)
+                                    lookback=lookback, limit=limit, offset=offset)
     if fmt == "table":
         _table(rows, total)
     else:
@@ -91,8 +101,13 @@ def _show(data: dict[str, Any]) -> None:
                   f"({data['metric']}, {_metres(data['distance_m'])} of "
                   f"{_metres(data['threshold_m'])})", highlight=False)
     console.print(f"  school:   {data['school_name']} ({data['school_code']})", highlight=False)
-    console.print(f"  premises: {data['premises_name']} ({data['category']}, licence "
-                  f"{data['licence_no']}, region {data['premises_region']})", highlight=False)
+    if data["premises_id"] is None:
+        console.print(f"  problem:  {data['category']} — {data['description']} "
+                      f"(回头看 {data['review_on']})", highlight=False)
+    else:
+        console.print(f"  premises: {data['premises_name']} ({data['category']}, licence "
+                      f"{data['licence_no']}, region {data['premises_region']})",
+                      highlight=False)
     for reason in data["reasons"]:
         console.print(f"  - {reason}", highlight=False)
     if data["assignee"] or data["deadline"]:

@@ -7,6 +7,7 @@ import typer
 from zoneguard.cli import db, imports, keys, network, users
 from zoneguard.cli import findings as findings_cli
 from zoneguard.cli import maps as map_cli
+from zoneguard.cli import problems as problems_cli
 from zoneguard.cli import reports as report_cli
 from zoneguard.cli import rules as rules_cli
 from zoneguard.cli.demo import demo_command
@@ -31,6 +32,7 @@ app.command("screen")(screen_command)
 app.command("scan")(scan_command)
 app.command("findings")(findings_cli.findings_command)
 app.add_typer(findings_cli.app, name="finding")
+app.add_typer(problems_cli.app, name="problem")
 app.command("schedule")(schedule_command)
 app.command("serve")(serve_command)
 app.add_typer(map_cli.app, name="map")
