@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from shapely.geometry import Point, box
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from tests.factories import add_gate, add_school
+from tests.factories import add_gate, add_premises, add_school, write_rules
 from tests.oracle import distance_m, from_local, wgs_to_gcj
 from zoneguard.errors import CrsProblem, Forbidden, NotFound, ValidationError
 from zoneguard.models import AuditLog, Finding, FindingEvent
@@ -18,6 +19,7 @@ from zoneguard.services.cases.workflow import act
 from zoneguard.services.findings import get_finding, list_findings
 from zoneguard.services.keys import create_key
 from zoneguard.services.principal import Principal, key_principal
+from zoneguard.services.scan import run_scan
 from zoneguard.settings import Settings
 
 TODAY = date(2026, 12, 3)
@@ -260,3 +262,23 @@ def test_lookback_lists_rebounds_and_problems_due_for_review(
     session.execute(text("UPDATE finding SET state = 'closed' WHERE id = :id"),
                     {"id": rebound.id})
     assert ids(TODAY + timedelta(days=15)) == [parking.id]
+
+
+def test_a_rescan_leaves_registered_problems_alone_and_its_rebounds_join_the_lookback(
+        session: Session, settings: Settings, schools: dict[str, int], tmp_path: Path) -> None:
+    cfg = settings.model_copy(update={"rules_dir": write_rules(tmp_path / "rules")})
+    office = principal(session, "governance", "综治办")
+    problem = register(session, cfg, office, at(0, -130))
+    cafe = add_premises(session, "internet_cafe", *at(0, -150), region="420102")
+    run_scan(session, trigger="manual", settings=cfg, region="42")
+    scanned = session.execute(text("SELECT id FROM finding WHERE premises_id = :p"),
+                              {"p": cafe}).scalar_one()
+    session.execute(text("UPDATE finding SET state = 'closed' WHERE id = :f"), {"f": scanned})
+    run_scan(session, trigger="manual", settings=cfg, region="42", full=True)
+    session.expire_all()
+    assert session.get(Finding, problem.id).state == "found"  # type: ignore[union-attr]
+    session.execute(text("UPDATE finding SET step_due = :d WHERE id = :f"),
+                    {"d": TODAY + timedelta(days=40), "f": scanned})
+    listed = list_findings(session, lookback=True, today=TODAY + timedelta(days=30))[0]
+    assert [r["id"] for r in listed] == [problem.id, scanned]  # review day 30, step due 40
+    assert listed[1]["rebound"] and listed[1]["state"] == "found"
