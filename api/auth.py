@@ -10,7 +10,9 @@ Every failed key counts against the client's address (`api.backoff`).
 
 admin: everything. governance: read all, run scans, move findings. bureau: screen, import and
 move findings within its categories and region prefix, and read the same. viewer: read within
-its scope. The principal's scope (`Principal.scope`) limits what every query returns.
+its scope. grid (网格员, its region) and school (its one school): read the findings of their
+scope and register and report problems, nothing else. The principal's scope
+(`Principal.scope`) limits what every query returns.
 A request that changes something on a session cookie must carry the session's CSRF token in
 `X-CSRF-Token` (pages put it in their forms and check it themselves).
 
@@ -53,7 +55,8 @@ KEY_CACHE_TTL_S = 5.0
 SESSION_COOKIE = "zg_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-READ = frozenset(Role)
+READ = frozenset(Role) - {Role.GRID, Role.SCHOOL}
+CASES = frozenset(Role)  # findings, the workflow and problems: grid and school too
 SCREEN = frozenset({Role.ADMIN, Role.GOVERNANCE, Role.BUREAU})
 IMPORT = frozenset({Role.ADMIN, Role.BUREAU})
 SCAN = frozenset({Role.ADMIN, Role.GOVERNANCE})
@@ -189,6 +192,7 @@ def require(roles: frozenset[Role]) -> Callable[[Principal], Awaitable[Principal
 
 
 Reader = Annotated[Principal, Depends(require(READ))]
+CaseReader = Annotated[Principal, Depends(require(CASES))]
 Screener = Annotated[Principal, Depends(require(SCREEN))]
 Importer = Annotated[Principal, Depends(require(IMPORT))]
 ScanRunner = Annotated[Principal, Depends(require(SCAN))]

@@ -34,6 +34,7 @@ from api.routes import (
     imports,
     maps,
     premises,
+    problems,
     reports,
     rules,
     scans,
@@ -152,7 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     api = APIRouter(prefix="/api/v1", responses=PROBLEMS)
     for module in (screenings, schools, premises, imports, scans, findings, rules, workflow,
-                   case_routes, supervision_routes, audit_routes):
+                   case_routes, supervision_routes, audit_routes, problems):
         api.include_router(module.router)
         app.state.metrics.register_routes("/api/v1", module.router)
     app.include_router(api)

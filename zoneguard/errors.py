@@ -40,6 +40,13 @@ class RuleError(ValidationError):
     title = "Invalid rule set"
 
 
+class CatalogueError(ValidationError):
+    """A problem-category file (data/problems.yaml) that does not validate."""
+
+    type = "urn:zoneguard:problem:problem-categories"
+    title = "Invalid problem categories"
+
+
 class ImportProblem(ValidationError):
     """A file that cannot be imported; `extra['report']` holds the row-level report."""
 

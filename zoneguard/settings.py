@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     )
     home: Path = Field(default_factory=_default_home, description="Data directory")
     rules_dir: Path | None = Field(default=None, description="Replaces the bundled data/rules/")
+    problems_file: Path | None = Field(
+        default=None, description="Replaces the bundled data/problems.yaml (problem categories)")
     review_margin_m: float = Field(default=3.0, ge=0, description="Margin around a threshold")
     max_entrance_m: float = Field(default=50.0, gt=0,
                                   description="Farthest a premises entrance may lie from its point")
@@ -125,6 +127,13 @@ class Settings(BaseSettings):
     def effective_rules_dir(self) -> Path:
         """Directory the rule files are read from."""
         return self.rules_dir if self.rules_dir is not None else PROJECT_ROOT / "data" / "rules"
+
+    @property
+    def effective_problems_file(self) -> Path:
+        """File the categories of hand-registered problems are read from."""
+        if self.problems_file is not None:
+            return self.problems_file
+        return PROJECT_ROOT / "data" / "problems.yaml"
 
 
 @lru_cache(maxsize=1)

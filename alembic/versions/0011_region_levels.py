@@ -1,7 +1,7 @@
 """region codes of every level: 9-digit townships and 12-digit communities
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-03
 
 Region columns widen from 6 to 12 characters and their CHECKs accept 2, 4, 6 (GB/T 2260),
@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from api.auth import Reader
+from api.auth import CaseReader
 from api.deps import SessionDep, SettingsDep
 from api.geojson import geojson_response, wants_geojson
 from api.schemas.common import (
@@ -36,24 +36,28 @@ def _feature(row: dict[str, Any]) -> dict[str, Any]:
 @router.get("", response_model=FindingPage,
             responses=geojson_alternative("Findings as GeoJSON (Accept: application/geo+json)"))
 def list_findings(
-    request: Request, session: SessionDep, key: Reader, state: StateFilter | None = None,
+    request: Request, session: SessionDep, key: CaseReader, settings: SettingsDep,
+    state: StateFilter | None = None,
     verdict: Verdict | None = None, category: CategoryName | None = None,
     region: RegionCode | None = None, school: Text | None = None, overdue: bool = False,
     existing: bool | None = None,
     expiring_within_days: Annotated[int | None, Query(ge=0, le=3660)] = None,
+    lookback: bool = False,
     limit: Limit = 100, offset: Offset = 0,
 ) -> Any:
     """Findings filtered as in the CLI (state may be `active` or `closed`), a page at a time.
 
     `existing=true` keeps 存量 premises (licensed before the school or the rule);
-    `expiring_within_days=90` is the expiry work list (到期不予延续), soonest first.
+    `expiring_within_days=90` is the expiry work list (到期不予延续), soonest first;
+    `lookback=true` the 回头看 list (反弹 cases not closed again, and registered problems whose
+    review day has come, closed ones included), soonest first.
     """
     rows, total = service.list_findings(
         session, state=None if state is None else str(state),
         verdict=None if verdict is None else verdict.value, category=category, region=region,
         school=school, overdue=overdue, existing=existing,
-        expiring_within_days=expiring_within_days, limit=limit, offset=offset,
-        scope=key.scope)
+        expiring_within_days=expiring_within_days, lookback=lookback, limit=limit,
+        offset=offset, scope=key.scope, today=service.local_today(settings.timezone))
     if wants_geojson(request):
         return geojson_response({"type": "FeatureCollection",
                                  "features": [_feature(r) for r in rows],
@@ -62,14 +66,14 @@ def list_findings(
 
 
 @router.get("/{finding_id}", response_model=FindingDetail)
-def get_finding(finding_id: RowId, session: SessionDep, key: Reader) -> dict[str, Any]:
+def get_finding(finding_id: RowId, session: SessionDep, key: CaseReader) -> dict[str, Any]:
     """One finding with its workflow events (404 outside the key's scope)."""
     return service.get_finding(session, finding_id, scope=key.scope)
 
 
 @router.post("/{finding_id}/actions", response_model=FindingDetail)
 def act_on_finding(
-    finding_id: RowId, body: ActionIn, session: SessionDep, key: Reader, settings: SettingsDep,
+    finding_id: RowId, body: ActionIn, session: SessionDep, key: CaseReader, settings: SettingsDep,
 ) -> dict[str, Any]:
     """Take one step of the case loop (see `GET /api/v1/workflow`); answers the case.
 

@@ -38,6 +38,11 @@ def _distances(row: dict[str, Any]) -> str:
     """The computed distance, and the field one beside it when measured on site."""
     field = row.get("field_distance_m")
     return _metres(row["distance_m"]) + ("" if field is None else f"\n现场 {_metres(field)}")
+def _subject(row: dict[str, Any]) -> str:
+    """The premises of a scan finding, or the description of a registered problem."""
+    if row["premises_id"] is None:
+        return f"（登记）{row['description'] or ''}"
+    return f"{row['premises_name']}\n{row['licence_no']}"
 
 
 def _table(rows: list[dict[str, Any]], total: int) -> None:
@@ -47,7 +52,7 @@ def _table(rows: list[dict[str, Any]], total: int) -> None:
         deadline = "" if r["deadline"] is None else r["deadline"].isoformat()
         table.add_row(
             str(r["id"]), r["state"], f"[{_COLOURS[r['verdict']]}]{r['verdict']}[/]",
-            f"{r['school_name']}\n{r['school_code']}", f"{r['premises_name']}\n{r['licence_no']}",
+            f"{r['school_name']}\n{r['school_code']}", _subject(r),
             r["category"], r["rule_id"], _distances(r), r["assignee"] or "",
             f"[red]{deadline} overdue[/]" if r["overdue"] else deadline,
             ("存量 " if r["existing"] else "") + (r["expires_on"].isoformat()
@@ -73,6 +78,9 @@ def findings_command(
     expiring: int | None = typer.Option(None, "--expiring", min=0, metavar="DAYS",
                                         help="Expiry work list (到期不予延续): open 存量 cases "
                                         "whose licence ends within DAYS, soonest first"),
+    lookback: bool = typer.Option(False, "--lookback", help="回头看 list: 反弹 cases not "
+                                  "closed again, and registered problems whose review day "
+                                  "has come (closed ones too), soonest first"),
     fmt: str = typer.Option("table", "--format", help="|".join(FORMATS)),
     limit: int | None = typer.Option(None, "--limit", min=0),
     offset: int = typer.Option(0, "--offset", min=0),
@@ -84,7 +92,7 @@ def findings_command(
         rows, total = list_findings(session, state=state, verdict=verdict, category=category,
                                     region=region, school=school, overdue=overdue,
                                     existing=existing, expiring_within_days=expiring,
-                                    limit=limit, offset=offset)
+                                    lookback=lookback, limit=limit, offset=offset)
     if fmt == "table":
         _table(rows, total)
     else:
@@ -97,8 +105,13 @@ def _show(data: dict[str, Any]) -> None:
                   f"({data['metric']}, {_metres(data['distance_m'])} of "
                   f"{_metres(data['threshold_m'])})", highlight=False)
     console.print(f"  school:   {data['school_name']} ({data['school_code']})", highlight=False)
-    console.print(f"  premises: {data['premises_name']} ({data['category']}, licence "
-                  f"{data['licence_no']}, region {data['premises_region']})", highlight=False)
+    if data["premises_id"] is None:
+        console.print(f"  problem:  {data['category']} — {data['description']} "
+                      f"(回头看 {data['review_on']})", highlight=False)
+    else:
+        console.print(f"  premises: {data['premises_name']} ({data['category']}, licence "
+                      f"{data['licence_no']}, region {data['premises_region']})",
+                      highlight=False)
     if data.get("field_distance_m") is not None:
         console.print(f"  现场测量: {_metres(data['field_distance_m'])}，本案结论 "
                       f"{data['effective_verdict']}（以现场测量为准）", highlight=False)

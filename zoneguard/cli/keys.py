@@ -9,17 +9,20 @@ from zoneguard.cli.common import console, handle_errors, open_session, print_jso
 from zoneguard.services.keys import create_key, list_keys, revoke_key
 
 app = typer.Typer(help="Create, list and revoke API keys (roles: admin, governance, bureau, "
-                       "viewer).", no_args_is_help=True)
+                       "viewer, grid, school).", no_args_is_help=True)
 
 
 @app.command("create")
 @handle_errors
 def create_command(
-    role: str = typer.Option(..., "--role", help="admin | governance | bureau | viewer"),
+    role: str = typer.Option(..., "--role", help="admin | governance | bureau | viewer | grid "
+                             "(网格员, needs --region) | school (needs --school)"),
     categories: str | None = typer.Option(
         None, "--categories", help="Comma-separated premises categories the key is limited to"),
     region: str | None = typer.Option(
         None, "--region", help="GB/T 2260 code prefix the key is limited to (e.g. 4301)"),
+    school: str | None = typer.Option(
+        None, "--school", help="Code of the one school a school key is bound to"),
     name: str | None = typer.Option(None, "--name", help="Who or what holds the key"),
     json_output: bool = typer.Option(False, "--json", help="Print the key as JSON"),
 ) -> None:
@@ -27,13 +30,14 @@ def create_command(
     cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     with open_session() as session:
         new = create_key(session, role=role, name=name or f"{role} key", categories=cats,
-                         region_prefix=region, actor="cli")
+                         region_prefix=region, actor="cli", school=school)
     if json_output:
         print_json({**new.info.as_dict(), "token": new.token})
         return
     console.print(f"created key {new.info.id} ({new.info.role.value}, "
                   f"categories: {', '.join(new.info.categories or ['all'])}, "
-                  f"region: {new.info.region_prefix or 'all'})")
+                  f"region: {new.info.region_prefix or 'all'}"
+                  + (f", school: {school}" if school else "") + ")", highlight=False)
     console.print("token (store it now; it cannot be shown again):")
     console.print(new.token, highlight=False, soft_wrap=True)
 

@@ -8,6 +8,7 @@ from zoneguard.cli import cases as cases_cli
 from zoneguard.cli import db, facilities, imports, inspect, keys, network, users
 from zoneguard.cli import findings as findings_cli
 from zoneguard.cli import maps as map_cli
+from zoneguard.cli import problems as problems_cli
 from zoneguard.cli import reports as report_cli
 from zoneguard.cli import rules as rules_cli
 from zoneguard.cli import supervision as supervision_cli
@@ -40,6 +41,7 @@ app.add_typer(findings_cli.app, name="finding")
 app.add_typer(supervision_cli.supervision_app, name="supervision")
 app.add_typer(supervision_cli.interview_app, name="interview")
 app.command("audit", help="查阅审计日志（北京时间）")(audit_command)
+app.add_typer(problems_cli.app, name="problem")
 app.command("schedule")(schedule_command)
 app.command("serve")(serve_command)
 app.add_typer(map_cli.app, name="map")

@@ -16,7 +16,8 @@ from zoneguard.cli.common import console, handle_errors, open_session, print_jso
 from zoneguard.errors import ValidationError
 
 app = typer.Typer(help="Create, list and disable workbench users (roles: admin, governance, "
-                       "bureau, viewer); reset their passwords.", no_args_is_help=True)
+                       "bureau, viewer, grid, school); reset their passwords.",
+                  no_args_is_help=True)
 
 
 def read_password() -> str:
@@ -35,11 +36,14 @@ def read_password() -> str:
 @handle_errors
 def create_command(
     username: str = typer.Argument(..., help="Login name (a-z 0-9 . _ -)"),
-    role: str = typer.Option(..., "--role", help="admin | governance | bureau | viewer"),
+    role: str = typer.Option(..., "--role", help="admin | governance | bureau | viewer | grid "
+                             "(网格员, needs --region) | school (needs --school)"),
     region: str | None = typer.Option(
         None, "--region", help="GB/T 2260 code prefix the user is limited to (e.g. 4301)"),
     categories: str | None = typer.Option(
         None, "--categories", help="Comma-separated premises categories the user is limited to"),
+    school: str | None = typer.Option(
+        None, "--school", help="Code of the one school a school user is bound to"),
     display_name: str | None = typer.Option(
         None, "--display-name", help="The name printed on records (e.g. 张三)"),
 ) -> None:
@@ -50,10 +54,12 @@ def create_command(
     password = read_password()
     with open_session() as session:
         info = create_user(session, username=username, password=password, role=role,
-                           display_name=display_name, categories=cats, region_prefix=region)
+                           display_name=display_name, categories=cats, region_prefix=region,
+                           school=school)
     console.print(f"created user {info.username} ({info.display_name}, {info.role.value}, "
                   f"categories: {', '.join(info.categories or ['all'])}, "
-                  f"region: {info.region_prefix or 'all'})", highlight=False)
+                  f"region: {info.region_prefix or 'all'}"
+                  + (f", school: {school}" if school else "") + ")", highlight=False)
 
 
 @app.command("list")

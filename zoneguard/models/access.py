@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,6 +35,11 @@ class ScreeningRecord(Base):
     __table_args__ = (enum_check("verdict", Verdict),)
 
 
+def school_bound() -> CheckConstraint:
+    """A school role names its school; no other role does."""
+    return CheckConstraint("(role = 'school') = (school_id IS NOT NULL)", name="school_bound")
+
+
 class ApiKey(Base):
     """An API key: role and scope; the secret is stored as a hash only."""
 
@@ -47,10 +52,12 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(12), nullable=False)
     categories: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     region_prefix: Mapped[str | None] = mapped_column(String(12))
+    # The one school a `school` key is bound to (its campus zone and its findings only).
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = utcnow_column()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (enum_check("role", Role),)
+    __table_args__ = (enum_check("role", Role), school_bound())
 
 
 class User(Base):
@@ -65,11 +72,13 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(12), nullable=False)
     categories: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     region_prefix: Mapped[str | None] = mapped_column(String(12))
+    # The one school a `school` user is bound to (its campus zone and its findings only).
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = utcnow_column()
     password_changed_at: Mapped[datetime] = utcnow_column()
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (enum_check("role", Role),)
+    __table_args__ = (enum_check("role", Role), school_bound())
 
 
 class WebSession(Base):

@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from zoneguard.domain import ACTIVE_STATES, CLOSED_STATES, FindingState, Verdict
@@ -91,6 +91,7 @@ def _filtered(
     query: Select[Any], *, state: str | None, verdict: str | None, category: str | None,
     region: str | None, school: str | None, overdue: bool, scope: Scope | None, today: date,
     existing: bool | None = None, expiring_within_days: int | None = None,
+    lookback: bool = False,
 ) -> Select[Any]:
     _check("state", state, [s.value for s in FindingState] + ["active", "closed"])
     _check("verdict", verdict, [v.value for v in Verdict])
@@ -119,7 +120,16 @@ def _filtered(
         query = query.where(Finding.existing.is_(True),
                             Premises.expires_on <= today + timedelta(days=expiring_within_days),
                             Finding.state.in_([s.value for s in OPEN_STATES]))
+    if lookback:
+        query = query.where(_lookback(today))
     return scoped(query, scope)
+
+
+def _lookback(today: date) -> ColumnElement[bool]:
+    """回头看: 反弹 cases not closed again, and registered problems due for review (closed too)."""
+    return or_(and_(Finding.rebound.is_(True),
+                    Finding.state.not_in([s.value for s in CLOSED_STATES])),
+               and_(Finding.kind == "report", Finding.review_on <= today))
 
 
 def scoped(query: Q, scope: Scope | None) -> Q:
@@ -135,6 +145,8 @@ def scoped(query: Q, scope: Scope | None) -> Q:
     if scope.region_prefix is not None:
         query = query.where(func.coalesce(Premises.region, School.region)
                             .startswith(scope.region_prefix, autoescape=True))
+    if scope.school_id is not None:
+        query = query.where(Finding.school_id == scope.school_id)
     return query
 
 
@@ -162,6 +174,7 @@ def list_findings(
     overdue: bool = False,
     existing: bool | None = None,
     expiring_within_days: int | None = None,
+    lookback: bool = False,
     limit: int | None = None,
     offset: int = 0,
     scope: Scope | None = None,
@@ -171,7 +184,8 @@ def list_findings(
 
     `existing` keeps findings of 存量 premises (or the others); `expiring_within_days` is the
     expiry work list: open 存量 findings whose licence ends within that many days, soonest
-    first.
+    first. `lookback` is the 回头看 list: 反弹 cases not closed again, and hand-registered
+    problems whose review day has come (closed ones too), soonest first.
     """
     if offset < 0 or (limit is not None and limit < 0):
         raise ValidationError("limit and offset must not be negative")
@@ -180,10 +194,14 @@ def list_findings(
     day = today or local_today(get_settings().timezone)
     where = partial(_filtered, state=state, verdict=verdict, category=category, region=region,
                     school=school, overdue=overdue, scope=scope, today=day, existing=existing,
-                    expiring_within_days=expiring_within_days)
+                    expiring_within_days=expiring_within_days, lookback=lookback)
     total = session.scalar(where(_joined(select(func.count()).select_from(Finding)))) or 0
-    order = (Premises.expires_on, Finding.id) if expiring_within_days is not None \
-        else (Finding.id,)
+    order: tuple[Any, ...] = (Finding.id,)
+    if expiring_within_days is not None:
+        order = (Premises.expires_on, Finding.id)
+    elif lookback:
+        order = (func.coalesce(Finding.review_on, Finding.step_due).asc().nulls_last(),
+                 Finding.id)
     # The page's ids first: rows skipped by a deep offset are never given their columns.
     page = where(_joined(select(Finding.id).select_from(Finding))).order_by(*order) \
         .offset(offset).limit(limit)

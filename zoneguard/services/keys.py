@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from zoneguard import regions
 from zoneguard.domain import Role
 from zoneguard.errors import NotFound, Unauthorized, ValidationError
-from zoneguard.models import ApiKey
+from zoneguard.models import ApiKey, School
 from zoneguard.services.audit import audit
 
 _TOKEN = re.compile(r"zg_([0-9a-f]{12})_([A-Za-z0-9_-]{32,128})")
@@ -31,15 +31,16 @@ _REGION = regions.CODE
 
 @dataclass(frozen=True)
 class Scope:
-    """What a key may see and touch: premises categories and a region-code prefix (None: all)."""
+    """What a key may see and touch: categories, a region-code prefix, one school (None: all)."""
 
     categories: frozenset[str] | None = None
     region_prefix: str | None = None
+    school_id: int | None = None  # a school role: its own school only
 
     @property
     def unrestricted(self) -> bool:
         """True when the scope limits nothing."""
-        return self.categories is None and self.region_prefix is None
+        return self.categories is None and self.region_prefix is None and self.school_id is None
 
     def allows_category(self, category: str | None) -> bool:
         """Tell whether a premises category is inside the scope."""
@@ -59,12 +60,13 @@ UNRESTRICTED = Scope()
 
 
 def scope_for(role: Role, categories: tuple[str, ...] | None,
-              region_prefix: str | None) -> Scope:
+              region_prefix: str | None, school_id: int | None = None) -> Scope:
     """The data a key or person of this role and scope may reach (admin, governance: all)."""
     if role in (Role.ADMIN, Role.GOVERNANCE):
         return UNRESTRICTED
     cats = frozenset(categories) if categories is not None else None
-    return Scope(categories=cats, region_prefix=region_prefix)
+    return Scope(categories=cats, region_prefix=region_prefix,
+                 school_id=school_id if role is Role.SCHOOL else None)
 
 
 @dataclass(frozen=True)
@@ -79,11 +81,12 @@ class KeyInfo:
     region_prefix: str | None
     created_at: datetime
     revoked_at: datetime | None
+    school_id: int | None = None  # the school a `school` key is bound to
 
     @property
     def scope(self) -> Scope:
         """The data this key may reach: admin and governance see everything."""
-        return scope_for(self.role, self.categories, self.region_prefix)
+        return scope_for(self.role, self.categories, self.region_prefix, self.school_id)
 
     @property
     def actor(self) -> str:
@@ -94,7 +97,8 @@ class KeyInfo:
         """JSON-ready description (no secret)."""
         return {"id": self.id, "name": self.name, "prefix": self.prefix, "role": self.role.value,
                 "categories": None if self.categories is None else list(self.categories),
-                "region_prefix": self.region_prefix, "created_at": self.created_at.isoformat(),
+                "region_prefix": self.region_prefix, "school_id": self.school_id,
+                "created_at": self.created_at.isoformat(),
                 "revoked_at": None if self.revoked_at is None else self.revoked_at.isoformat()}
 
 
@@ -111,18 +115,31 @@ def _digest(prefix: str, secret: str) -> str:
 
 
 _KEY_COLUMNS = (ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.secret_hash, ApiKey.role,
-                ApiKey.categories, ApiKey.region_prefix, ApiKey.created_at, ApiKey.revoked_at)
+                ApiKey.categories, ApiKey.region_prefix, ApiKey.created_at, ApiKey.revoked_at,
+                ApiKey.school_id)
 
 
 def _info(row: Any) -> KeyInfo:
     return KeyInfo(id=row.id, name=row.name, prefix=row.prefix, role=Role(row.role),
                    categories=None if row.categories is None else tuple(row.categories),
                    region_prefix=row.region_prefix, created_at=row.created_at,
-                   revoked_at=row.revoked_at)
+                   revoked_at=row.revoked_at, school_id=row.school_id)
 
 
-def check_scope(role: Role, categories: list[str] | None, region_prefix: str | None) -> None:
-    """ValidationError unless the categories and region prefix are well-formed for the role."""
+def check_scope(role: Role, categories: list[str] | None, region_prefix: str | None,
+                school: str | None = None) -> None:
+    """ValidationError unless categories, region prefix and school are right for the role.
+
+    A school role is bound to one school (and only it); a grid role (网格员) to its region.
+    """
+    if role is Role.SCHOOL and not (school or "").strip():
+        raise ValidationError("学校角色须指定所属学校（--school 学校代码）")
+    if role is not Role.SCHOOL and school is not None:
+        raise ValidationError(f"只有学校角色才指定所属学校（--school），{role.value} 角色不能指定")
+    if role is Role.SCHOOL and (categories is not None or region_prefix is not None):
+        raise ValidationError("学校角色的范围就是所属学校：不能再指定 --region 或 --categories")
+    if role is Role.GRID and region_prefix is None:
+        raise ValidationError("网格员角色须指定所辖区划（--region 区划代码前缀）")
     for category in categories or []:
         if not _CATEGORY.fullmatch(category):
             raise ValidationError(f"category {category!r} is not a category name")
@@ -134,6 +151,16 @@ def check_scope(role: Role, categories: list[str] | None, region_prefix: str | N
         raise ValidationError("a bureau role must name its categories (--categories)")
 
 
+def school_id_of(session: Session, code: str | None) -> int | None:
+    """The id of the school a code names (None for None); NotFound when there is none."""
+    if code is None:
+        return None
+    found = session.scalar(select(School.id).where(School.code == code.strip()))
+    if found is None:
+        raise NotFound(f"学校 {code.strip()!r} 不存在（按学校代码查找）")
+    return int(found)
+
+
 def create_key(
     session: Session,
     *,
@@ -142,8 +169,12 @@ def create_key(
     categories: list[str] | None = None,
     region_prefix: str | None = None,
     actor: str = "cli",
+    school: str | None = None,
 ) -> NewKey:
-    """Create a key of a role and scope; return it with its token (shown only this once)."""
+    """Create a key of a role and scope; return it with its token (shown only this once).
+
+    `school` is the code of the school a `school` key is bound to (required for that role).
+    """
     try:
         wanted = Role(role)
     except ValueError:
@@ -152,11 +183,13 @@ def create_key(
     if not name.strip():
         raise ValidationError("a key needs a name")
     cats = sorted(set(categories)) if categories is not None else None
-    check_scope(wanted, cats, region_prefix)
+    check_scope(wanted, cats, region_prefix, school)
+    school_id = school_id_of(session, school)
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     row = ApiKey(name=name.strip(), prefix=prefix, secret_hash=_digest(prefix, secret),
-                 role=wanted.value, categories=cats, region_prefix=region_prefix)
+                 role=wanted.value, categories=cats, region_prefix=region_prefix,
+                 school_id=school_id)
     session.add(row)
     session.flush()
     session.refresh(row)

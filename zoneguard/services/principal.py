@@ -29,11 +29,12 @@ class Principal:
     role: Role
     categories: tuple[str, ...] | None
     region_prefix: str | None
+    school_id: int | None = None  # a school role: the one school it is bound to
 
     @property
     def scope(self) -> Scope:
         """The data this principal may reach."""
-        return scope_for(self.role, self.categories, self.region_prefix)
+        return scope_for(self.role, self.categories, self.region_prefix, self.school_id)
 
     @property
     def actor(self) -> str:
@@ -51,7 +52,7 @@ class Principal:
 def key_principal(info: KeyInfo) -> Principal:
     """The principal of a verified API key (named by its public prefix)."""
     return Principal("key", info.id, info.prefix, info.name, info.role, info.categories,
-                     info.region_prefix)
+                     info.region_prefix, info.school_id)
 
 
 def check_role(principal: Principal, roles: frozenset[Role]) -> Principal:

@@ -22,7 +22,7 @@ from zoneguard.domain import Role
 from zoneguard.errors import Conflict, NotFound, ValidationError
 from zoneguard.models import User, WebSession
 from zoneguard.services.audit import audit
-from zoneguard.services.keys import check_scope
+from zoneguard.services.keys import check_scope, school_id_of
 from zoneguard.services.principal import Principal
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
@@ -53,19 +53,21 @@ class UserInfo:
     region_prefix: str | None
     created_at: datetime
     disabled_at: datetime | None
+    school_id: int | None = None  # the school a `school` user is bound to
 
     @property
     def principal(self) -> Principal:
         """The principal this person acts as."""
         return Principal("user", self.id, self.username, self.display_name, self.role,
-                         self.categories, self.region_prefix)
+                         self.categories, self.region_prefix, self.school_id)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready description (no hash)."""
         return {"id": self.id, "username": self.username, "display_name": self.display_name,
                 "role": self.role.value,
                 "categories": None if self.categories is None else list(self.categories),
-                "region_prefix": self.region_prefix, "created_at": self.created_at.isoformat(),
+                "region_prefix": self.region_prefix, "school_id": self.school_id,
+                "created_at": self.created_at.isoformat(),
                 "disabled_at": None if self.disabled_at is None else self.disabled_at.isoformat()}
 
 
@@ -75,7 +77,7 @@ def user_info(row: Any) -> UserInfo:
                     role=Role(row.role),
                     categories=None if row.categories is None else tuple(row.categories),
                     region_prefix=row.region_prefix, created_at=row.created_at,
-                    disabled_at=row.disabled_at)
+                    disabled_at=row.disabled_at, school_id=row.school_id)
 
 
 def _check_password(password: str) -> None:
@@ -99,9 +101,12 @@ def normal_username(username: str) -> str:
 def create_user(
     session: Session, *, username: str, password: str, role: str,
     display_name: str | None = None, categories: list[str] | None = None,
-    region_prefix: str | None = None, actor: str = "cli",
+    region_prefix: str | None = None, actor: str = "cli", school: str | None = None,
 ) -> UserInfo:
-    """Create a person's account of a role and scope (Conflict when the username is taken)."""
+    """Create a person's account of a role and scope (Conflict when the username is taken).
+
+    `school` is the code of the school a `school` user is bound to (required for that role).
+    """
     name = normal_username(username)
     try:
         wanted = Role(role)
@@ -109,7 +114,8 @@ def create_user(
         known = ", ".join(r.value for r in Role)
         raise ValidationError(f"unknown role {role!r}; roles: {known}") from None
     cats = sorted(set(categories)) if categories is not None else None
-    check_scope(wanted, cats, region_prefix)
+    check_scope(wanted, cats, region_prefix, school)
+    school_id = school_id_of(session, school)
     shown = (display_name or name).strip()
     if not shown or len(shown) > 64:
         raise ValidationError("the display name must have 1-64 characters")
@@ -117,7 +123,8 @@ def create_user(
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise Conflict(f"user {name} already exists")
     row = User(username=name, display_name=shown, password_hash=hasher().hash(password),
-               role=wanted.value, categories=cats, region_prefix=region_prefix)
+               role=wanted.value, categories=cats, region_prefix=region_prefix,
+               school_id=school_id)
     session.add(row)
     session.flush()
     session.refresh(row)

@@ -114,7 +114,7 @@ SELECT s.csrf_token, s.last_seen_at < now() - make_interval(secs => :touch_s) AS
        s.last_seen_at < now() - make_interval(secs => :idle_s)
        OR s.created_at < now() - make_interval(secs => :max_s) AS expired,
        u.id, u.username, u.display_name, u.role, u.categories, u.region_prefix,
-       u.created_at, u.disabled_at
+       u.created_at, u.disabled_at, u.school_id
 FROM web_sessions s JOIN users u ON u.id = s.user_id
 WHERE s.id_hash = :id_hash
 """)
