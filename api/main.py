@@ -120,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (screenings, schools, premises, imports, scans, findings, rules, workflow):
         api.include_router(module.router)
         app.state.metrics.register_routes("/api/v1", module.router)
+    api.include_router(reports.api_router)  # the figures as JSON; the files stay at /reports
+    app.state.metrics.register_routes("/api/v1", reports.api_router)
     app.include_router(api)
     app.include_router(ogc_router, prefix="/ogc")
     app.state.metrics.register_routes("/ogc", ogc_router)

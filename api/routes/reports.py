@@ -1,15 +1,16 @@
 """Reports: 一校一表, district summary, exports, and measurement records (HTML or PDF).
 
 `/reports/schools/{code}.xlsx`, `/reports/summary.xlsx`, `/reports/exports/{what}.{fmt}`,
-`/reports/screenings/{id}/record.{html|pdf}`, `/reports/findings/{id}/record.{html|pdf}`.
+`/reports/screenings/{id}/record.{html|pdf}`, `/reports/findings/{id}/record.{html|pdf}`,
+`/api/v1/reports/period` (JSON), `/reports/period.xlsx`, `/reports/period.pdf`.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -21,6 +22,10 @@ from zoneguard.errors import NotFound
 from zoneguard.maps.screening import screening_record
 from zoneguard.reports.exports import FORMATS, export_bytes
 from zoneguard.reports.nearby import school_by_code
+from zoneguard.reports.period_html import period_pdf
+from zoneguard.reports.period_report import PeriodReport, build_report, report_json
+from zoneguard.reports.period_xlsx import period_bytes
+from zoneguard.reports.periods import resolve_period
 from zoneguard.reports.record import (
     finding_record_html,
     finding_scope,
@@ -31,6 +36,7 @@ from zoneguard.reports.school_sheet import school_sheet_bytes
 from zoneguard.reports.summary import summary_bytes
 
 router = APIRouter(prefix="/reports", tags=["reports"])
+api_router = APIRouter(prefix="/reports", tags=["reports"])  # mounted under /api/v1
 XLSX = FORMATS["xlsx"]
 Code = Annotated[str, Path(max_length=40, pattern=r"^[^/.]+$")]
 
@@ -77,6 +83,53 @@ def export(what: Literal["findings", "schools", "premises"],
         categories = None
     body = export_bytes(session, what, fmt, region=region, categories=categories)
     return _file(body, FORMATS[fmt], f"{what}.{fmt}")
+
+
+PeriodCode = Annotated[str | None, Query(
+    max_length=10, description="2026-11 (month), 2026Q4 (quarter) or 2026 (year)")]
+From = Annotated[date | None, Query(alias="from", description="First day (Beijing date)")]
+To = Annotated[date | None, Query(description="Last day (Beijing date)")]
+By = Annotated[Literal["district", "street", "unit", "school", "category"],
+               Query(description="Grouping of the JSON groups")]
+
+
+def _period_report(session: SessionDep, settings: SettingsDep, key: Reader,
+                   period: PeriodCode = None, start: From = None, to: To = None,
+                   region: RegionCode | None = None,
+                   category: Categories = None) -> PeriodReport:
+    """The period report in the caller's scope (region prefix and categories)."""
+    region, categories = scoped(key, region, category)
+    return build_report(session, resolve_period(period, start, to), region=region,
+                        categories=categories, timezone=settings.timezone)
+
+
+PeriodDep = Annotated[PeriodReport, Depends(_period_report)]
+
+
+@api_router.get("/period")
+def period_figures(report: PeriodDep, by: By = "district") -> dict[str, Any]:
+    """Period statistics as JSON: totals, 环比, groups, six-period trend (Beijing dates)."""
+    return report_json(report, by)
+
+
+@router.get("/period.xlsx", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "Period report workbook"}})
+def period_workbook(report: PeriodDep) -> Response:
+    """Period statistics workbook: 汇总, groupings, charts, 汇总表 form, definitions."""
+    return _file(period_bytes(report), XLSX, f"period-{_name(report)}.xlsx")
+
+
+@router.get("/period.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}},
+                             "description": "Period report (PDF)"}})
+async def period_document(report: PeriodDep) -> Response:
+    """Period statistics printed to PDF."""
+    body = await run_in_threadpool(period_pdf, report)
+    return _file(body, "application/pdf", f"period-{_name(report)}.pdf")
+
+
+def _name(report: PeriodReport) -> str:
+    return report.period.code.replace("~", "_") + (f"-{report.region}" if report.region else "")
 
 
 async def _record(html: str, fmt: str, name: str) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -37,6 +39,66 @@ def summary_report(region: str | None = typer.Option(None, "--region"), out: Pat
     with open_session() as session:
         out.write_bytes(summary_bytes(session, region=region, last_scans=last_scans))
     console.print(f"wrote {out}", highlight=False)
+
+
+def _period_code(month: str | None, quarter: str | None, year: str | None) -> str | None:
+    given = [v for v in (month, quarter, year) if v is not None]
+    if len(given) > 1:
+        raise ValidationError("--month, --quarter and --year exclude each other")
+    return given[0] if given else None
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"{option} must be a date such as 2026-11-01") from None
+
+
+@report_app.command("period")
+@handle_errors
+def period_report(
+    month: str | None = typer.Option(None, "--month", help="A month: 2026-11"),
+    quarter: str | None = typer.Option(None, "--quarter", help="A quarter: 2026Q4"),
+    year: str | None = typer.Option(None, "--year", help="A year: 2026"),
+    start: str | None = typer.Option(None, "--from", help="First day (Beijing date)"),
+    end: str | None = typer.Option(None, "--to", help="Last day (Beijing date)"),
+    region: str | None = typer.Option(None, "--region", help="Region code prefix"),
+    category: list[str] | None = CATEGORIES,
+    by: str = typer.Option("district", "--by",
+                           help="district | street | unit | school | category (JSON groups)"),
+    out: Path | None = typer.Option(None, "--out", "-o", dir_okay=False,
+                                    help="FILE.xlsx or FILE.pdf"),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON"),
+) -> None:
+    """Period statistics (月报/季报/年报): new, assigned, rectified, closed, rates, 环比."""
+    from zoneguard.reports.period_report import build_report, report_json
+    from zoneguard.reports.periods import resolve_period
+
+    period = resolve_period(_period_code(month, quarter, year), _day(start, "--from"),
+                            _day(end, "--to"))
+    suffix = None if out is None else out.suffix.lower()
+    if suffix not in (None, ".xlsx", ".pdf"):
+        raise ValidationError("--out must end in .xlsx or .pdf")
+    if out is None and not as_json:
+        raise ValidationError("give --out FILE.xlsx|.pdf or --json")
+    with open_session() as session:
+        report = build_report(session, period, region=region, categories=category or None,
+                              timezone=settings().timezone)
+    data = report_json(report, by)
+    if out is not None:
+        if suffix == ".pdf":
+            from zoneguard.reports.period_html import period_pdf
+            out.write_bytes(period_pdf(report))
+        else:
+            from zoneguard.reports.period_xlsx import period_bytes
+            out.write_bytes(period_bytes(report))
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        console.print(f"wrote {out} ({period.label}，{report.scope_text})", highlight=False)
 
 
 @handle_errors

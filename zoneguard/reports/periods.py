@@ -16,6 +16,13 @@ _MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")
 _QUARTER = re.compile(r"([0-9]{4})[Qq]([1-4])")
 _YEAR = re.compile(r"[0-9]{4}")
 MAX_DAYS = 3660  # ten years: longer ranges are refused
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def _check_year(year: int) -> int:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValidationError(f"年份 {year} 超出范围（{FIRST_YEAR}-{LAST_YEAR}）")
+    return year
 
 
 def _month_end(year: int, month: int) -> date:
@@ -36,7 +43,7 @@ class Period:
         """A calendar month."""
         if not 1 <= month <= 12:
             raise ValidationError(f"月份 {month} 无效（1-12）")
-        return cls("month", date(year, month, 1), _month_end(year, month))
+        return cls("month", date(_check_year(year), month, 1), _month_end(year, month))
 
     @classmethod
     def quarter(cls, year: int, quarter: int) -> Period:
@@ -44,18 +51,20 @@ class Period:
         if not 1 <= quarter <= 4:
             raise ValidationError(f"季度 {quarter} 无效（1-4）")
         first = 3 * quarter - 2
-        return cls("quarter", date(year, first, 1), _month_end(year, first + 2))
+        return cls("quarter", date(_check_year(year), first, 1), _month_end(year, first + 2))
 
     @classmethod
     def year(cls, year: int) -> Period:
         """A calendar year."""
-        return cls("year", date(year, 1, 1), date(year, 12, 31))
+        return cls("year", date(_check_year(year), 1, 1), date(year, 12, 31))
 
     @classmethod
     def between(cls, start: date, end: date) -> Period:
         """Any range of days, both ends included."""
         if end < start:
             raise ValidationError(f"结束日期 {end.isoformat()} 早于开始日期 {start.isoformat()}")
+        _check_year(start.year)
+        _check_year(end.year)
         if (end - start).days >= MAX_DAYS:
             raise ValidationError(f"统计期间不得超过 {MAX_DAYS} 天")
         return cls("range", start, end)

@@ -44,13 +44,15 @@ def test_periods_parse_and_step_back():
     r = resolve_period(start=date(2026, 11, 3), end=date(2026, 11, 12))
     assert r.previous() == Period("range", date(2026, 10, 24), date(2026, 11, 2))
     assert [p.code for p in parse_period("2026-02").last(3)] == ["2025-12", "2026-01", "2026-02"]
-    for bad in ("2026-13", "26Q5", "二〇二六", "2026-11-01"):
+    for bad in ("2026-13", "26Q5", "二〇二六", "2026-11-01", "0000", "9999-12", "0001Q1"):
         with pytest.raises(ValidationError):
             parse_period(bad)
     with pytest.raises(ValidationError):
         resolve_period("2026-11", start=date(2026, 11, 1))
-    with pytest.raises(ValidationError):
-        resolve_period(start=date(2026, 11, 2), end=date(2026, 11, 1))
+    for start, end in ((date(2026, 11, 2), date(2026, 11, 1)), (date.min, date(1901, 1, 1)),
+                       (date(2000, 1, 1), date(2020, 1, 1))):
+        with pytest.raises(ValidationError):
+            resolve_period(start=start, end=end)
 
 
 def test_november_figures_match_the_hand_computed_answer(session):
