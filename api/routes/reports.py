@@ -1,6 +1,7 @@
-"""Reports: 一校一表, district summary, exports, and measurement records (HTML or PDF).
+"""Reports: 一校一表, 周边场所距离核查表, summary, period statistics, exports, records.
 
-`/reports/schools/{code}.xlsx`, `/reports/summary.xlsx`, `/reports/exports/{what}.{fmt}`,
+`/reports/schools/{code}/joint.xlsx` (一校一表), `/reports/schools/{code}.xlsx` (距离核查表),
+`/reports/summary.xlsx`, `/reports/exports/{what}.{fmt}`,
 `/reports/screenings/{id}/record.{html|pdf}`, `/reports/findings/{id}/record.{html|pdf}`,
 `/api/v1/reports/period` (JSON), `/reports/period.xlsx`, `/reports/period.pdf`.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import HTMLResponse
@@ -21,6 +23,7 @@ from api.schemas.common import RegionCode, RowId
 from zoneguard.errors import NotFound
 from zoneguard.maps.screening import screening_record
 from zoneguard.reports.exports import FORMATS, export_bytes
+from zoneguard.reports.joint_sheet import joint_sheet_bytes
 from zoneguard.reports.nearby import school_by_code
 from zoneguard.reports.period_html import period_pdf
 from zoneguard.reports.period_report import PeriodReport, build_report, report_json
@@ -32,8 +35,9 @@ from zoneguard.reports.record import (
     html_to_pdf,
     screening_record_html,
 )
-from zoneguard.reports.school_sheet import school_sheet_bytes
+from zoneguard.reports.school_sheet import DISTANCE_SHEET, school_sheet_bytes
 from zoneguard.reports.summary import summary_bytes
+from zoneguard.services.findings import local_today
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 api_router = APIRouter(prefix="/reports", tags=["reports"])  # mounted under /api/v1
@@ -41,23 +45,41 @@ XLSX = FORMATS["xlsx"]
 Code = Annotated[str, Path(max_length=40, pattern=r"^[^/.]+$")]
 
 
-def _file(body: bytes, media_type: str, name: str) -> Response:
-    return Response(body, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+def _file(body: bytes, media_type: str, name: str, chinese: str | None = None) -> Response:
+    disposition = f'attachment; filename="{name}"'
+    if chinese is not None:  # RFC 6266: browsers save the Chinese name, others the ASCII one
+        disposition += f"; filename*=UTF-8''{quote(chinese)}"
+    return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 @router.get("/schools/{code}.xlsx", response_class=Response,
-            responses={200: {"content": {XLSX: {}}, "description": "一校一表"}})
+            responses={200: {"content": {XLSX: {}}, "description": "周边场所距离核查表"}})
 def school_sheet(code: Code, session: SessionDep, settings: SettingsDep, rules: RuleSetDep,
                  key: Reader, category: Categories = None, on: date | None = None) -> Response:
-    """一校一表: the school and every premises within reach, judged, with case state."""
+    """周边场所距离核查表: the school and every premises within reach, judged, with case state."""
     school = school_by_code(session, code)
     if not key.scope.allows_region(school["region"]):
         raise NotFound(f"no school with code {code}")
     region, categories = scoped(key, None, category)
     body = school_sheet_bytes(session, code=code, settings=settings, rule_set=rules, on=on,
                               categories=categories, region=region)
-    return _file(body, XLSX, f"school-{code}.xlsx")
+    return _file(body, XLSX, f"school-{code}.xlsx", f"{DISTANCE_SHEET}-{code}.xlsx")
+
+
+@router.get("/schools/{code}/joint.xlsx", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "一校一表"}})
+def joint_sheet(code: Code, session: SessionDep, settings: SettingsDep, key: Reader,
+                category: Categories = None,
+                year: Annotated[int | None, Query(ge=1900, le=2999)] = None) -> Response:
+    """一校一表: the school's annual joint check sheet (食品、交通、文化、治安、安全设施)."""
+    school = school_by_code(session, code)
+    if not key.scope.allows_region(school["region"]):
+        raise NotFound(f"no school with code {code}")
+    region, categories = scoped(key, None, category)
+    year = year or local_today(settings.timezone).year
+    body = joint_sheet_bytes(session, code=code, year=year, region=region,
+                             categories=categories)
+    return _file(body, XLSX, f"joint-{code}-{year}.xlsx", f"一校一表-{code}-{year}.xlsx")
 
 
 @router.get("/summary.xlsx", response_class=Response,

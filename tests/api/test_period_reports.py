@@ -55,3 +55,17 @@ def test_period_pdf_download(client, admin, session):
     r = client.get("/reports/period.pdf?period=2026Q4&region=42", headers=admin)
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
     assert 'filename="period-2026Q4-42.pdf"' in r.headers["content-disposition"]
+
+
+def test_joint_sheet_download_follows_the_scope(client, admin, key_for, session):
+    build_history(session)
+    r = client.get("/reports/schools/4201020009/joint.xlsx?year=2026", headers=admin)
+    assert r.status_code == 200, r.text
+    assert 'filename="joint-4201020009-2026.xlsx"' in r.headers["content-disposition"]
+    ws = load_workbook(io.BytesIO(r.content))["一校一表"]
+    assert ws["A1"].value.startswith("江岸小学 2026 年度")
+    outsider = key_for("bureau", region="1101")
+    assert client.get("/reports/schools/4201020009/joint.xlsx",
+                      headers=outsider).status_code == 404
+    assert client.get("/reports/schools/4201020009/joint.xlsx?year=99",
+                      headers=admin).status_code == 422

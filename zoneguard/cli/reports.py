@@ -25,9 +25,25 @@ OUT = typer.Option(..., "--out", "-o", dir_okay=False, help="File to write")
 @report_app.command("school")
 @handle_errors
 def school_report(code: str = typer.Argument(..., help="School code"), out: Path = OUT) -> None:
-    """一校一表: the school and every premises within reach, judged, with case state."""
+    """周边场所距离核查表: the school and every premises within reach, judged, with case state."""
     with open_session() as session:
         out.write_bytes(school_sheet_bytes(session, code=code, settings=settings()))
+    console.print(f"wrote {out}", highlight=False)
+
+
+@report_app.command("joint")
+@handle_errors
+def joint_report(code: str = typer.Argument(..., help="School code"),
+                 year: int | None = typer.Option(None, "--year", min=1900, max=2999,
+                                                 help="Year (default: this year)"),
+                 out: Path = OUT) -> None:
+    """一校一表: the school's annual joint check sheet (食品、交通、文化、治安、安全设施)."""
+    from zoneguard.reports.joint_sheet import joint_sheet_bytes
+    from zoneguard.services.findings import local_today
+
+    with open_session() as session:
+        out.write_bytes(joint_sheet_bytes(
+            session, code=code, year=year or local_today(settings().timezone).year))
     console.print(f"wrote {out}", highlight=False)
 
 

@@ -21,6 +21,7 @@ _SCOPED = f"""
 FROM finding f LEFT JOIN premises p ON p.id = f.premises_id JOIN school s ON s.id = f.school_id
 WHERE (CAST(:region AS text) IS NULL OR starts_with({_REGION}, CAST(:region AS text)))
   AND (CAST(:categories AS text[]) IS NULL OR {_CATEGORY} = ANY(CAST(:categories AS text[])))
+  AND (CAST(:school AS text) IS NULL OR s.code = CAST(:school AS text))
 """
 _CASES = f"""
 SELECT f.id, f.kind, {_REGION} AS region, f.assignee, s.code AS school_code,
@@ -43,7 +44,7 @@ SELECT i.finding_id, i.unit, i.held_on AS day FROM interview i
 WHERE i.held_on <= :end
   AND (i.finding_id IN (SELECT f.id {_SCOPED})
        OR (i.finding_id IS NULL AND CAST(:region AS text) IS NULL
-           AND CAST(:categories AS text[]) IS NULL))
+           AND CAST(:categories AS text[]) IS NULL AND CAST(:school AS text) IS NULL))
 """
 
 
@@ -101,9 +102,11 @@ def end_instant(end: date, timezone: str = TIMEZONE) -> datetime:
 
 
 def load_cases(session: Session, *, end: date, region: str | None = None,
-               categories: list[str] | None = None, timezone: str = TIMEZONE) -> CaseData:
-    """The cases in scope (region prefix of premises or school, categories) up to day `end`."""
-    params = {"region": region, "categories": None if categories is None else list(categories),
+               categories: list[str] | None = None, school: str | None = None,
+               timezone: str = TIMEZONE) -> CaseData:
+    """The cases in scope (region prefix, categories, one school) up to Beijing day `end`."""
+    params = {"region": region, "school": school,
+              "categories": None if categories is None else list(categories),
               "end": end, "end_at": end_instant(end, timezone), "tz": timezone}
     cases = {r["id"]: Case(**dict(r)) for r in session.execute(text(_CASES), params).mappings()}
     for r in session.execute(text(_EVENTS), params).mappings():

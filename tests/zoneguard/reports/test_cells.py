@@ -124,7 +124,7 @@ def test_cli_export_file_and_school_sheet_and_summary_hold_no_formula(session, s
     sheet = school_sheet_bytes(session, code="4201020001",
                                settings=map_settings(settings, tmp_path), on=date(2024, 5, 1))
     values = [c.value for c in _assert_no_formula(sheet)]
-    assert FORMULA in values and f"{TAB} 周边安全区域一校一表" in values and DDE in values
+    assert FORMULA in values and f"{TAB} 周边场所距离核查表" in values and DDE in values
 
     values = [c.value for c in _assert_no_formula(summary_bytes(
         session, region="=1+1", on=date(2024, 1, 3)))]
