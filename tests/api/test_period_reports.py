@@ -64,7 +64,7 @@ def test_joint_sheet_download_follows_the_scope(client, admin, key_for, session)
     assert 'filename="joint-4201020009-2026.xlsx"' in r.headers["content-disposition"]
     ws = load_workbook(io.BytesIO(r.content))["一校一表"]
     assert ws["A1"].value.startswith("江岸小学 2026 年度")
-    outsider = key_for("bureau", region="1101")
+    outsider = key_for("viewer", region="1101")
     assert client.get("/reports/schools/4201020009/joint.xlsx",
                       headers=outsider).status_code == 404
     assert client.get("/reports/schools/4201020009/joint.xlsx?year=99",

@@ -19,7 +19,8 @@ _PROBLEMS = Path(__file__).resolve().parents[2] / "data" / "problems.yaml"
 SECTIONS = ("食品安全", "交通安全", "文化市场", "治安", "安全设施", "其他")
 _SECTION_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("食品安全", ("food", "食品", "餐饮", "摊", "stall", "三无", "五毛", "vendor")),
-    ("交通安全", ("traffic", "交通", "道路", "停车", "违停", "拥堵", "parking", "标志", "标线", "接送", "校车")),
+    ("交通安全", ("traffic", "交通", "道路", "停车", "违停", "拥堵", "parking", "标志", "标线",
+              "接送", "校车")),
     ("文化市场", ("culture", "文化", "出版", "publication", "网吧", "娱乐", "game", "游戏")),
     ("治安", ("security", "police", "治安", "警", "烟", "酒", "彩票", "tobacco", "alcohol",
             "lottery", "bully", "欺凌", "监控", "order", "秩序")),

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from tests.zoneguard.reports.period_history import build_history
 from zoneguard.errors import NotFound
+from zoneguard.reports import problem_labels
 from zoneguard.reports.joint_sheet import (
     CASE_HEADERS,
     CASES_SHEET,
@@ -18,7 +19,6 @@ from zoneguard.reports.joint_sheet import (
     MANUAL,
     joint_sheet_bytes,
 )
-from zoneguard.reports import problem_labels
 from zoneguard.reports.problem_labels import section_of
 
 
@@ -51,7 +51,8 @@ def test_joint_sheet_fills_culture_security_and_reported_lines(session):
     assert lines[("治安", "校园周边烟草制品（含电子烟）零售点")][4:6] == (
         "系统未发现距离冲突（请现场核实）", 0)
     traffic = lines[("交通安全", "系统登记的交通安全问题（网格员、学校上报）")]
-    assert traffic[3:6] == ("公安交管", "发现 1 处（年末未办结 0 处）：校门口车辆违停（核查不属实）", 1)
+    assert traffic[3:6] == ("公安交管",
+                            "发现 1 处（年末未办结 0 处）：校门口车辆违停（核查不属实）", 1)
     assert lines[("食品安全", "校园周边“三无”“五毛”食品及流动食品摊贩")][4] == MANUAL
     assert lines[("安全设施", "消防设施和器材")][3:5] == ("消防救援、教育", MANUAL)
 
