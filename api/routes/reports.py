@@ -98,12 +98,16 @@ def summary(session: SessionDep, key: Reader, region: RegionCode | None = None,
                              "description": "An export file"}})
 def export(what: Literal["findings", "schools", "premises"],
            fmt: Literal["csv", "xlsx", "geojson", "gpkg"], session: SessionDep, key: Reader,
-           region: RegionCode | None = None, category: Categories = None) -> Response:
+           region: RegionCode | None = None, category: Categories = None,
+           labels: Annotated[Literal["en", "zh"], Query(
+               description="CSV/GeoJSON/GPKG: en keeps keys and codes, zh gives Chinese "
+               "headers and labels (XLSX is always Chinese)")] = "en") -> Response:
     """Findings or a registry as CSV, XLSX, GeoJSON or GeoPackage (EPSG:4326)."""
     region, categories = scoped(key, region, category)
     if what == "schools":
         categories = None
-    body = export_bytes(session, what, fmt, region=region, categories=categories)
+    body = export_bytes(session, what, fmt, labels=labels, region=region,
+                        categories=categories)
     return _file(body, FORMATS[fmt], f"{what}.{fmt}")
 
 

@@ -31,7 +31,7 @@ def test_summary_download_for_a_region(client, admin, session):
     assert r.status_code == 200
     pivot = list(load_workbook(io.BytesIO(r.content))["分区汇总"].iter_rows(min_row=4,
                                                                           values_only=True))
-    assert pivot[0][:3] == ("420102", 3, 2)
+    assert pivot[0][:3] == ("江岸区（420102）", 3, 2)
 
 
 def test_exports_follow_the_key_scope(client, admin, key_for, session):

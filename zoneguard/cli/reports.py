@@ -123,6 +123,9 @@ def export_command(
     fmt: str = typer.Option(..., "--format", "-f", help="csv | xlsx | geojson | gpkg"),
     out: Path = OUT, region: str | None = typer.Option(None, "--region"),
     category: list[str] | None = CATEGORIES,
+    labels: str = typer.Option("en", "--labels",
+                               help="CSV/GeoJSON/GPKG keys and values: en (codes) | zh (Chinese);"
+                               " XLSX is always Chinese"),
 ) -> None:
     """Export findings or a registry as CSV, XLSX, GeoJSON or GeoPackage (EPSG:4326)."""
     if what not in WHAT:
@@ -130,7 +133,8 @@ def export_command(
     if fmt not in FORMATS:
         raise ValidationError(f"--format must be one of {', '.join(FORMATS)}")
     with open_session() as session:
-        n = write_export(session, what, fmt, out, region=region, categories=category or None)
+        n = write_export(session, what, fmt, out, labels=labels, region=region,
+                         categories=category or None)
     console.print(f"wrote {out} ({n} rows)", highlight=False)
 
 
