@@ -17,6 +17,7 @@ from typing import Any
 from zoneguard import regions
 from zoneguard.domain import ACTIVE_STATES, FindingState
 from zoneguard.errors import ValidationError
+from zoneguard.labels import STATE_LABELS
 from zoneguard.reports.period_data import Case, CaseData
 from zoneguard.reports.periods import Period
 from zoneguard.reports.problem_labels import category_name
@@ -56,9 +57,10 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
     ("本期自动解除", "本期内有进入“自动解除”的流转（场所注销、迁移或规则变更）。"),
     ("期末未办结", "期末时的状态（期末及以前最后一次流转进入的状态）属于未办结状态："
                 "发现、已上报、已交办、整改中、待验收、拟办结待审批。"),
-    ("期末逾期", "期末未办结，且该状态的期限早于期末：整改中以流转记录的整改期限为准，"
-              "其他状态为进入该状态之日加该环节时限（发现 3 天、上报 5 天、交办 5 天、"
-              "整改 30 天、待验收 7 天、拟办结 7 天）。"),
+    ("期末逾期", "期末未办结，且该状态的期限早于期末：整改中以进入整改的流转记录的整改期限"
+              "为准，其他状态（及无整改期限时）为进入该状态之日加该环节时限（"
+              + "、".join(f"{STATE_LABELS[s]} {d} 天" for s, d in STEP_DAYS.items()
+                         if s.value in ACTIVE) + "）。"),
     ("本期挂牌督办", "督办单签发日期在本期内的份数。"),
     ("本期约谈", "约谈日期在本期内的次数（未关联问题的约谈只计入不限范围的报表）。"),
     ("本期反弹", "本期内说明以“反弹”开头的流转次数（验收或销号后复查仍在距离内）。"),

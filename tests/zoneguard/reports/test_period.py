@@ -17,7 +17,7 @@ from tests.zoneguard.reports.period_history import (
     build_history,
 )
 from zoneguard.errors import ValidationError
-from zoneguard.reports.period import COUNTS, RATES, Group, group_of
+from zoneguard.reports.period import COUNTS, DEFINITIONS, RATES, Group, group_of
 from zoneguard.reports.period_data import Case
 from zoneguard.reports.period_form import FORM_HEADERS, FORM_TITLE
 from zoneguard.reports.period_html import period_html, period_pdf
@@ -162,3 +162,9 @@ def test_pdf_report_renders_and_leaves_a_screenshot(session):
                    check=True, timeout=60)
     png = (ARTIFACTS / "period-report.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
+
+
+def test_docs_print_every_definition_of_the_workbook():
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "reports.md").read_text("utf-8")
+    for name, text in DEFINITIONS:
+        assert f"| {name} | {text} |" in docs, name
