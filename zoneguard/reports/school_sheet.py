@@ -10,7 +10,7 @@ assignee and deadline.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from zoneguard import regions
 from zoneguard.maps import style
 from zoneguard.reports.cells import put_at
+from zoneguard.reports.human import beijing
 from zoneguard.reports.nearby import Nearby, premises_near, school_by_code
 from zoneguard.reports.xlsx import BOLD, table, workbook_bytes
 from zoneguard.rules import RuleSet
@@ -68,9 +69,10 @@ def school_details(school: dict[str, Any], rule_set: RuleSet, on: date) -> list[
         ["行政区划", regions.labelled(school["region"])], ["地址", school["address"]],
         ["位置精度", "校园边界（多边形）" if school["precision"] == "boundary" else "仅有点位"],
         ["校门数", school["gates"]], ["开办日期", school["opened_on"]],
-        ["数据来源", school["source"]], ["学校数据更新时间", school["updated_at"]],
+        ["数据来源", school["source"]],
+        ["学校数据更新时间（北京时间）", beijing(school["updated_at"])],
         ["规则集版本", rule_set.version], ["判定日期", on],
-        ["制表时间", datetime.now().replace(microsecond=0)],
+        ["制表时间（北京时间）", beijing(datetime.now(UTC).replace(microsecond=0))],
         ["测量说明", "距离为 WGS 84 椭球面测地线距离：边界规则自场所点至校园边界，校门规则"
                     "自场所入口至最近校门；步行规则需路网。与选址筛查同一测距路径。"],
     ]
