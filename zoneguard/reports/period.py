@@ -9,10 +9,13 @@ Beijing dates (`finding_event.at` in Asia/Shanghai); the definitions are in `DEF
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
+
+import numpy as np
 
 from zoneguard import regions
 from zoneguard.domain import ACTIVE_STATES, FindingState
@@ -86,44 +89,51 @@ class Group:
     name: str
 
 
-def state_at_end(case: Case) -> str | None:
-    """The state entered by the last event loaded (the events end at the period end)."""
-    return case.events[-1].to_state if case.events else None
+FIELDS: tuple[str, ...] = tuple(k for k, _ in COUNTS) + tuple(k for k, _ in PARTS)
+_AT = {key: i for i, key in enumerate(FIELDS)}
+_ENTERED = (("reported", "reported"), ("assigned", "assigned"), ("rectified", "to_accept"),
+            ("accepted", "accepted"), ("closed", "closed"), ("resolved", "resolved"))
 
 
-def _counts(case: Case, p: Period) -> dict[str, int]:
-    inside = [e for e in case.events if p.start <= e.day <= p.end]
-    upto = [e for e in case.events if e.day <= p.end]
-    entered = {e.to_state for e in inside}
-    found = [e.day for e in case.events if e.to_state == S.FOUND.value]
-    out = {key: 0 for key, _ in COUNTS} | {key: 0 for key, _ in PARTS}
-    out["new"] = int(bool(found) and p.start <= found[0] <= p.end)
-    for key, state in (("reported", "reported"), ("assigned", "assigned"),
-                       ("rectified", "to_accept"), ("accepted", "accepted"),
-                       ("closed", "closed"), ("resolved", "resolved")):
-        out[key] = int(state in entered)
-    out["other_closed"] = int(bool(entered & OTHER_CLOSINGS))
-    out["rebounds"] = sum(1 for e in inside if (e.comment or "").startswith("反弹"))
-    out["supervised"] = sum(1 for d in case.orders if p.start <= d <= p.end)
-    out["interviews"] = sum(1 for d in case.interviews if p.start <= d <= p.end)
-    if upto and upto[-1].to_state in ACTIVE:
-        last = upto[-1]
+def _counts(case: Case, p: Period) -> list[int]:
+    """One case's contribution to period `p`, in FIELDS order (one pass over its events)."""
+    out = [0] * len(FIELDS)
+    entered: set[str] = set()
+    reached: set[str] = set()
+    first_found = last = closing = closing_deadline = deadline = None
+    for e in case.events:  # oldest first
+        if e.day > p.end:
+            break
+        deadline = e.deadline or deadline
+        if first_found is None and e.to_state == "found":
+            first_found = e.day
+        reached.add(e.to_state)
+        last = e
+        if e.day >= p.start:
+            entered.add(e.to_state)
+            if e.comment is not None and e.comment.startswith("反弹"):
+                out[_AT["rebounds"]] += 1
+            if e.to_state in CLOSINGS:
+                closing, closing_deadline = e, deadline
+    out[_AT["new"]] = int(first_found is not None and first_found >= p.start)
+    for key, state in _ENTERED:
+        out[_AT[key]] = int(state in entered)
+    out[_AT["other_closed"]] = int(bool(entered & OTHER_CLOSINGS))
+    out[_AT["supervised"]] = sum(1 for d in case.orders if p.start <= d <= p.end)
+    out[_AT["interviews"]] = sum(1 for d in case.interviews if p.start <= d <= p.end)
+    if last is not None and last.to_state in ACTIVE:
         state = S(last.to_state)
         due = last.deadline if state is S.RECTIFYING and last.deadline else \
             last.day + timedelta(days=STEP_DAYS[state])
-        out["open_end"] = 1
-        out["overdue_end"] = int(due < p.end)
-    reached = {e.to_state for e in upto}
-    out["assigned_total"] = int("assigned" in reached)
-    out["rectified_total"] = int(bool(reached & {"accepted", "closed"}))
-    out["closed_total"] = int("closed" in reached)
-    closings = [i for i, e in enumerate(case.events) if e.to_state in CLOSINGS
-                and p.start <= e.day <= p.end]
-    if closings:
-        i = closings[-1]
-        deadline = next((e.deadline for e in reversed(case.events[:i + 1]) if e.deadline), None)
-        out["closings"] = 1
-        out["closed_on_time"] = int(deadline is None or case.events[i].day <= deadline)
+        out[_AT["open_end"]] = 1
+        out[_AT["overdue_end"]] = int(due < p.end)
+    out[_AT["assigned_total"]] = int("assigned" in reached)
+    out[_AT["rectified_total"]] = int(bool(reached & {"accepted", "closed"}))
+    out[_AT["closed_total"]] = int("closed" in reached)
+    if closing is not None:
+        out[_AT["closings"]] = 1
+        out[_AT["closed_on_time"]] = int(closing_deadline is None
+                                         or closing.day <= closing_deadline)
     return out
 
 
@@ -132,20 +142,11 @@ def rate(numerator: int, denominator: int) -> float | None:
     return None if denominator == 0 else round(100.0 * numerator / denominator, 1)
 
 
-def _finish(totals: dict[str, int]) -> dict[str, Any]:
-    out: dict[str, Any] = dict(totals)
+def _finish(totals: Sequence[int] | np.ndarray) -> dict[str, Any]:
+    out: dict[str, Any] = {key: int(v) for key, v in zip(FIELDS, totals, strict=True)}
     for key, _, num, den in RATES:
-        out[key] = rate(totals[num], totals[den])
+        out[key] = rate(out[num], out[den])
     return out
-
-
-def _empty() -> dict[str, int]:
-    return {key: 0 for key, _ in COUNTS} | {key: 0 for key, _ in PARTS}
-
-
-def _add(into: dict[str, int], values: dict[str, int]) -> None:
-    for key, value in values.items():
-        into[key] += value
 
 
 def district_of(case: Case) -> str | None:
@@ -155,13 +156,15 @@ def district_of(case: Case) -> str | None:
 
 def group_of(by: str) -> Callable[[Case], Group]:
     """The grouping function of `by` (district, street, unit, school, category)."""
+    named = lru_cache(maxsize=None)(regions.labelled)
+
     def district(case: Case) -> Group:
         code = district_of(case)
-        return Group(code or "", regions.labelled(code) if code else "（区划不详）")
+        return Group(code or "", named(code) if code else "（区划不详）")
 
     def street(case: Case) -> Group:
         if case.region and len(case.region) >= 9:
-            return Group(case.region[:9], regions.labelled(case.region[:9]))
+            return Group(case.region[:9], named(case.region[:9]))
         d = district(case)
         return Group(d.key + "~", f"{d.name}（街道不详）")
 
@@ -176,25 +179,34 @@ def group_of(by: str) -> Callable[[Case], Group]:
     return makers[by]
 
 
-def figures(data: CaseData, p: Period, by: str) -> tuple[list[tuple[Group, dict[str, Any]]],
-                                                         dict[str, Any]]:
-    """The figures of each group (sorted) and of all cases, for period `p`."""
-    key_of = group_of(by)
-    groups: dict[Group, dict[str, int]] = {}
-    total = _empty()
-    for case in data.cases:
-        values = _counts(case, p)
-        if not any(values.values()):
-            continue
-        _add(groups.setdefault(key_of(case), _empty()), values)
-        _add(total, values)
+def case_values(data: CaseData, p: Period) -> np.ndarray:
+    """Each case's contribution to period `p`: one row per case, one column per FIELDS."""
+    rows = [_counts(case, p) for case in data.cases]
+    return np.array(rows, dtype=np.int64).reshape(len(rows), len(FIELDS))
+
+
+def figures(data: CaseData, p: Period, by: str | None, values: np.ndarray | None = None,
+            ) -> tuple[list[tuple[Group, dict[str, Any]]], dict[str, Any]]:
+    """The figures of each group (sorted; none when `by` is None) and of all cases, for `p`.
+
+    `values` are the cases' contributions to `p` (`case_values`), computed when not given.
+    """
+    matrix = case_values(data, p) if values is None else values
+    total = matrix.sum(axis=0)
+    sums: dict[Group, np.ndarray] = {}
+    if by is not None:
+        key_of = group_of(by)
+        members: dict[Group, list[int]] = {}
+        for i in np.flatnonzero(matrix.any(axis=1)):
+            members.setdefault(key_of(data.cases[i]), []).append(int(i))
+        sums = {g: matrix[idx].sum(axis=0) for g, idx in members.items()}
+    loose = sum(1 for talk in data.loose_interviews if p.start <= talk.day <= p.end)
+    total[_AT["interviews"]] += loose
     for talk in data.loose_interviews:
-        if p.start <= talk.day <= p.end:
-            name = talk.unit if by == "unit" else NO_CASE
-            groups.setdefault(Group(name if by == "unit" else "\uffff", name),
-                              _empty())["interviews"] += 1
-            total["interviews"] += 1
-    rows = sorted(groups.items(), key=lambda item: item[0].key)
+        if by is not None and p.start <= talk.day <= p.end:
+            group = Group(talk.unit, talk.unit) if by == "unit" else Group("\uffff", NO_CASE)
+            sums.setdefault(group, np.zeros(len(FIELDS), dtype=np.int64))[_AT["interviews"]] += 1
+    rows = sorted(sums.items(), key=lambda item: item[0].key)
     return [(g, _finish(v)) for g, v in rows], _finish(total)
 
 

@@ -97,9 +97,10 @@ def add_form_sheet(wb: Workbook, report: PeriodReport) -> None:
     rows = form_rows(report)
     end = table(ws, FORM_HEADERS, rows, start_row=3,
                 widths=[6, 10, 12, 22, 22, 48, 16, 30, 12, 16, 12, 24])
+    wrap = Alignment(wrap_text=True, vertical="top")
     for row in ws.iter_rows(min_row=4, max_row=end):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for i in (5, 7, 11):  # 隐患问题, 整改措施, 备注: long text (styles are costly per cell)
+            row[i].alignment = wrap
         row[8].number_format = row[10].number_format = "yyyy-mm-dd"
     put(ws, end + 2, 1, "填表人：　　　　　　审核人：　　　　　　联系电话：")
     ws.merge_cells(f"A{end + 2}:{last}{end + 2}")

@@ -21,6 +21,7 @@ from zoneguard.reports.period import (
     PARTS,
     RATES,
     Group,
+    case_values,
     change,
     figures,
     period_json,
@@ -60,12 +61,14 @@ def build_report(session: Session, period: Period, *, region: str | None = None,
     """Compute the report of `period` for the scope (region prefix, categories)."""
     data = load_cases(session, end=period.end, region=region, categories=categories,
                       timezone=timezone)
+    cache = {p: case_values(data, p) for p in {period, period.previous(),
+                                               *period.last(TREND_PERIODS)}}
     groups: dict[str, list[tuple[Group, dict[str, Any]]]] = {}
     total: dict[str, Any] = {}
     for by in GROUPINGS:
-        groups[by], total = figures(data, period, by)
-    _, before = figures(data, period.previous(), "district")
-    trend = [(p, figures(data, p, "district")[1]) for p in period.last(TREND_PERIODS)]
+        groups[by], total = figures(data, period, by, cache[period])
+    _, before = figures(data, period.previous(), None, cache[period.previous()])
+    trend = [(p, figures(data, p, None, cache[p])[1]) for p in period.last(TREND_PERIODS)]
     stamp = (now or datetime.now(ZoneInfo(timezone))).astimezone(ZoneInfo(timezone))
     return PeriodReport(period, region, categories, stamp.replace(tzinfo=None, microsecond=0),
                         data, total, before, change(total, before), groups, trend)
