@@ -14,7 +14,8 @@ _PAGE_CSS = """
 @page { size: A4 landscape; margin: 12mm; }
 table.grid th, table.grid td { font-size: 11px; padding: 3px 4px; width: auto; }
 table.grid td.n { text-align: right; }
-table.grid td:first-child, table.grid th:first-child { width: 150px; } tr.total td { font-weight: bold; background: #f4f4f4; }
+table.grid td:first-child, table.grid th:first-child { width: 150px; }
+tr.total td { font-weight: bold; background: #f4f4f4; }
 h2 { page-break-after: avoid; } .meta th { width: 160px; }
 """
 
