@@ -156,6 +156,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    case_routes, supervision_routes, audit_routes, problems):
         api.include_router(module.router)
         app.state.metrics.register_routes("/api/v1", module.router)
+    api.include_router(reports.api_router)  # the figures as JSON; the files stay at /reports
+    app.state.metrics.register_routes("/api/v1", reports.api_router)
     app.include_router(api)
     app.include_router(ogc_router, prefix="/ogc")
     app.state.metrics.register_routes("/ogc", ogc_router)

@@ -25,6 +25,7 @@ need=()
 [ -n "$(pg_version)" ] || need+=(postgresql)
 command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)  # PDF pages to PNG (report screenshots)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 # a CJK font, so Chinese labels in PDFs and screenshots are not empty boxes
 [ -n "$(ls /usr/share/fonts/truetype/wqy 2>/dev/null)" ] || need+=(fonts-wqy-microhei)

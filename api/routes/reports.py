@@ -1,17 +1,19 @@
-"""Reports: 一校一表, district summary, exports, and measurement records (HTML or PDF).
+"""Reports: 一校一表, 周边场所距离核查表, summary, period statistics, exports, records.
 
-`/reports/schools/{code}.xlsx`, `/reports/summary.xlsx`, `/reports/exports/{what}.{fmt}`,
-`/reports/screenings/{id}/record.{html|pdf}`, `/reports/findings/{id}/record.{html|pdf}`.
+`/reports/schools/{code}/joint.xlsx` (一校一表), `/reports/schools/{code}.xlsx` (距离核查表),
+`/reports/summary.xlsx`, `/reports/exports/{what}.{fmt}`,
+`/reports/screenings/{id}/record.{html|pdf}`, `/reports/findings/{id}/record.{html|pdf}`,
+`/api/v1/reports/period` (JSON), `/reports/period.xlsx`, `/reports/period.pdf`.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -23,17 +25,24 @@ from api.schemas.common import RegionCode, RowId
 from zoneguard.errors import NotFound
 from zoneguard.maps.screening import screening_record
 from zoneguard.reports.exports import FORMATS, export_bytes
+from zoneguard.reports.joint_sheet import joint_sheet_bytes
 from zoneguard.reports.nearby import school_by_code
+from zoneguard.reports.period_html import period_pdf
+from zoneguard.reports.period_report import PeriodReport, build_report, report_json
+from zoneguard.reports.period_xlsx import period_bytes
+from zoneguard.reports.periods import resolve_period
 from zoneguard.reports.printing import cached_pdf
 from zoneguard.reports.record import (
     finding_record_html,
     finding_scope,
     screening_record_html,
 )
-from zoneguard.reports.school_sheet import school_sheet_bytes
+from zoneguard.reports.school_sheet import DISTANCE_SHEET, school_sheet_bytes
 from zoneguard.reports.summary import summary_bytes
+from zoneguard.services.findings import local_today
 
 router = APIRouter(prefix="/reports", tags=["reports"])
+api_router = APIRouter(prefix="/reports", tags=["reports"])  # mounted under /api/v1
 XLSX = FORMATS["xlsx"]
 Code = Annotated[str, Path(max_length=40)]
 _UNSAFE_IN_NAME = re.compile(r'[^A-Za-z0-9._-]')
@@ -45,23 +54,45 @@ def content_disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def _file(body: bytes, media_type: str, name: str) -> Response:
-    return Response(body, media_type=media_type,
-                    headers={"Content-Disposition": content_disposition(name)})
+def _file(body: bytes, media_type: str, name: str, chinese: str | None = None) -> Response:
+    """A download: the ASCII-safe `name`, and the Chinese name browsers save when given."""
+    disposition = content_disposition(name)
+    if chinese is not None:  # RFC 6266: browsers save the Chinese name, others the ASCII one
+        fallback = _UNSAFE_IN_NAME.sub("_", name)
+        disposition = (f"attachment; filename=\"{fallback}\"; "
+                       f"filename*=UTF-8''{quote(chinese, safe='')}")
+    return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+# The joint sheet first: a code may hold '/', so `{code}.xlsx` would also match it.
+@router.get("/schools/{code:code}/joint.xlsx", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "一校一表"}})
+def joint_sheet(code: Code, session: SessionDep, settings: SettingsDep, key: Reader,
+                category: Categories = None,
+                year: Annotated[int | None, Query(ge=1900, le=2999)] = None) -> Response:
+    """一校一表: the school's annual joint check sheet (食品、交通、文化、治安、安全设施)."""
+    school = school_by_code(session, code)
+    if not key.scope.allows_region(school["region"]):
+        raise NotFound(f"no school with code {code}")
+    region, categories = scoped(key, None, category)
+    year = year or local_today(settings.timezone).year
+    body = joint_sheet_bytes(session, code=code, year=year, region=region,
+                             categories=categories)
+    return _file(body, XLSX, f"joint-{code}-{year}.xlsx", f"一校一表-{code}-{year}.xlsx")
 
 
 @router.get("/schools/{code:code}.xlsx", response_class=Response,
-            responses={200: {"content": {XLSX: {}}, "description": "一校一表"}})
+            responses={200: {"content": {XLSX: {}}, "description": "周边场所距离核查表"}})
 def school_sheet(code: Code, session: SessionDep, settings: SettingsDep, rules: RuleSetDep,
                  key: Reader, category: Categories = None, on: date | None = None) -> Response:
-    """一校一表: the school and every premises within reach, judged, with case state."""
+    """周边场所距离核查表: the school and every premises within reach, judged, with case state."""
     school = school_by_code(session, code)
     if not key.scope.allows_region(school["region"]):
         raise NotFound(f"no school with code {code}")
     region, categories = scoped(key, None, category)
     body = school_sheet_bytes(session, code=code, settings=settings, rule_set=rules, on=on,
                               categories=categories, region=region)
-    return _file(body, XLSX, f"school-{code}.xlsx")
+    return _file(body, XLSX, f"school-{code}.xlsx", f"{DISTANCE_SHEET}-{code}.xlsx")
 
 
 @router.get("/summary.xlsx", response_class=Response,
@@ -80,13 +111,64 @@ def summary(session: SessionDep, key: Reader, region: RegionCode | None = None,
                              "description": "An export file"}})
 def export(what: Literal["findings", "schools", "premises"],
            fmt: Literal["csv", "xlsx", "geojson", "gpkg"], session: SessionDep, key: Reader,
-           region: RegionCode | None = None, category: Categories = None) -> Response:
+           region: RegionCode | None = None, category: Categories = None,
+           labels: Annotated[Literal["en", "zh"], Query(
+               description="CSV/GeoJSON/GPKG: en keeps keys and codes, zh gives Chinese "
+               "headers and labels (XLSX is always Chinese)")] = "en") -> Response:
     """Findings or a registry as CSV, XLSX, GeoJSON or GeoPackage (EPSG:4326)."""
     region, categories = scoped(key, region, category)
     if what == "schools":
         categories = None
-    body = export_bytes(session, what, fmt, region=region, categories=categories)
+    body = export_bytes(session, what, fmt, labels=labels, region=region,
+                        categories=categories)
     return _file(body, FORMATS[fmt], f"{what}.{fmt}")
+
+
+PeriodCode = Annotated[str | None, Query(
+    max_length=10, description="2026-11 (month), 2026Q4 (quarter) or 2026 (year)")]
+From = Annotated[date | None, Query(alias="from", description="First day (Beijing date)")]
+To = Annotated[date | None, Query(description="Last day (Beijing date)")]
+By = Annotated[Literal["district", "street", "unit", "school", "category"],
+               Query(description="Grouping of the JSON groups")]
+
+
+def _period_report(session: SessionDep, settings: SettingsDep, key: Reader,
+                   period: PeriodCode = None, start: From = None, to: To = None,
+                   region: RegionCode | None = None,
+                   category: Categories = None) -> PeriodReport:
+    """The period report in the caller's scope (region prefix and categories)."""
+    region, categories = scoped(key, region, category)
+    return build_report(session, resolve_period(period, start, to), region=region,
+                        categories=categories, timezone=settings.timezone)
+
+
+PeriodDep = Annotated[PeriodReport, Depends(_period_report)]
+
+
+@api_router.get("/period")
+def period_figures(report: PeriodDep, by: By = "district") -> dict[str, Any]:
+    """Period statistics as JSON: totals, 环比, groups, six-period trend (Beijing dates)."""
+    return report_json(report, by)
+
+
+@router.get("/period.xlsx", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "Period report workbook"}})
+def period_workbook(report: PeriodDep) -> Response:
+    """Period statistics workbook: 汇总, groupings, charts, 汇总表 form, definitions."""
+    return _file(period_bytes(report), XLSX, f"period-{_name(report)}.xlsx")
+
+
+@router.get("/period.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}},
+                             "description": "Period report (PDF)"}})
+async def period_document(report: PeriodDep) -> Response:
+    """Period statistics printed to PDF."""
+    body = await run_in_threadpool(period_pdf, report)
+    return _file(body, "application/pdf", f"period-{_name(report)}.pdf")
+
+
+def _name(report: PeriodReport) -> str:
+    return report.period.code.replace("~", "_") + (f"-{report.region}" if report.region else "")
 
 
 async def _record(html: str, fmt: str, name: str) -> Response:

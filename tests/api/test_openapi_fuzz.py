@@ -81,6 +81,7 @@ def _explicit(ids: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         "POST /api/v1/findings/{finding_id}/actions": [
             {"path_parameters": {"finding_id": ids["finding"]}, "body": {"action": "report"}}],
         "GET /api/v1/workflow": [{}],
+        "GET /api/v1/reports/period": [{"query": {"period": "2026-11", "by": "unit"}}],
         "POST /api/v1/scans": [{"body": {"region": "11"}}],  # no data there: findings stay
         "GET /api/v1/scans": [{}],
         "POST /api/v1/findings/{finding_id}/evidence": [

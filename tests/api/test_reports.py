@@ -16,7 +16,9 @@ def test_school_sheet_download_reads_back(client, admin, session):
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert 'filename="school-4201020001.xlsx"' in r.headers["content-disposition"]
-    rows = list(load_workbook(io.BytesIO(r.content))["周边场所"].iter_rows(values_only=True))
+    assert "filename*=UTF-8''%E5%91%A8" in r.headers["content-disposition"]  # 周边场所距离核查表
+    rows = list(load_workbook(io.BytesIO(r.content))["周边场所距离核查表"].iter_rows(
+        values_only=True))
     assert [row[3] for row in rows[1:]] == ["WB-001", "YC-001", "WB-002"]
     assert rows[1][13] == city.cafe_finding
     assert client.get("/reports/schools/none.xlsx", headers=admin).status_code == 404
@@ -29,7 +31,7 @@ def test_summary_download_for_a_region(client, admin, session):
     assert r.status_code == 200
     pivot = list(load_workbook(io.BytesIO(r.content))["分区汇总"].iter_rows(min_row=4,
                                                                           values_only=True))
-    assert pivot[0][:3] == ("420102", 3, 2)
+    assert pivot[0][:3] == ("江岸区（420102）", 3, 2)
 
 
 def test_exports_follow_the_key_scope(client, admin, key_for, session):

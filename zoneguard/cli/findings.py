@@ -82,6 +82,7 @@ def findings_command(
                                   "closed again, and registered problems whose review day "
                                   "has come (closed ones too), soonest first"),
     fmt: str = typer.Option("table", "--format", help="|".join(FORMATS)),
+    labels: str = typer.Option("en", "--labels", help="en (codes) | zh (Chinese, for people)"),
     limit: int | None = typer.Option(None, "--limit", min=0),
     offset: int = typer.Option(0, "--offset", min=0),
 ) -> None:
@@ -96,7 +97,7 @@ def findings_command(
     if fmt == "table":
         _table(rows, total)
     else:
-        sys.stdout.write(export(rows, fmt) + "\n")
+        sys.stdout.write(export(rows, fmt, labels) + "\n")
 
 
 def _show(data: dict[str, Any]) -> None:

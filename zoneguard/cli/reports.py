@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -23,9 +25,25 @@ OUT = typer.Option(..., "--out", "-o", dir_okay=False, help="File to write")
 @report_app.command("school")
 @handle_errors
 def school_report(code: str = typer.Argument(..., help="School code"), out: Path = OUT) -> None:
-    """一校一表: the school and every premises within reach, judged, with case state."""
+    """周边场所距离核查表: the school and every premises within reach, judged, with case state."""
     with open_session() as session:
         out.write_bytes(school_sheet_bytes(session, code=code, settings=settings()))
+    console.print(f"wrote {out}", highlight=False)
+
+
+@report_app.command("joint")
+@handle_errors
+def joint_report(code: str = typer.Argument(..., help="School code"),
+                 year: int | None = typer.Option(None, "--year", min=1900, max=2999,
+                                                 help="Year (default: this year)"),
+                 out: Path = OUT) -> None:
+    """一校一表: the school's annual joint check sheet (食品、交通、文化、治安、安全设施)."""
+    from zoneguard.reports.joint_sheet import joint_sheet_bytes
+    from zoneguard.services.findings import local_today
+
+    with open_session() as session:
+        out.write_bytes(joint_sheet_bytes(
+            session, code=code, year=year or local_today(settings().timezone).year))
     console.print(f"wrote {out}", highlight=False)
 
 
@@ -39,12 +57,75 @@ def summary_report(region: str | None = typer.Option(None, "--region"), out: Pat
     console.print(f"wrote {out}", highlight=False)
 
 
+def _period_code(month: str | None, quarter: str | None, year: str | None) -> str | None:
+    given = [v for v in (month, quarter, year) if v is not None]
+    if len(given) > 1:
+        raise ValidationError("--month, --quarter and --year exclude each other")
+    return given[0] if given else None
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"{option} must be a date such as 2026-11-01") from None
+
+
+@report_app.command("period")
+@handle_errors
+def period_report(
+    month: str | None = typer.Option(None, "--month", help="A month: 2026-11"),
+    quarter: str | None = typer.Option(None, "--quarter", help="A quarter: 2026Q4"),
+    year: str | None = typer.Option(None, "--year", help="A year: 2026"),
+    start: str | None = typer.Option(None, "--from", help="First day (Beijing date)"),
+    end: str | None = typer.Option(None, "--to", help="Last day (Beijing date)"),
+    region: str | None = typer.Option(None, "--region", help="Region code prefix"),
+    category: list[str] | None = CATEGORIES,
+    by: str = typer.Option("district", "--by",
+                           help="district | street | unit | school | category (JSON groups)"),
+    out: Path | None = typer.Option(None, "--out", "-o", dir_okay=False,
+                                    help="FILE.xlsx or FILE.pdf"),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON"),
+) -> None:
+    """Period statistics (月报/季报/年报): new, assigned, rectified, closed, rates, 环比."""
+    from zoneguard.reports.period_report import build_report, report_json
+    from zoneguard.reports.periods import resolve_period
+
+    period = resolve_period(_period_code(month, quarter, year), _day(start, "--from"),
+                            _day(end, "--to"))
+    suffix = None if out is None else out.suffix.lower()
+    if suffix not in (None, ".xlsx", ".pdf"):
+        raise ValidationError("--out must end in .xlsx or .pdf")
+    if out is None and not as_json:
+        raise ValidationError("give --out FILE.xlsx|.pdf or --json")
+    with open_session() as session:
+        report = build_report(session, period, region=region, categories=category or None,
+                              timezone=settings().timezone)
+    data = report_json(report, by)
+    if out is not None:
+        if suffix == ".pdf":
+            from zoneguard.reports.period_html import period_pdf
+            out.write_bytes(period_pdf(report))
+        else:
+            from zoneguard.reports.period_xlsx import period_bytes
+            out.write_bytes(period_bytes(report))
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        console.print(f"wrote {out} ({period.label}，{report.scope_text})", highlight=False)
+
+
 @handle_errors
 def export_command(
     what: str = typer.Argument(..., help="findings | schools | premises"),
     fmt: str = typer.Option(..., "--format", "-f", help="csv | xlsx | geojson | gpkg"),
     out: Path = OUT, region: str | None = typer.Option(None, "--region"),
     category: list[str] | None = CATEGORIES,
+    labels: str = typer.Option("en", "--labels",
+                               help="CSV/GeoJSON/GPKG keys and values: en (codes) | zh (Chinese);"
+                               " XLSX is always Chinese"),
 ) -> None:
     """Export findings or a registry as CSV, XLSX, GeoJSON or GeoPackage (EPSG:4326)."""
     if what not in WHAT:
@@ -52,7 +133,8 @@ def export_command(
     if fmt not in FORMATS:
         raise ValidationError(f"--format must be one of {', '.join(FORMATS)}")
     with open_session() as session:
-        n = write_export(session, what, fmt, out, region=region, categories=category or None)
+        n = write_export(session, what, fmt, out, labels=labels, region=region,
+                         categories=category or None)
     console.print(f"wrote {out} ({n} rows)", highlight=False)
 
 

@@ -18,10 +18,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
+BEIJING = "Asia/Shanghai"
 EXCEL_CELL_LIMIT = 32_767
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # XML 1.0 forbids C0 controls other than tab, line feed and carriage return; so does openpyxl.
@@ -57,10 +59,14 @@ def _plain(value: Any) -> Any:
 
 
 def xlsx_value(value: Any) -> Any:
-    """A value openpyxl stores as data: number, date (naive) or cleaned text, never a formula."""
+    """A value openpyxl stores as data: number, date (naive) or cleaned text, never a formula.
+
+    Excel stores no time zone: an aware datetime becomes the naive Beijing time.
+    """
     value = _plain(value)
     if isinstance(value, datetime):
-        return value if value.tzinfo is None else value.astimezone().replace(tzinfo=None)
+        return value if value.tzinfo is None else \
+            value.astimezone(ZoneInfo(BEIJING)).replace(tzinfo=None)
     if value is None or isinstance(value, bool | int | float | Decimal | date | time):
         return value
     if isinstance(value, list | tuple):

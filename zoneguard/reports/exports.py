@@ -2,6 +2,10 @@
 
 Geometries are WGS 84 (EPSG:4326). CSV and XLSX carry them as WKT (and lon/lat for points);
 GeoJSON and GeoPackage are written by pyogrio. Text is UTF-8 (CSV with a BOM for Excel).
+
+XLSX is for people: Chinese headers and labels, region names, Beijing times as real
+datetimes. CSV, GeoJSON and GeoPackage keep the stable English keys, codes and UTC ISO times
+unless `labels="zh"` asks for the people's version.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from zoneguard.errors import ValidationError
 from zoneguard.reports.cells import csv_text
+from zoneguard.reports.human import TIME_COLUMNS, check_labels, header, human_value
 from zoneguard.reports.xlsx import table, workbook_bytes
 
 FORMATS = {"csv": "text/csv; charset=utf-8",
@@ -68,13 +73,27 @@ def frame(session: Session, what: str, *, region: str | None = None,
     rows = [dict(r) for r in result.mappings()]
     columns = [c for c in result.keys() if c != "geom"]
     geoms = shapely.from_wkb([bytes(r.pop("geom")) for r in rows]) if rows else []
-    data = pd.DataFrame(rows, columns=columns)
-    for column in data.columns:
-        if pd.api.types.is_datetime64_any_dtype(data[column]) or data[column].map(
-                lambda v: hasattr(v, "isoformat")).any():
-            data[column] = data[column].map(lambda v: None if v is None or v is pd.NaT
-                                            else v.isoformat())
+    data = pd.DataFrame(rows, columns=columns, dtype=object)
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"))
+
+
+def _iso(value: Any) -> Any:
+    if value is None or value is pd.NaT:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _for_machines(gdf: gpd.GeoDataFrame, what: str, labels: str) -> gpd.GeoDataFrame:
+    """Dates and times as ISO text (UTC); with labels='zh' Chinese keys, labels, Beijing time."""
+    out = gdf.copy()
+    for column in [c for c in out.columns if c != "geometry"]:
+        if labels == "zh":
+            out[column] = [_iso(human_value(column, v)) for v in out[column]]
+        else:
+            out[column] = [_iso(v) for v in out[column]]
+    if labels == "zh":
+        out = out.rename(columns={c: header(c, what) for c in out.columns if c != "geometry"})
+    return out
 
 
 def _tabular(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -86,37 +105,67 @@ def _tabular(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     return table_
 
 
-def encode(gdf: gpd.GeoDataFrame, what: str, fmt: str) -> bytes:
-    """A frame as bytes in `fmt` (csv, xlsx, geojson, gpkg; `what` names the layer)."""
+SHEET_NAMES = {"findings": "问题清单", "schools": "学校名录", "premises": "场所名录"}
+
+
+def _xlsx(gdf: gpd.GeoDataFrame, what: str) -> bytes:
+    rows = _tabular(gdf)
+    columns = list(rows.columns)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET_NAMES.get(what, what)
+    body = ([human_value(c, v) for c, v in zip(columns, row, strict=True)]
+            for row in rows.itertuples(index=False, name=None))
+    last = table(ws, [header(c, what) for c in columns], body,
+                 widths=[max(10, min(28, 2 * len(header(c, what)))) for c in columns])
+    for col, name in enumerate(columns, 1):
+        if name in TIME_COLUMNS:
+            for row in ws.iter_rows(min_row=2, max_row=last, min_col=col, max_col=col):
+                row[0].number_format = "yyyy-mm-dd hh:mm:ss"
+        elif name in DATE_COLUMNS:
+            for row in ws.iter_rows(min_row=2, max_row=last, min_col=col, max_col=col):
+                row[0].number_format = "yyyy-mm-dd"
+    return workbook_bytes(wb)
+
+
+DATE_COLUMNS = frozenset({"deadline", "opened_on", "closed_on", "issued_on", "expires_on"})
+
+
+def encode(gdf: gpd.GeoDataFrame, what: str, fmt: str, labels: str = "en") -> bytes:
+    """A frame as bytes in `fmt` (csv, xlsx, geojson, gpkg; `what` names the layer).
+
+    XLSX always has Chinese headers and labels; the others only with `labels="zh"`.
+    """
     if fmt not in FORMATS:
         raise ValidationError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    check_labels(labels)
+    if fmt == "xlsx":
+        return _xlsx(gdf, what)
+    machine = _for_machines(gdf, what, labels)
     if fmt == "csv":
-        rows = _tabular(gdf)
+        rows = _tabular(machine)
         return csv_text(list(rows.columns), rows.itertuples(index=False, name=None),
                         lineterminator="\n").encode("utf-8-sig")
-    if fmt == "xlsx":
-        rows = _tabular(gdf)
-        wb = Workbook()
-        ws = wb.active
-        ws.title = what
-        table(ws, list(rows.columns), rows.itertuples(index=False, name=None))
-        return workbook_bytes(wb)
     with tempfile.TemporaryDirectory(prefix="zoneguard-export-") as tmp:
         path = Path(tmp) / f"{what}.{fmt}"
-        gdf.to_file(path, driver="GPKG" if fmt == "gpkg" else "GeoJSON", layer=what,
-                    engine="pyogrio")
+        machine.to_file(path, driver="GPKG" if fmt == "gpkg" else "GeoJSON", layer=what,
+                        engine="pyogrio")
         return path.read_bytes()
 
 
-def export_bytes(session: Session, what: str, fmt: str, **filters: Any) -> bytes:
+def export_bytes(session: Session, what: str, fmt: str, labels: str = "en",
+                 **filters: Any) -> bytes:
     """One export (findings, schools, premises) as bytes in `fmt`."""
     if fmt not in FORMATS:
         raise ValidationError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    return encode(frame(session, what, **filters), what, fmt)
+    check_labels(labels)
+    return encode(frame(session, what, **filters), what, fmt, labels)
 
 
-def write_export(session: Session, what: str, fmt: str, out: Path, **filters: Any) -> int:
+def write_export(session: Session, what: str, fmt: str, out: Path, labels: str = "en",
+                 **filters: Any) -> int:
     """Write one export to `out`; return the number of rows written."""
+    check_labels(labels)
     gdf = frame(session, what, **filters)
-    out.write_bytes(encode(gdf, what, fmt))
+    out.write_bytes(encode(gdf, what, fmt, labels))
     return len(gdf)

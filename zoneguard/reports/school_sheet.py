@@ -1,4 +1,6 @@
-"""一校一表: one school's sheet — its details and every premises within reach, judged.
+"""周边场所距离核查表: one school's details and every premises within reach, judged.
+
+(The seeds' 一校一表 is the annual joint check sheet: `joint_sheet.py`.)
 
 Each row is one premises under one applicable rule: category, distance, metric, verdict,
 rule and legal basis (measured on the screening path), with the stored finding's state,
@@ -8,15 +10,17 @@ assignee and deadline.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from sqlalchemy.orm import Session
 
+from zoneguard import regions
 from zoneguard.maps import style
 from zoneguard.reports.cells import put_at
+from zoneguard.reports.human import beijing
 from zoneguard.reports.nearby import Nearby, premises_near, school_by_code
 from zoneguard.reports.xlsx import BOLD, table, workbook_bytes
 from zoneguard.rules import RuleSet
@@ -28,6 +32,7 @@ PREMISES_HEADERS = (
     "规定距离（米）", "结论", "说明", "规则", "法律依据", "问题编号", "处置状态", "责任人",
     "整改期限",
 )
+DISTANCE_SHEET = "周边场所距离核查表"
 _RANK = {"prohibited": 0, "review": 1, "allowed": 2, None: 3}
 
 
@@ -61,12 +66,13 @@ def school_details(school: dict[str, Any], rule_set: RuleSet, on: date) -> list[
     return [
         ["学校名称", school["name"]], ["学校标识码", school["code"]],
         ["学段", style.levels_label(school["levels"])], ["在校生数", school["enrolment"]],
-        ["行政区划", school["region"]], ["地址", school["address"]],
+        ["行政区划", regions.labelled(school["region"])], ["地址", school["address"]],
         ["位置精度", "校园边界（多边形）" if school["precision"] == "boundary" else "仅有点位"],
         ["校门数", school["gates"]], ["开办日期", school["opened_on"]],
-        ["数据来源", school["source"]], ["学校数据更新时间", school["updated_at"]],
+        ["数据来源", school["source"]],
+        ["学校数据更新时间（北京时间）", beijing(school["updated_at"])],
         ["规则集版本", rule_set.version], ["判定日期", on],
-        ["制表时间", datetime.now().replace(microsecond=0)],
+        ["制表时间（北京时间）", beijing(datetime.now(UTC).replace(microsecond=0))],
         ["测量说明", "距离为 WGS 84 椭球面测地线距离：边界规则自场所点至校园边界，校门规则"
                     "自场所入口至最近校门；步行规则需路网。与选址筛查同一测距路径。"],
     ]
@@ -76,7 +82,7 @@ def school_workbook(
     session: Session, *, code: str, settings: Settings, rule_set: RuleSet | None = None,
     on: date | None = None, categories: Sequence[str] | None = None, region: str | None = None,
 ) -> Workbook:
-    """The 一校一表 workbook of a school: 学校信息 and 周边场所 sheets."""
+    """The 周边场所距离核查表 workbook of a school: 学校信息 and the distance sheet."""
     rules = rule_set or current_rule_set(settings)
     day = on or date.today()
     school = school_by_code(session, code)
@@ -85,17 +91,17 @@ def school_workbook(
     wb = Workbook()
     info = wb.active
     info.title = "学校信息"
-    put_at(info, "A1", f"{school['name']} 周边安全区域一校一表").font = BOLD
+    put_at(info, "A1", f"{school['name']} {DISTANCE_SHEET}").font = BOLD
     last = table(info, ["项目", "内容"], school_details(school, rules, day), start_row=3,
                  widths=[18, 70])
     for row in info.iter_rows(min_row=4, max_row=last, min_col=2, max_col=2):
         row[0].alignment = Alignment(wrap_text=True, vertical="top")
-    sheet = wb.create_sheet("周边场所")
+    sheet = wb.create_sheet(DISTANCE_SHEET)
     table(sheet, PREMISES_HEADERS, premises_rows(nearby),
           widths=[6, 24, 14, 16, 24, 10, 11, 26, 12, 10, 40, 18, 40, 10, 14, 10, 12])
     return wb
 
 
 def school_sheet_bytes(session: Session, **kwargs: Any) -> bytes:
-    """The 一校一表 as .xlsx bytes (arguments as `school_workbook`)."""
+    """The 周边场所距离核查表 as .xlsx bytes (arguments as `school_workbook`)."""
     return workbook_bytes(school_workbook(session, **kwargs))

@@ -1,7 +1,7 @@
 """District summary workbook: counts per district, overdue findings, trend across scans.
 
 Counts are by district × category × verdict × state of the findings (district = the
-premises' region code).
+premises' region code, shown with its name). Scan times are Beijing time.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from openpyxl import Workbook
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from zoneguard import regions
 from zoneguard.maps import style
 from zoneguard.maps.data import ACTIVE_STATES
 from zoneguard.reports.cells import put_at
+from zoneguard.reports.human import SCAN_STATUS_LABELS, TRIGGER_LABELS, beijing
 from zoneguard.reports.xlsx import BOLD, table, workbook_bytes
 
 _COUNTS = """
@@ -50,7 +52,8 @@ COUNT_HEADERS = ("区划", "类别", "结论", "处置状态", "数量")
 PIVOT_HEADERS = ("区划", "问题总数", "禁止", "需复核", "未办结", "已办结/豁免/消除", "逾期")
 OVERDUE_HEADERS = ("问题编号", "区划", "场所", "许可证号", "类别", "学校", "结论", "距离（米）",
                    "处置状态", "责任人", "整改期限", "逾期天数")
-TREND_HEADERS = ("扫描编号", "触发方式", "范围", "状态", "开始时间", "结束时间", "新增",
+TREND_HEADERS = ("扫描编号", "触发方式", "范围", "状态", "开始时间（北京时间）",
+                 "结束时间（北京时间）", "新增",
                  "仍未解决", "自动解除", "重新出现", "测距对数", "规则集版本")
 
 
@@ -66,7 +69,8 @@ def _pivot(counts: list[dict[str, Any]], overdue: list[dict[str, Any]]) -> list[
     late: dict[str | None, int] = {}
     for row in overdue:
         late[row["district"]] = late.get(row["district"], 0) + 1
-    out = [[d or "（未知）", *agg, late.get(d, 0)] for d, agg in districts.items()]
+    out = [[regions.labelled(d) or "（未知）", *agg, late.get(d, 0)]
+           for d, agg in districts.items()]
     totals = [sum(col) for col in zip(*(r[1:] for r in out), strict=False)] or [0] * 6
     return [*out, ["合计", *totals]]
 
@@ -85,25 +89,29 @@ def summary_workbook(
     wb = Workbook()
     pivot = wb.active
     pivot.title = "分区汇总"
-    title = f"学校周边安全区域问题汇总（{region or '全部区划'}，截至 {today.isoformat()}）"
+    where = regions.full_name(region) if region else "全部区划"
+    title = f"学校周边安全区域问题汇总（{where}，截至 {today.isoformat()}）"
     put_at(pivot, "A1", title).font = BOLD
     table(pivot, PIVOT_HEADERS, _pivot(counts, overdue), start_row=3,
-          widths=[12, 10, 8, 8, 8, 16, 8])
+          widths=[18, 10, 8, 8, 8, 16, 8])
     table(wb.create_sheet("分类明细"), COUNT_HEADERS, (
-        [r["district"] or "（未知）", style.category_label(r["category"]),
+        [regions.labelled(r["district"]) or "（未知）", style.category_label(r["category"]),
          style.verdict_label(r["verdict"]), style.state_label(r["state"]), r["n"]]
         for r in counts), widths=[12, 22, 10, 16, 8])
     table(wb.create_sheet("逾期问题"), OVERDUE_HEADERS, (
-        [r["id"], r["district"], r["premises"], r["licence_no"],
+        [r["id"], regions.labelled(r["district"]), r["premises"], r["licence_no"],
          style.category_label(r["category"]), r["school"], style.verdict_label(r["verdict"]),
          None if r["distance_m"] is None else round(r["distance_m"], 1),
          style.state_label(r["state"]), r["assignee"], r["deadline"], r["days_over"]]
         for r in overdue), widths=[10, 10, 24, 16, 16, 20, 10, 10, 14, 10, 12, 10])
     table(wb.create_sheet("扫描趋势"), TREND_HEADERS, (
-        [r["id"], r["trigger"], r["region"] or "全部", r["status"], r["started_at"],
-         r["finished_at"], r["new"], r["still_open"], r["resolved"], r["reopened"], r["pairs"],
+        [r["id"], TRIGGER_LABELS.get(r["trigger"], r["trigger"]),
+         regions.labelled(r["region"]) or "全部",
+         SCAN_STATUS_LABELS.get(r["status"], r["status"]), beijing(r["started_at"]),
+         beijing(r["finished_at"]), r["new"], r["still_open"], r["resolved"], r["reopened"],
+         r["pairs"],
          r["rule_set_version"]] for r in reversed(scans)),
-        widths=[10, 10, 10, 10, 20, 20, 8, 10, 8, 10, 10, 22])
+        widths=[10, 10, 16, 10, 20, 20, 8, 10, 8, 10, 10, 22])
     return wb
 
 

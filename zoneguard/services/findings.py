@@ -24,6 +24,7 @@ from zoneguard.models import (
     seen,
 )
 from zoneguard.reports.cells import csv_text
+from zoneguard.reports.human import check_labels, header, human_value
 from zoneguard.services.cases.flow import RED_CARD_DAYS
 from zoneguard.services.keys import Scope
 from zoneguard.settings import get_settings
@@ -253,28 +254,43 @@ def to_json(rows: list[dict[str, Any]]) -> str:
                       ensure_ascii=False, indent=2, default=str)
 
 
-def to_csv(rows: list[dict[str, Any]]) -> str:
-    """CSV with a header row; reasons joined by '; ', no geometry beyond lon/lat."""
+def _labelled(key: str, value: Any, labels: str) -> Any:
+    return _plain(value if labels == "en" else human_value(key, value))
+
+
+def to_csv(rows: list[dict[str, Any]], labels: str = "en") -> str:
+    """CSV with a header row; reasons joined by '; ', no geometry beyond lon/lat.
+
+    English keys, codes and UTC times by default; `labels="zh"` for Chinese headers, labels,
+    region names and Beijing times.
+    """
+    check_labels(labels)
     records = ({**r, "reasons": "; ".join(r.get("reasons") or [])} for r in rows)
-    return csv_text(CSV_COLUMNS, (["" if v.get(c) is None else _plain(v[c]) for c in CSV_COLUMNS]
-                                  for v in records), lineterminator="\n")
+    headers = CSV_COLUMNS if labels == "en" else [header(c, "findings") for c in CSV_COLUMNS]
+    return csv_text(headers, (["" if v.get(c) is None else _labelled(c, v[c], labels)
+                               for c in CSV_COLUMNS] for v in records), lineterminator="\n")
 
 
-def to_geojson(rows: list[dict[str, Any]]) -> str:
+def to_geojson(rows: list[dict[str, Any]], labels: str = "en") -> str:
     """A FeatureCollection: the measured line of each finding (the premises point if none)."""
+    check_labels(labels)
     features = []
     for r in rows:
         geometry = r.get("line") or {"type": "Point", "coordinates": [r["lon"], r["lat"]]}
-        props = {k: _plain(v) for k, v in r.items() if k not in ("line", "events")}
+        props = {k if labels == "en" else header(k, "findings"): _labelled(k, v, labels)
+                 for k, v in r.items() if k not in ("line", "events")}
         features.append({"type": "Feature", "id": r["id"], "geometry": geometry,
                          "properties": props})
     return json.dumps({"type": "FeatureCollection", "features": features},
                       ensure_ascii=False, default=str)
 
 
-def export(rows: list[dict[str, Any]], fmt: str) -> str:
-    """Render findings as json, csv or geojson."""
-    renderers = {"json": to_json, "csv": to_csv, "geojson": to_geojson}
-    if fmt not in renderers:
-        raise ValidationError(f"unknown format {fmt!r}; one of {', '.join(renderers)}")
-    return renderers[fmt](rows)
+def export(rows: list[dict[str, Any]], fmt: str, labels: str = "en") -> str:
+    """Render findings as json, csv or geojson (csv and geojson: `labels` en or zh)."""
+    if fmt == "json":
+        return to_json(rows)
+    if fmt == "csv":
+        return to_csv(rows, labels)
+    if fmt == "geojson":
+        return to_geojson(rows, labels)
+    raise ValidationError(f"unknown format {fmt!r}; one of json, csv, geojson")

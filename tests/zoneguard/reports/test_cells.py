@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +53,12 @@ def test_put_writes_text_as_a_string_and_keeps_numbers_and_dates():
     assert [c.value for c in row[:7]] == [FORMULA, DDE, PLUS, "-3.5", -3.5, 7, 9]
     assert row[7].value is None  # NaN is an empty cell, not the text 'nan'
     assert row[8].value == datetime(2024, 5, 1) and row[9].value == datetime(2024, 5, 1, 8, 30)
+
+
+def test_aware_times_are_written_as_beijing_time():
+    wb = Workbook()
+    put(wb.active, 1, 1, datetime(2026, 11, 30, 15, 30, tzinfo=UTC))
+    assert wb.active["A1"].value == datetime(2026, 11, 30, 23, 30)
 
 
 def test_control_characters_are_dropped_and_long_text_is_cut_with_a_marker():
@@ -124,7 +130,7 @@ def test_cli_export_file_and_school_sheet_and_summary_hold_no_formula(session, s
     sheet = school_sheet_bytes(session, code="4201020001",
                                settings=map_settings(settings, tmp_path), on=date(2024, 5, 1))
     values = [c.value for c in _assert_no_formula(sheet)]
-    assert FORMULA in values and f"{TAB} 周边安全区域一校一表" in values and DDE in values
+    assert FORMULA in values and f"{TAB} 周边场所距离核查表" in values and DDE in values
 
     values = [c.value for c in _assert_no_formula(summary_bytes(
         session, region="=1+1", on=date(2024, 1, 3)))]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from datetime import datetime, timedelta
 
 import pyogrio
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import text
 
 from tests.zoneguard.maps.sample import XSS, build_city
 from zoneguard.errors import ValidationError
@@ -33,9 +36,49 @@ def test_premises_xlsx_filters_by_category(session):
                                                categories=["tobacco"])))
     rows = list(wb.active.iter_rows(values_only=True))
     header = rows[0]
-    assert header[:4] == ("id", "category", "licence_no", "name")
-    assert [r[header.index("licence_no")] for r in rows[1:]] == ["YC-001"]
-    assert rows[1][header.index("wkt")] == "POINT (114.299 30.5507)"
+    assert header[:4] == ("编号", "类别", "许可证号", "场所名称")
+    assert [r[header.index("许可证号")] for r in rows[1:]] == ["YC-001"]
+    assert rows[1][header.index("几何（WKT）")] == "POINT (114.299 30.5507)"
+    assert rows[1][1] == "烟草制品（含电子烟）零售点"
+    assert rows[1][header.index("经营状态")] == "在营"
+    assert rows[1][header.index("行政区划")] == "江岸区（420102）"
+
+
+def test_findings_xlsx_is_for_people_and_csv_geojson_for_machines(session):
+    city = build_city(session)
+    first_seen = session.execute(text("SELECT first_seen FROM finding WHERE id = :id"),
+                                 {"id": city.xss_finding}).scalar_one()
+    beijing = (first_seen + timedelta(hours=8)).replace(tzinfo=None, microsecond=0)
+    wb = load_workbook(io.BytesIO(export_bytes(session, "findings", "xlsx", region="420102")))
+    assert wb.sheetnames == ["问题清单"]
+    rows = list(wb.active.iter_rows(values_only=True))
+    head = rows[0]
+    row = dict(zip(head, next(r for r in rows[1:] if r[0] == city.xss_finding), strict=True))
+    assert row["类别"] == "互联网上网服务营业场所" and row["结论"] == "不符合距离要求"
+    assert row["处置状态"] == "已交办" and row["行政区划"] == "江岸区（420102）"
+    assert row["整改期限"] == datetime(2020, 6, 30)  # a real date
+    assert row["首次发现时间（北京时间）"].replace(microsecond=0) == beijing
+    assert "verdict" not in head and "first_seen" not in head
+
+    plain = export_bytes(session, "findings", "csv", region="420102").decode("utf-8-sig")
+    machine = next(r for r in csv.DictReader(io.StringIO(plain))
+                   if int(r["id"]) == city.xss_finding)
+    assert machine["verdict"] == "prohibited" and machine["category"] == "internet_cafe"
+    assert machine["state"] == "assigned" and machine["region"] == "420102"
+    assert datetime.fromisoformat(machine["first_seen"]) == first_seen
+    zh = export_bytes(session, "findings", "csv", labels="zh", region="420102")
+    people = next(r for r in csv.DictReader(io.StringIO(zh.decode("utf-8-sig")))
+                  if r["问题编号"] == str(city.xss_finding))
+    assert people["结论"] == "不符合距离要求" and people["行政区划"] == "江岸区（420102）"
+    assert datetime.fromisoformat(people["首次发现时间（北京时间）"]).replace(
+        microsecond=0) == beijing
+
+    features = json.loads(export_bytes(session, "findings", "geojson"))["features"]
+    assert {f["properties"]["verdict"] for f in features} == {"prohibited", "review"}
+    labelled = json.loads(export_bytes(session, "findings", "geojson", labels="zh"))
+    assert {f["properties"]["结论"] for f in labelled["features"]} == {"不符合距离要求", "需复核"}
+    with pytest.raises(ValidationError):
+        export_bytes(session, "findings", "csv", labels="fr")
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "gpkg"])

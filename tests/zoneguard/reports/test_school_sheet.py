@@ -27,14 +27,14 @@ def test_school_sheet_lists_every_premises_within_reach_cell_by_cell(session, se
     cfg = map_settings(settings, tmp_path)
     data = school_sheet_bytes(session, code="4201020001", settings=cfg, on=date(2024, 5, 1))
     wb = load_workbook(BytesIO(data))
-    assert wb.sheetnames == ["学校信息", "周边场所"]
+    assert wb.sheetnames == ["学校信息", "周边场所距离核查表"]
     info = {row[0]: row[1] for row in wb["学校信息"].iter_rows(min_row=4, values_only=True)}
     assert info["学校名称"] == "实验小学" and info["学校标识码"] == "4201020001"
     assert info["学段"] == "小学" and info["在校生数"] == 900 and info["校门数"] == 1
     assert info["位置精度"] == "校园边界（多边形）" and info["判定日期"].date() == date(2024, 5, 1)
     assert info["规则集版本"].startswith("rs-")
 
-    rows = list(wb["周边场所"].iter_rows(values_only=True))
+    rows = list(wb["周边场所距离核查表"].iter_rows(values_only=True))
     assert rows[0] == PREMISES_HEADERS
     metric = "至校园边界直线距离（椭球面测地线）"
     d_cafe, d_tob, d_xss = _d(114.3028, 30.5507), _d(114.2990, 30.5507), _d(114.301, 30.5529)
@@ -63,7 +63,7 @@ def test_school_sheet_of_a_kindergarten_marks_rules_that_do_not_apply(session, s
     add_premises(session, "internet_cafe", 114.3205, 30.5612, name="幼儿园旁网吧",
                  licence_no="WB-100")
     wb = load_workbook(BytesIO(school_sheet_bytes(session, code="4201020002", settings=cfg)))
-    rows = list(wb["周边场所"].iter_rows(min_row=2, values_only=True))
+    rows = list(wb["周边场所距离核查表"].iter_rows(min_row=2, values_only=True))
     assert [(r[1], r[9]) for r in rows] == [("幼儿园旁网吧", "无适用规则")]
 
 
