@@ -72,7 +72,7 @@ def test_the_sheet_downloads_on_the_session_within_the_scope(
     assert answer.status_code == 200
     assert answer.headers["content-disposition"] == 'attachment; filename="school-osm_way_123.xlsx"'
     book = load_workbook(io.BytesIO(answer.content))
-    names = [row[1] for row in book["周边场所"].iter_rows(min_row=2, values_only=True)]
+    names = [row[1] for row in book["周边场所距离核查表"].iter_rows(min_row=2, values_only=True)]
     assert names == ["<b>近网吧</b>"]
 
 
