@@ -91,6 +91,18 @@ CLOSED_STATES: tuple[FindingState, ...] = (
     *REBOUND_STATES, *DECIDED_STATES, FindingState.RESOLVED)
 
 
+# How many days each state may last before the case is overdue (督办); the rectification
+# deadline itself is set when the case is assigned (default below).
+STEP_DAYS: dict[FindingState, int] = {
+    FindingState.FOUND: 3, FindingState.REPORTED: 5, FindingState.ASSIGNED: 5,
+    FindingState.RECTIFYING: 30, FindingState.TO_ACCEPT: 7, FindingState.ACCEPTED: 5,
+    FindingState.PROPOSED: 7,
+}
+RED_CARD_DAYS = 15  # overdue by more than this: 红牌督办 (yellow before)
+# Premises statuses that maps, sheets and the workbench do not show (no longer licensed).
+HIDDEN_STATUSES = ("closed", "revoked")
+
+
 def sql_list(states: tuple[StrEnum, ...]) -> str:
     """The values as a SQL literal list, e.g. `('found', 'reported')` (fixed codes only)."""
     return "(" + ", ".join(f"'{s.value}'" for s in states) + ")"

@@ -53,7 +53,7 @@ class Requirement(BaseModel):
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> Requirement:
-        from zoneguard.facilities.kinds import facility_kinds  # data file, read once
+        from zoneguard.facility_kinds import facility_kinds  # data file, read once
 
         kinds = facility_kinds()
         if self.kind not in kinds:

@@ -20,7 +20,7 @@ from api.schemas.common import (
 )
 from api.schemas.findings import ActionIn, FindingDetail, FindingPage
 from zoneguard.domain import FindingState, Verdict
-from zoneguard.services import findings as service
+from zoneguard.services.cases import findings as service
 from zoneguard.services.cases.workflow import act
 
 router = APIRouter(prefix="/findings", tags=["findings"])

@@ -25,7 +25,7 @@ from zoneguard.maps.page import render_page
 from zoneguard.maps.permitted import permitted_map
 from zoneguard.maps.school import school_map
 from zoneguard.maps.screening import screening_map, screening_record
-from zoneguard.reports.nearby import school_by_code
+from zoneguard.queries.nearby import school_by_code
 from zoneguard.services.principal import Principal
 from zoneguard.services.registry import BBox
 

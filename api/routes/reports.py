@@ -24,9 +24,9 @@ from api.routes.maps import Categories, scoped
 from api.schemas.common import RegionCode, RowId
 from zoneguard.errors import NotFound
 from zoneguard.maps.screening import screening_record
+from zoneguard.queries.nearby import school_by_code
 from zoneguard.reports.exports import FORMATS, export_bytes
 from zoneguard.reports.joint_sheet import joint_sheet_bytes
-from zoneguard.reports.nearby import school_by_code
 from zoneguard.reports.period_html import period_pdf
 from zoneguard.reports.period_report import PeriodReport, build_report, report_json
 from zoneguard.reports.period_xlsx import period_bytes
@@ -39,7 +39,7 @@ from zoneguard.reports.record import (
 )
 from zoneguard.reports.school_sheet import DISTANCE_SHEET, school_sheet_bytes
 from zoneguard.reports.summary import summary_bytes
-from zoneguard.services.findings import local_today
+from zoneguard.services.cases.findings import local_today
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 api_router = APIRouter(prefix="/reports", tags=["reports"])  # mounted under /api/v1

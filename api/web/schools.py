@@ -23,8 +23,8 @@ from zoneguard.errors import NotFound
 from zoneguard.maps import assets
 from zoneguard.maps.page import spec_json
 from zoneguard.maps.school import school_map
+from zoneguard.queries.nearby import premises_near, school_by_code
 from zoneguard.reports.exports import FORMATS
-from zoneguard.reports.nearby import premises_near, school_by_code
 from zoneguard.reports.school_sheet import PREMISES_HEADERS, premises_rows, school_sheet_bytes
 from zoneguard.rules import RuleSet
 from zoneguard.services.principal import Principal

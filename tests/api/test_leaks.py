@@ -51,7 +51,8 @@ def test_school_sheet_and_map_work_for_unusual_codes(client: TestClient, admin: 
     path = code.replace("\r", "%0D").replace("\n", "%0A")
     sheet = client.get(f"/reports/schools/{path}.xlsx", headers=admin)
     assert sheet.status_code == 200 and sheet.content.startswith(b"PK")
-    assert unquote(sheet.headers["content-disposition"].split("''")[1]) == f"周边场所距离核查表-{code}.xlsx"
+    saved = unquote(sheet.headers["content-disposition"].split("''")[1])
+    assert saved == f"周边场所距离核查表-{code}.xlsx"
     page = client.get(f"/maps/schools/{path}", headers=admin)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tests.factories import add_gate, add_school
 from tests.oracle import distance_m, from_local
-from zoneguard.services.findings import local_today
+from zoneguard.services.cases.findings import local_today
 from zoneguard.services.keys import create_key
 from zoneguard.settings import Settings
 

@@ -161,3 +161,10 @@ def test_next_run_follows_the_cron_in_the_configured_zone() -> None:
     after = datetime(2026, 3, 1, 2, 0, tzinfo=SHANGHAI)
     assert next_run("0 2 * * *", after) == datetime(2026, 3, 2, 2, 0, tzinfo=SHANGHAI)
     assert next_run("30 */6 * * 1", after).isoformat() == "2026-03-02T00:30:00+08:00"
+
+
+def test_the_cli_finds_the_http_server_through_its_entry_point() -> None:
+    from api.server import run
+    from zoneguard.cli.serve import http_server
+
+    assert http_server() is run

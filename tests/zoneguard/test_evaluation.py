@@ -284,7 +284,7 @@ def test_existing_stock_appears_on_the_expiry_work_list(session: Session, settin
     from sqlalchemy import text
 
     from tests.factories import add_premises
-    from zoneguard.services.findings import list_findings
+    from zoneguard.services.cases.findings import list_findings
     from zoneguard.services.scan import run_scan
 
     directory = write_rules(tmp_path / "stock", RULES)
@@ -317,7 +317,7 @@ def test_a_registered_far_entrance_is_not_measured_from(session: Session, settin
     from sqlalchemy import text
 
     from tests.factories import add_premises
-    from zoneguard.reports.nearby import premises_near, school_by_code
+    from zoneguard.queries.nearby import premises_near, school_by_code
     from zoneguard.services.scan import run_scan
 
     cfg = settings.model_copy(update={"rules_dir": write_rules(tmp_path / "far", RULES)})

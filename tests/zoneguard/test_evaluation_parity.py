@@ -26,7 +26,7 @@ from tests.oracle import from_local
 from tests.zoneguard.test_evaluation import PROVINCE, RULES
 from zoneguard.evaluation import zone_distances
 from zoneguard.maps.data import zone_specs
-from zoneguard.reports.nearby import premises_near, school_by_code
+from zoneguard.queries.nearby import premises_near, school_by_code
 from zoneguard.rules import load_rule_set
 from zoneguard.services.network import import_network
 from zoneguard.services.scan import run_scan

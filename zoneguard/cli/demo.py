@@ -8,6 +8,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from zoneguard.cli.common import console, handle_errors, settings
+from zoneguard.cli.serve import http_server
 from zoneguard.db.ready import ready_engine
 from zoneguard.demo import DemoResult, curl_example, prepare
 
@@ -74,7 +75,6 @@ def demo_command(
     _report(result, base)
     if not serve:
         return
-    import uvicorn
-
+    server = http_server()
     console.print(f"\nServing on {base} — Ctrl-C to stop.")
-    uvicorn.run("api.main:app_factory", factory=True, host=host, port=port, log_level="warning")
+    server(host=host, port=port, log_level="warning")

@@ -13,7 +13,7 @@ requirements_app = typer.Typer(help="Required facilities: check every school.")
 
 
 def _today() -> date:
-    from zoneguard.services.findings import local_today
+    from zoneguard.services.cases.findings import local_today
 
     return local_today(settings().timezone)
 
@@ -31,7 +31,7 @@ def add_command(
     fov: float | None = typer.Option(None, "--fov", help="Camera field of view, degrees"),
 ) -> None:
     """Register one facility at WGS 84 lon/lat."""
-    from zoneguard.facilities.registry import add_facility, as_dict
+    from zoneguard.services.facilities.registry import add_facility, as_dict
 
     with open_session() as session:
         facility = add_facility(session, kind=kind, name=name, lon=lon, lat=lat, region=region,
@@ -45,7 +45,7 @@ def add_command(
 def move_command(facility_id: int, lon: float = typer.Option(..., "--lon"),
                  lat: float = typer.Option(..., "--lat")) -> None:
     """Move a facility to WGS 84 lon/lat."""
-    from zoneguard.facilities.registry import move_facility
+    from zoneguard.services.facilities.registry import move_facility
 
     with open_session() as session:
         move_facility(session, facility_id, lon=lon, lat=lat)
@@ -56,7 +56,7 @@ def move_command(facility_id: int, lon: float = typer.Option(..., "--lon"),
 @handle_errors
 def retire_command(facility_id: int) -> None:
     """Retire a facility: it no longer counts towards requirements."""
-    from zoneguard.facilities.registry import retire_facility
+    from zoneguard.services.facilities.registry import retire_facility
 
     with open_session() as session:
         retire_facility(session, facility_id, on=_today())
@@ -69,7 +69,7 @@ def list_command(region: str | None = typer.Option(None, "--region"),
                  kind: str | None = typer.Option(None, "--kind"),
                  retired: bool = typer.Option(False, "--retired", help="Include retired")) -> None:
     """List facilities as JSON."""
-    from zoneguard.facilities.registry import as_dict, list_facilities
+    from zoneguard.services.facilities.registry import as_dict, list_facilities
 
     with open_session() as session:
         print_json([as_dict(session, f) for f in list_facilities(
@@ -81,7 +81,7 @@ def list_command(region: str | None = typer.Option(None, "--region"),
 def check_command(region: str | None = typer.Option(None, "--region"),
                   json_out: bool = typer.Option(False, "--json")) -> None:
     """Check every open school against its required facilities; open and resolve findings."""
-    from zoneguard.facilities.check import run_check
+    from zoneguard.services.facilities.check import run_check
     from zoneguard.services.rulesets import current_rule_set
 
     with open_session() as session:
@@ -99,7 +99,7 @@ def check_command(region: str | None = typer.Option(None, "--region"),
 def coverage_command(region: str | None = typer.Option(None, "--region"),
                      json_out: bool = typer.Option(False, "--json")) -> None:
     """Coverage of required facilities per district and requirement (vs the target)."""
-    from zoneguard.facilities.coverage import coverage
+    from zoneguard.services.facilities.coverage import coverage
     from zoneguard.services.rulesets import current_rule_set
 
     with open_session() as session:

@@ -14,9 +14,10 @@ from rich.table import Table
 from zoneguard.cli.common import console, handle_errors, open_session, print_json, settings
 from zoneguard.domain import FindingState, Role
 from zoneguard.labels import STATE_LABELS
+from zoneguard.reports.finding_files import FORMATS, export
+from zoneguard.services.cases.findings import get_finding, list_findings, local_today
 from zoneguard.services.cases.flow import ACTIONS, LOOP_WORDS, describe
 from zoneguard.services.cases.workflow import act
-from zoneguard.services.findings import FORMATS, export, get_finding, list_findings, local_today
 
 app = typer.Typer(help="One finding: show it, act on it in the case loop, see the loop.",
                   no_args_is_help=True)

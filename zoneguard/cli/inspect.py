@@ -26,7 +26,7 @@ def draw_command(
     """Draw premises at random (stratified by category and district) with two inspectors."""
     from zoneguard.evaluation import Tolerances
     from zoneguard.services import inspections as ins
-    from zoneguard.services.findings import local_today
+    from zoneguard.services.cases.findings import local_today
     from zoneguard.services.rulesets import current_rule_set
 
     cfg = settings()
@@ -49,7 +49,7 @@ def result_command(inspection_id: int,
                    items: list[str] = typer.Option(..., "--item", help="CODE=合格|不合格")) -> None:
     """Record the results of one inspection; 不合格 items open findings."""
     from zoneguard.services import inspections as ins
-    from zoneguard.services.findings import local_today
+    from zoneguard.services.cases.findings import local_today
 
     results = dict(item.partition("=")[::2] for item in items)
     with open_session() as session:

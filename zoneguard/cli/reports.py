@@ -39,7 +39,7 @@ def joint_report(code: str = typer.Argument(..., help="School code"),
                  out: Path = OUT) -> None:
     """一校一表: the school's annual joint check sheet (食品、交通、文化、治安、安全设施)."""
     from zoneguard.reports.joint_sheet import joint_sheet_bytes
-    from zoneguard.services.findings import local_today
+    from zoneguard.services.cases.findings import local_today
 
     with open_session() as session:
         out.write_bytes(joint_sheet_bytes(

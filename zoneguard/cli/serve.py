@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from importlib.metadata import entry_points
+
 import typer
 
 from zoneguard.cli.common import console, handle_errors, open_engine
+from zoneguard.errors import ZoneGuardError
 
 
 @handle_errors
@@ -15,12 +19,18 @@ def serve_command(
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level"),
 ) -> None:
     """Serve the API (/api/v1, /ogc, /docs) after starting and migrating the database."""
-    import uvicorn
-
+    server = http_server()
     # Start and migrate once here, so that several workers never race to migrate.
     open_engine().dispose()
     console.print(f"ZoneGuard API on http://{host}:{port}/docs (OGC API: /ogc)")
-    # A bounded graceful shutdown: a stopped server leaves no worker behind.
-    uvicorn.run("api.main:app_factory", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, proxy_headers=True, server_header=False,
-                timeout_graceful_shutdown=10)
+    server(host=host, port=port, workers=workers, log_level=log_level)
+
+
+def http_server() -> Callable[..., None]:
+    """The HTTP server the web layer registers (entry point `zoneguard.server: http`)."""
+    found = entry_points(group="zoneguard.server", name="http")
+    if not found:
+        raise ZoneGuardError("no HTTP server is installed (the api package registers one): "
+                             "run pip install -e . in the project (scripts/setup.sh does)")
+    server: Callable[..., None] = next(iter(found)).load()
+    return server

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from zoneguard.cells import SafeCsvWriter, SafeDictWriter
 from zoneguard.errors import ImportProblem
-from zoneguard.reports.cells import SafeCsvWriter, SafeDictWriter
 
 ImportKind = Literal["schools", "gates", "premises"]
 Severity = Literal["error", "warning"]

@@ -20,7 +20,7 @@ from zoneguard.evaluation import zone_distances
 from zoneguard.rules import RuleSet
 
 ACTIVE_STATES = tuple(s.value for s in domain.ACTIVE_STATES)
-HIDDEN_STATUSES = ("closed", "revoked")
+HIDDEN_STATUSES = domain.HIDDEN_STATUSES
 BBox = tuple[float, float, float, float]
 
 _SCHOOLS = """

@@ -16,7 +16,7 @@ from zoneguard.maps import data, layers, style
 from zoneguard.maps.basemaps import basemap_for
 from zoneguard.maps.city import school_overlay, zone_overlays
 from zoneguard.maps.page import new_spec
-from zoneguard.reports.nearby import Nearby, premises_near, school_by_code
+from zoneguard.queries.nearby import Nearby, premises_near, school_by_code
 from zoneguard.rules import RuleSet
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings

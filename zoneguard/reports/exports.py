@@ -22,8 +22,8 @@ from openpyxl import Workbook
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from zoneguard.cells import csv_text
 from zoneguard.errors import ValidationError
-from zoneguard.reports.cells import csv_text
 from zoneguard.reports.human import TIME_COLUMNS, check_labels, header, human_value
 from zoneguard.reports.xlsx import table, workbook_bytes
 

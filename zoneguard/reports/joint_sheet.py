@@ -18,9 +18,9 @@ from openpyxl.styles import Alignment, Font
 from sqlalchemy.orm import Session
 
 from zoneguard import regions
+from zoneguard.cells import put
 from zoneguard.labels import LEVEL_LABELS, STATE_LABELS
-from zoneguard.reports.cells import put
-from zoneguard.reports.nearby import school_by_code
+from zoneguard.queries.nearby import school_by_code
 from zoneguard.reports.period import ACTIVE
 from zoneguard.reports.period_data import Case, load_cases
 from zoneguard.reports.period_form import involved

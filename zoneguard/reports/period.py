@@ -18,13 +18,12 @@ from typing import Any
 import numpy as np
 
 from zoneguard import regions
-from zoneguard.domain import ACTIVE_STATES, FindingState
+from zoneguard.domain import ACTIVE_STATES, STEP_DAYS, FindingState
 from zoneguard.errors import ValidationError
 from zoneguard.labels import STATE_LABELS
 from zoneguard.reports.period_data import Case, CaseData
 from zoneguard.reports.periods import Period
 from zoneguard.reports.problem_labels import category_name
-from zoneguard.services.cases.flow import STEP_DAYS
 
 S = FindingState
 ACTIVE = frozenset(s.value for s in ACTIVE_STATES)

@@ -16,8 +16,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 
 from zoneguard import regions
+from zoneguard.cells import put
 from zoneguard.labels import STATE_LABELS, VERDICT_LABELS
-from zoneguard.reports.cells import put
 from zoneguard.reports.period import ACTIVE, UNASSIGNED, district_of
 from zoneguard.reports.period_data import Case
 from zoneguard.reports.period_report import PeriodReport

@@ -15,7 +15,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from zoneguard.reports.cells import put
+from zoneguard.cells import put
 from zoneguard.reports.period import COUNTS, DEFINITIONS, GROUPINGS, RATES
 from zoneguard.reports.period_form import add_form_sheet
 from zoneguard.reports.period_report import PeriodReport

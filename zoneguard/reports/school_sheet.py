@@ -18,10 +18,10 @@ from openpyxl.styles import Alignment
 from sqlalchemy.orm import Session
 
 from zoneguard import regions
+from zoneguard.cells import put_at
 from zoneguard.maps import style
-from zoneguard.reports.cells import put_at
+from zoneguard.queries.nearby import Nearby, premises_near, school_by_code
 from zoneguard.reports.human import beijing
-from zoneguard.reports.nearby import Nearby, premises_near, school_by_code
 from zoneguard.reports.xlsx import BOLD, table, workbook_bytes
 from zoneguard.rules import RuleSet
 from zoneguard.services.rulesets import current_rule_set

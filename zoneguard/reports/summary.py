@@ -14,9 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from zoneguard import regions
+from zoneguard.cells import put_at
 from zoneguard.maps import style
 from zoneguard.maps.data import ACTIVE_STATES
-from zoneguard.reports.cells import put_at
 from zoneguard.reports.human import SCAN_STATUS_LABELS, TRIGGER_LABELS, beijing
 from zoneguard.reports.xlsx import BOLD, table, workbook_bytes
 

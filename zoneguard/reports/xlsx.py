@@ -1,6 +1,6 @@
 """Small openpyxl helpers shared by the workbooks: header rows, widths, bytes.
 
-Every cell goes through `zoneguard.reports.cells`, so data is never written as a formula.
+Every cell goes through `zoneguard.cells`, so data is never written as a formula.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from zoneguard.reports.cells import put, xlsx_value
+from zoneguard.cells import put, xlsx_value
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)

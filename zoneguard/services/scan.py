@@ -36,7 +36,7 @@ from zoneguard.evaluation import Tolerances
 from zoneguard.rules import RuleSet
 from zoneguard.services import scan_sql as q
 from zoneguard.services.audit import audit
-from zoneguard.services.findings import local_today
+from zoneguard.services.cases.findings import local_today
 from zoneguard.services.rulesets import current_rule_set, store_rule_set
 from zoneguard.services.scan_diff import Counts, Plan, data_versions, execute
 from zoneguard.settings import Settings, get_settings

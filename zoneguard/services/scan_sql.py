@@ -13,10 +13,10 @@ from zoneguard.domain import (
     ACTIVE_STATES,
     DECIDED_STATES,
     REBOUND_STATES,
+    STEP_DAYS,
     FindingState,
     sql_list,
 )
-from zoneguard.services.cases.flow import STEP_DAYS
 
 SCANNED_STATUSES = ("active", "suspended")
 ACTIVE = sql_list(ACTIVE_STATES)  # ('found', 'reported', …): the cases a scan keeps measuring

@@ -76,7 +76,7 @@ def _check_requirements(engine: Engine, settings: Settings, at: datetime) -> Non
     """After the nightly scan: the required-facilities check (its own transaction)."""
     from sqlalchemy.orm import Session
 
-    from zoneguard.facilities.check import run_check
+    from zoneguard.services.facilities.check import run_check
     from zoneguard.services.rulesets import current_rule_set
 
     try:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.factories import add_premises, add_school
-from tests.zoneguard.facilities.conftest import ORIGIN, campus, offset
+from tests.zoneguard.services.facilities.conftest import ORIGIN, campus, offset
 from zoneguard.errors import ValidationError
 from zoneguard.evaluation import Tolerances
 from zoneguard.models import Finding, Inspection

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.factories import add_gate, add_school
-from tests.zoneguard.facilities.conftest import ORIGIN, campus, offset
-from zoneguard.facilities.check import run_check
-from zoneguard.facilities.measure import assess, covers
-from zoneguard.facilities.registry import add_facility
+from tests.zoneguard.services.facilities.conftest import ORIGIN, campus, offset
 from zoneguard.models import Finding, FindingEvent
 from zoneguard.rules import RuleSet
+from zoneguard.services.facilities.check import run_check
+from zoneguard.services.facilities.measure import assess, covers
+from zoneguard.services.facilities.registry import add_facility
 
 ON = date(2026, 6, 1)
 Place = Callable[[Session, dict[str, Any]], None]
@@ -129,7 +129,7 @@ def test_retiring_the_facility_reopens_the_finding(session: Session, rules: Rule
     _put("police_room", "centre", 0, 100)(session, school)
     run_check(session, rules=rules, on=ON, region="420102")
     assert session.scalar(select(Finding).where(Finding.rule_id == "t.police_room")) is None
-    from zoneguard.facilities.registry import list_facilities, retire_facility
+    from zoneguard.services.facilities.registry import list_facilities, retire_facility
 
     room = list_facilities(session, kind="警务室")[0]
     retire_facility(session, room.id, on=ON)
@@ -147,7 +147,7 @@ def test_requirements_of_another_province_do_not_bind(session: Session, rules: R
 
 def test_coverage_counts_schools_meeting_each_requirement(
         session: Session, rules: RuleSet) -> None:
-    from zoneguard.facilities.coverage import coverage
+    from zoneguard.services.facilities.coverage import coverage
 
     good, bad, third = (_school(session, n) for n in (5, 6, 7))
     for school in (good, third):
@@ -163,7 +163,7 @@ def test_coverage_counts_schools_meeting_each_requirement(
 
 def test_a_missing_facility_case_cannot_be_accepted_until_the_facility_exists(
         session: Session, rules: RuleSet) -> None:
-    from zoneguard.facilities.check import still_missing
+    from zoneguard.services.facilities.check import still_missing
 
     school = _school(session, 8)
     run_check(session, rules=rules, on=ON, region="420102")

@@ -13,8 +13,8 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import text
 
 from tests.zoneguard.maps.sample import build_city, map_settings
+from zoneguard.cells import EXCEL_CELL_LIMIT, SafeDictWriter, csv_text, csv_value, put
 from zoneguard.imports import read_table, write_report_files
-from zoneguard.reports.cells import EXCEL_CELL_LIMIT, SafeDictWriter, csv_text, csv_value, put
 from zoneguard.reports.exports import export_bytes, write_export
 from zoneguard.reports.school_sheet import school_sheet_bytes
 from zoneguard.reports.summary import summary_bytes

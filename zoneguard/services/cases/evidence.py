@@ -24,9 +24,9 @@ from zoneguard.errors import Forbidden, NotFound, TooLarge, UnsupportedFile, Val
 from zoneguard.labels import EVIDENCE_TYPE_LABELS
 from zoneguard.models import Evidence, Finding, Premises, School
 from zoneguard.services.audit import audit
+from zoneguard.services.cases.findings import scoped
 from zoneguard.services.cases.flow import REPORT
 from zoneguard.services.cases.workflow import Caller
-from zoneguard.services.findings import scoped
 from zoneguard.services.keys import Scope
 from zoneguard.settings import Settings
 

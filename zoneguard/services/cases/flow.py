@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from zoneguard.domain import FindingState, Role
+from zoneguard.domain import RED_CARD_DAYS, STEP_DAYS, FindingState, Role
 from zoneguard.labels import STATE_LABELS
 
 S = FindingState
@@ -77,13 +77,6 @@ ACTIONS: tuple[Action, ...] = (
 )
 BY_CODE = {action.code: action for action in ACTIONS}
 
-# How many days each state may last before the case is overdue (督办); the rectification
-# deadline itself is set when the case is assigned (default below).
-STEP_DAYS: dict[FindingState, int] = {
-    S.FOUND: 3, S.REPORTED: 5, S.ASSIGNED: 5, S.RECTIFYING: 30, S.TO_ACCEPT: 7,
-    S.ACCEPTED: 5, S.PROPOSED: 7,
-}
-RED_CARD_DAYS = 15  # overdue by more than this: 红牌督办 (yellow before)
 
 
 def actions_from(state: FindingState | str, role: Role | None = None) -> list[Action]:

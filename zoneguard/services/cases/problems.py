@@ -19,12 +19,11 @@ from sqlalchemy.orm import Session
 from spatial.crs import parse_crs, to_wgs84
 from spatial.errors import CrsError
 from spatial.measure import SchoolCandidate, schools_near
-from zoneguard.domain import FindingState, Metric, Role, Verdict
+from zoneguard.domain import STEP_DAYS, FindingState, Metric, Role, Verdict
 from zoneguard.errors import CrsProblem, Forbidden, NotFound, ValidationError
 from zoneguard.models import Finding, FindingEvent, School
 from zoneguard.problem_categories import ProblemCategory, catalogue
 from zoneguard.services.audit import audit
-from zoneguard.services.cases.flow import STEP_DAYS
 from zoneguard.services.keys import Scope
 from zoneguard.services.principal import ROLE_LABELS
 from zoneguard.settings import Settings

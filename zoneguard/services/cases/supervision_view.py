@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from zoneguard.errors import ValidationError
 from zoneguard.models import Finding, Interview, Premises, School, SupervisionOrder
-from zoneguard.services.findings import scoped, supervision_sql
+from zoneguard.services.cases.findings import scoped, supervision_sql
 from zoneguard.services.keys import Scope
 
 UNLINKED = "（未关联问题）"

@@ -14,21 +14,19 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from zoneguard.domain import FindingState, Role, Verdict
+from zoneguard.domain import RED_CARD_DAYS, STEP_DAYS, FindingState, Role, Verdict
 from zoneguard.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from zoneguard.labels import STATE_LABELS
 from zoneguard.models import Evidence, FieldMeasurement, Finding, FindingEvent, Premises, School
 from zoneguard.services.audit import audit
+from zoneguard.services.cases.findings import scoped
 from zoneguard.services.cases.flow import (
     BY_CODE,
-    RED_CARD_DAYS,
-    STEP_DAYS,
     Action,
     Closing,
     Need,
     actions_from,
 )
-from zoneguard.services.findings import scoped
 from zoneguard.services.keys import Scope
 from zoneguard.settings import Settings
 
@@ -94,8 +92,8 @@ def conflict_remains(session: Session, finding: Finding, settings: Settings) -> 
     distance, or measured again now (screening path) the pair is no longer in conflict.
     """
     if finding.kind == "facility":  # the required facility must now be registered
-        from zoneguard.facilities.check import still_missing
-        from zoneguard.services.findings import local_today
+        from zoneguard.services.cases.findings import local_today
+        from zoneguard.services.facilities.check import still_missing
         from zoneguard.services.rulesets import current_rule_set
 
         return still_missing(session, finding, rules=current_rule_set(settings),

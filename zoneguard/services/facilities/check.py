@@ -14,14 +14,13 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from zoneguard.domain import ACTIVE_STATES, REBOUND_STATES, FindingState
-from zoneguard.facilities.kinds import kind_name
-from zoneguard.facilities.measure import Assessment, assess
+from zoneguard.domain import ACTIVE_STATES, REBOUND_STATES, STEP_DAYS, FindingState
+from zoneguard.facility_kinds import kind_name
 from zoneguard.models import Finding, FindingEvent, School
 from zoneguard.requirements import Per
 from zoneguard.rules import RuleSet
 from zoneguard.services.audit import audit
-from zoneguard.services.cases.flow import STEP_DAYS
+from zoneguard.services.facilities.measure import Assessment, assess
 
 LOCK_KEY = 0x5A47_4641  # "ZGFA": one requirements check at a time
 _ACTIVE = {s.value for s in ACTIVE_STATES}

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from spatial.measure import schools_near
 from spatial.walking import make_walker
+from zoneguard.domain import HIDDEN_STATUSES
 from zoneguard.errors import NotFound
 from zoneguard.evaluation import (
     Judgement,
@@ -27,7 +28,6 @@ from zoneguard.evaluation import (
     search_radius_m,
 )
 from zoneguard.evaluation import reach_m as rule_reach_m
-from zoneguard.maps.data import HIDDEN_STATUSES
 from zoneguard.rules import RuleSet
 from zoneguard.settings import Settings
 

@@ -18,7 +18,7 @@ from pyproj import Geod
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from zoneguard.facilities.kinds import kind_name
+from zoneguard.facility_kinds import kind_name
 from zoneguard.requirements import Per, Requirement
 from zoneguard.rules import RuleSet
 

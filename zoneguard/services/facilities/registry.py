@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from zoneguard import regions
 from zoneguard.errors import Conflict, Forbidden, NotFound, ValidationError
-from zoneguard.facilities.kinds import facility_kinds, kind_code
+from zoneguard.facility_kinds import facility_kinds, kind_code
 from zoneguard.models import Facility
 from zoneguard.services.audit import audit
 from zoneguard.services.keys import Scope

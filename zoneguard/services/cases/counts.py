@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from zoneguard.models import Finding
-from zoneguard.services.findings import _filtered, _joined
+from zoneguard.services.cases.findings import _filtered, _joined
 from zoneguard.services.keys import Scope
 
 

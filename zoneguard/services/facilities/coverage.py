@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from zoneguard.facilities.kinds import kind_name
-from zoneguard.facilities.measure import SchoolFacts, assess
+from zoneguard.facility_kinds import kind_name
 from zoneguard.rules import RuleSet
+from zoneguard.services.facilities.measure import SchoolFacts, assess
 
 
 @dataclass(frozen=True)

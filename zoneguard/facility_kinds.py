@@ -29,7 +29,7 @@ class _KindsFile(BaseModel):
 
 def kinds_path() -> Path:
     """The bundled kinds file."""
-    return Path(__file__).resolve().parents[2] / "data" / "facility_kinds.yaml"
+    return Path(__file__).resolve().parents[1] / "data" / "facility_kinds.yaml"
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,1 @@
+"""Read models shared by maps, reports, the workbench and OGC (below all of them)."""
