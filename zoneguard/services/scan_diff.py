@@ -69,7 +69,7 @@ def measure_params(plan: Plan, scan_id: int, snapshot: Any, actor: str) -> dict[
 
 
 @contextmanager
-def _stream(conn: Connection, sql: str, params: dict[str, Any]) -> Iterator[
+def stream_rows(conn: Connection, sql: str, params: dict[str, Any]) -> Iterator[
         tuple[list[str], Iterator[tuple[Any, ...]]]]:
     """Stream a query's rows in binary (a third faster to read than text) and in chunks.
 
@@ -100,7 +100,7 @@ MEASURE_PLANNER = {"jit": "off", "min_parallel_table_scan_size": "0"}
 
 
 @contextmanager
-def _planner(conn: Connection, settings: dict[str, str]) -> Iterator[None]:
+def planner_settings(conn: Connection, settings: dict[str, str]) -> Iterator[None]:
     """Set planner settings for the enclosed statements, then put the previous values back."""
     previous = {name: conn.execute(text("SELECT current_setting(:n)"), {"n": name}).scalar_one()
                 for name in settings}
@@ -148,7 +148,7 @@ def measure_here(conn: Connection, plan: Plan, params: dict[str, Any],
     walker = make_walker(conn, max_snap_m=plan.walking_snap_max_m,
                          reach_m=plan.rules.max_distance_m() or DEFAULT_REACH_M)
     with HitSpill() as spill:
-        with _planner(conn, MEASURE_PLANNER), _stream(
+        with planner_settings(conn, MEASURE_PLANNER), stream_rows(
                 conn, q.measure_sql(incremental=plan.incremental), params) as (columns, rows):
             spill.judge(columns, rows, plan, walker)
         spill.walk(walker)
