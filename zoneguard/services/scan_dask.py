@@ -34,10 +34,11 @@ from zoneguard.errors import ScanPartitionFailed
 from zoneguard.services.scan_diff import copy_hits
 from zoneguard.services.scan_judge import Plan
 from zoneguard.services.scan_partition import (
-    Group,
     PartitionResult,
     PartitionTask,
+    label,
     measure_partition,
+    pack,
     plan_groups,
 )
 from zoneguard.settings import Settings
@@ -71,8 +72,12 @@ class PartitionTiming:
     premises: int
     pairs: int
     hits: int
-    seconds: float
+    seconds: float  # on the worker: waiting for the replica, measuring, judging
     replica: str
+    copy_seconds: float = 0.0  # on the coordinator: COPY of its hits into `scan_hit`
+    phases: dict[str, float] = field(default_factory=dict)  # on the worker
+    started_at: float = 0.0  # epoch seconds on the worker
+    group_seconds: list[float] = field(default_factory=list)  # each group's measurement
 
 
 @dataclass
@@ -109,21 +114,22 @@ class DaskFill:
             target = min(self.settings.scan_partition_premises,
                          max(1, math.ceil(total / (workers * PARTITIONS_PER_WORKER))))
             groups = plan_groups(conn, region=plan.region, target=target)
+            tasks = [PartitionTask(i, g, urls[i % len(urls)], plan, params, target_lsn,
+                                   self.settings.replica_wait_s)
+                     for i, g in enumerate(pack(groups, workers * PARTITIONS_PER_WORKER))]
             lap("partition")
-            return self._run(client, conn, plan, params, groups, urls, target_lsn, lap)
+            return self._run(client, conn, params, tasks, lap)
 
-    def _run(self, client: Any, conn: Connection, plan: Plan, params: dict[str, Any],
-             groups: list[Group], urls: list[str], target_lsn: str,
-             lap: Callable[[str], None]) -> tuple[int, int]:
+    def _run(self, client: Any, conn: Connection, params: dict[str, Any],
+             tasks: list[PartitionTask], lap: Callable[[str], None]) -> tuple[int, int]:
         from distributed import as_completed
 
-        tasks = {i: PartitionTask(i, g, urls[i % len(urls)], plan, params, target_lsn,
-                                  self.settings.replica_wait_s) for i, g in enumerate(groups)}
         stamp = f"{params['scan']}-{time.time_ns()}"
         futures = [client.submit(measure_partition, task, key=f"zoneguard-scan-{stamp}-{i}",
-                                 priority=task.group.premises, pure=False, retries=0)
-                   for i, task in tasks.items()]
-        number = {f.key: i for i, f in zip(tasks, futures, strict=True)}
+                                 priority=sum(g.premises for g in task.groups), pure=False,
+                                 retries=0)
+                   for i, task in enumerate(tasks)]
+        number = {f.key: i for i, f in enumerate(futures)}
         pairs = hits = 0
         try:
             for future in as_completed(  # type: ignore[no-untyped-call]
@@ -133,14 +139,16 @@ class DaskFill:
                 except ScanPartitionFailed:
                     raise
                 except Exception as exc:  # a killed worker, a lost connection to the cluster
-                    group = tasks[number[future.key]].group
-                    raise ScanPartitionFailed(
-                        f"分区 {group.label} 失败（{type(exc).__name__}: {exc}）") from exc
+                    raise ScanPartitionFailed(f"分区 {tasks[number[future.key]].label} 失败"
+                                              f"（{type(exc).__name__}: {exc}）") from exc
+                copy_started = time.perf_counter()
                 copy_hits(conn, result.hits)
                 pairs, hits = pairs + result.pairs, hits + len(result.hits)
                 self.partitions.append(PartitionTiming(
-                    result.group.label, result.group.premises, result.pairs, len(result.hits),
-                    result.seconds, result.replica))
+                    label(result.groups), sum(g.premises for g in result.groups), result.pairs,
+                    len(result.hits), result.seconds, result.replica,
+                    time.perf_counter() - copy_started, result.phases, result.started_at,
+                    list(result.group_seconds)))
                 future.release()
         except ScanPartitionFailed as exc:
             client.cancel(futures)

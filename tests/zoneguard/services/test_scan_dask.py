@@ -119,7 +119,9 @@ def test_a_partitioned_scan_on_worker_processes_finds_exactly_the_single_machine
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster:
         summary = run_scan(db, trigger="manual", settings=cfg, dask=cluster.scheduler_address)
-        assert len(summary.partitions) >= 10  # 1,500 premises over 13 districts, ≤ 150 each
+        # 1,500 premises in 13 districts of ≤ 150, packed into 4 tasks per worker
+        assert len(summary.partitions) == 8
+        assert sum(len(p["group_seconds"]) for p in summary.partitions) >= 10
         assert len({p["replica"] for p in summary.partitions}) == 2  # both, in turn
         found = _findings(db)
         assert len(found) > 100 and found == expected
