@@ -2,10 +2,12 @@
 
 Two streaming replicas of the benchmark's cluster (`zoneguard.db.replica`) and a `LocalCluster`
 of worker processes: the same forced-full rescan of unchanged data with one worker, then two
-(each partition on a replica in turn). From the one-worker run's per-partition times (a worker
+(each partition on a replica in turn); one warm-up run per cluster (worker imports, replica
+caches), then the best of `REPEAT` runs. From the one-worker run's per-partition times (a worker
 alone on the machine), the time on N machines is modelled as the coordinator's serial part
-plus the longest-processing-time-first schedule of the partitions on N workers, but never
-less than the coordinator's COPY of every hit (one primary transaction).
+plus the longest-processing-time-first schedule of the region groups (each group's measured
+time) on N workers, but never less than the coordinator's COPY of every hit (one primary
+transaction). Per-task connection and replay-wait times (milliseconds) are left out.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from zoneguard.services.scan import ScanSummary, run_scan
 from zoneguard.settings import Settings
 
 MACHINES = (1, 2, 4, 8, 16, 32, 64)
+REPEAT = 2  # timed runs per worker count (after one warm-up run); the best is kept
 
 
 def lpt_makespan(seconds: list[float], workers: int) -> float:
@@ -34,7 +37,7 @@ def lpt_makespan(seconds: list[float], workers: int) -> float:
 
 def model(summary: ScanSummary) -> list[tuple[int, float]]:
     """Modelled rescan seconds on N machines (one worker each) from a one-worker run."""
-    tasks = [p["seconds"] for p in summary.partitions]
+    tasks = [s for p in summary.partitions for s in p["group_seconds"]]  # region groups
     copy = sum(p["copy_seconds"] for p in summary.partitions)
     phase = summary.seconds.get("partitions+copy", sum(tasks) + copy)
     serial = summary.duration_s - phase  # plan, partition, merge: on the primary, once
@@ -57,13 +60,19 @@ def run_dask(settings: Settings, engine: Engine, results: dict[str, float],
                     n_workers=workers, threads_per_worker=1, processes=True,
                     dashboard_address=None) as cluster:
                 label = f"rescan on Dask, {workers} worker(s), 2 replicas (forced full)"
-                summary = run_scan(engine, trigger="manual", settings=settings, full=True,
-                                   dask=cluster.scheduler_address)
-                results[label] = summary.duration_s
-                runs[workers] = summary
-                phases = ", ".join(f"{k} {v:.2f}" for k, v in summary.seconds.items())
-                notes.append(f"{label}: {len(summary.partitions)} partitions, "
-                             f"{summary.pairs:,} pairs, open {summary.open:,}; {phases}")
+                best: ScanSummary | None = None
+                for _ in range(1 + REPEAT):  # the first warms workers (imports) and replicas
+                    summary = run_scan(engine, trigger="manual", settings=settings, full=True,
+                                       dask=cluster.scheduler_address)
+                    if _ and (best is None or summary.duration_s < best.duration_s):
+                        best = summary
+                assert best is not None
+                results[label] = best.duration_s
+                runs[workers] = best
+                phases = ", ".join(f"{k} {v:.2f}" for k, v in best.seconds.items())
+                notes.append(f"{label}: best of {REPEAT} after a warm-up, "
+                             f"{len(best.partitions)} tasks, {best.pairs:,} pairs, "
+                             f"open {best.open:,}; {phases}")
     finally:
         for replica in copies:
             replica.destroy()
@@ -74,10 +83,10 @@ def run_dask(settings: Settings, engine: Engine, results: dict[str, float],
 
 def _model_lines(one: ScanSummary) -> list[str]:
     parts: list[dict[str, Any]] = one.partitions
-    tasks = sorted((p["seconds"] for p in parts), reverse=True)
-    lines = [f"  partitions: {len(parts)}, per-partition seconds max {tasks[0]:.2f}, "
-          f"median {tasks[len(tasks) // 2]:.2f}, sum {sum(tasks):.2f}; coordinator COPY "
-          f"{sum(p['copy_seconds'] for p in parts):.2f} s",
+    tasks = sorted((s for p in parts for s in p["group_seconds"]), reverse=True)
+    lines = [f"  tasks: {len(parts)}, region groups: {len(tasks)}, per-group seconds max "
+             f"{tasks[0]:.2f}, median {tasks[len(tasks) // 2]:.2f}, sum {sum(tasks):.2f}; "
+             f"coordinator COPY {sum(p['copy_seconds'] for p in parts):.2f} s",
              "  modelled rescan on N machines (one worker each, from the 1-worker run):"]
     return lines + [f"    N = {n:3d}: {seconds:8.2f} s  ({one.duration_s / seconds:5.2f}x)"
                     for n, seconds in model(one)]

@@ -18,7 +18,8 @@ in one read-only snapshot, and returns the hits.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, text
@@ -27,6 +28,7 @@ from sqlalchemy.pool import NullPool
 
 from spatial.walking import make_walker
 from zoneguard.errors import ReplicaLagging, ScanPartitionFailed
+from zoneguard.rules import RuleSet
 from zoneguard.services import scan_sql as q
 from zoneguard.services.scan_diff import MEASURE_PLANNER, planner_settings, stream_rows
 from zoneguard.services.scan_judge import DEFAULT_REACH_M, Plan
@@ -140,6 +142,26 @@ class PartitionTask:
     def label(self) -> str:
         """The task's region codes, for people."""
         return label(self.groups)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The rule set travels as its JSON: pickled, it would carry the caches a long-lived
+        # process has filled (megabytes, unpickled again for every task).
+        state = dict(vars(self))
+        state["plan"] = {f.name: getattr(self.plan, f.name) for f in fields(Plan)
+                         if f.name != "rules"}
+        state["rules_json"] = self.plan.rules.model_dump_json()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["plan"] = Plan(rules=_rules_from_json(state.pop("rules_json")), **state["plan"])
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
+
+@lru_cache(maxsize=4)
+def _rules_from_json(text: str) -> RuleSet:
+    """The rule set of a task, validated once per worker process and rule set."""
+    return RuleSet.model_validate_json(text)
 
 
 @dataclass(frozen=True)
