@@ -65,6 +65,7 @@ def _json_strings(values: list[str]) -> str:
 
 
 _FIELDS = tuple(SchoolCandidate._fields)
+CACHE_KEYS = 50_000  # rule keys (category, levels, regions, enrolment band) kept per judge
 
 
 def _enrolment_cut(rules: RuleSet) -> tuple[int, ...]:
@@ -120,6 +121,8 @@ def make_judge(columns: list[str], plan: Plan) -> RowJudge:
         beyond = max((r.rule.distance_m if r.rule.distance_m is not None else
                       r.rule.review_within_m or reach[category]
                       for r, _ in resolved), default=-1.0) + tol.margin_m
+        if len(cache) >= CACHE_KEYS:  # bounded memory, however many region pairs a nation has
+            cache.clear()
         cache[key] = (resolved, beyond)
         return cache[key]
 

@@ -14,7 +14,7 @@ from tests.factories import write_rules
 from tests.zoneguard.services.test_scan_stream import COLUMNS, _row
 from zoneguard.evaluation import Tolerances
 from zoneguard.rules import load_rule_set
-from zoneguard.services import scan_spill
+from zoneguard.services import scan_judge, scan_spill
 from zoneguard.services.scan_diff import Plan, judge_pairs
 from zoneguard.services.scan_spill import HitSpill
 
@@ -80,3 +80,13 @@ def test_spilling_memory_does_not_grow_with_the_number_of_pairs(tmp_path: Path) 
     # Five times the pairs; kept in a list the hits alone would take tens of MB more.
     assert large < small * 1.3, (small, large)
     assert large < 20 * 1024 * 1024
+
+
+def test_a_judge_whose_rule_cache_is_cleared_judges_exactly_as_before(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    plan = _plan(tmp_path)
+    rows = [(*r[:2], f"1101{i % 40:02d}", *r[3:]) for i, r in enumerate(_rows(400))]
+    expected = judge_pairs(COLUMNS, rows, plan, _walker)
+    monkeypatch.setattr(scan_judge, "CACHE_KEYS", 3)  # cleared again and again
+    assert judge_pairs(COLUMNS, rows, plan, _walker) == expected
+    assert len(expected[1]) == 300
