@@ -10,6 +10,7 @@ not cancel a long measurement) and is started, stopped and destroyed like the pr
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import psycopg
@@ -68,6 +69,8 @@ class ReplicaCluster(EmbeddedCluster):
             "-R", "-X", "stream", "-c", "fast", "-C", "-S", self.slot, "--no-password",
         ], cwd=base)
         if result.returncode != 0:
+            shutil.rmtree(data_dir, ignore_errors=True)  # a half copy: the next `up` retries
+            self._drop_slot()
             raise DatabaseUnavailable(
                 f"pg_basebackup failed: {result.stderr.strip()[-2000:]}")
         with open(data_dir / "postgresql.conf", "a") as conf:
