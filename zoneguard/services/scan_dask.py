@@ -40,6 +40,7 @@ from zoneguard.services.scan_partition import (
     measure_partition,
     pack,
     plan_groups,
+    region_counts,
 )
 from zoneguard.settings import Settings
 
@@ -107,13 +108,11 @@ class DaskFill:
                                       "本次扫描未改动任何发现") from None
         with client:
             workers = max(1, len(client.scheduler_info().get("workers", {})))
-            total = int(conn.execute(text(
-                "SELECT count(*) FROM premises p WHERE p.status IN ('active', 'suspended') "
-                "AND (CAST(:region AS text) IS NULL OR p.region LIKE CAST(:region AS text) "
-                "|| '%')"), {"region": plan.region}).scalar_one())
+            counts = region_counts(conn, region=plan.region)
+            total = sum(n for _, n in counts)
             target = min(self.settings.scan_partition_premises,
                          max(1, math.ceil(total / (workers * PARTITIONS_PER_WORKER))))
-            groups = plan_groups(conn, region=plan.region, target=target)
+            groups = plan_groups(counts, target=target)
             tasks = [PartitionTask(i, g, urls[i % len(urls)], plan, params, target_lsn,
                                    self.settings.replica_wait_s)
                      for i, g in enumerate(pack(groups, workers * PARTITIONS_PER_WORKER))]

@@ -82,13 +82,17 @@ class Group:
                              schools_part=schools), params
 
 
-def plan_groups(conn: Connection, *, region: str | None, target: int) -> list[Group]:
-    """Partitions of at most `target` premises where region codes allow, largest first.
+def region_counts(conn: Connection, *, region: str | None) -> list[tuple[str, int]]:
+    """Scanned premises per region code (one pass over the premises)."""
+    return [(r.region, int(r.n)) for r in conn.execute(text(_COUNT), {"region": region})]
 
-    One count per region code (a single pass over the premises); the tree of prefixes is
-    cut in Python: a prefix holding more than `target` premises is split by the next level.
+
+def plan_groups(counts: list[tuple[str, int]], *, target: int) -> list[Group]:
+    """Groups of at most `target` premises where region codes allow, largest first.
+
+    The tree of region-code prefixes is cut in Python from `region_counts`: a prefix holding
+    more than `target` premises is split by the next level.
     """
-    counts = [(r.region, int(r.n)) for r in conn.execute(text(_COUNT), {"region": region})]
 
     def count(level: int, parent: Group | None) -> list[Group]:
         sums: dict[str, int] = {}

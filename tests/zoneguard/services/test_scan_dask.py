@@ -18,16 +18,18 @@ import pytest
 from distributed import LocalCluster
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from benchmarks.synthetic import city, load
 from tests.factories import add_premises, write_rules
 from tests.scratchdb import scratch_database
+from zoneguard.cli.main import app
 from zoneguard.db.engine import cluster_for
 from zoneguard.db.layout import free_port
 from zoneguard.db.replica import ReplicaCluster, replica_url
 from zoneguard.errors import ReplicaLagging, ScanPartitionFailed
 from zoneguard.services.scan import run_scan
-from zoneguard.settings import Settings
+from zoneguard.settings import Settings, get_settings
 
 FINDINGS = """
 SELECT f.school_id, f.premises_id, f.rule_id, f.metric, f.verdict,
@@ -35,6 +37,7 @@ SELECT f.school_id, f.premises_id, f.rule_id, f.metric, f.verdict,
        f.reasons::text AS reasons, f.state
 FROM finding f ORDER BY 1, 2, 3
 """
+runner = CliRunner()
 CROSS_BORDER = """
 SELECT count(*) FROM finding f JOIN school s ON s.id = f.school_id
 JOIN premises p ON p.id = f.premises_id WHERE left(s.region, 6) <> left(p.region, 6)
@@ -230,3 +233,26 @@ def test_partitions_wait_for_a_lagging_replica_and_never_measure_stale_data(
     assert done and done[0].new > 0
     assert any(f["premises_id"] == inside and f["verdict"] == "prohibited"
                for f in _findings(db))
+
+
+def test_cli_scan_dask_measures_on_the_configured_replica_or_fails_in_chinese(
+        db: Engine, cfg: Settings, threads: str, replicas: list[ReplicaCluster],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZONEGUARD_DATABASE_URL", db.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("ZONEGUARD_RULES_DIR", str(cfg.rules_dir))
+    monkeypatch.setenv("ZONEGUARD_READ_DATABASE_URLS",
+                       replica_url(replicas[1], db.url.database or ""))
+    get_settings.cache_clear()
+    try:
+        done = runner.invoke(app, ["scan", "--dask", threads, "--full"])
+        assert done.exit_code == 0, done.output
+        assert "partitions measured on read replicas" in done.output
+        assert len(_findings(db)) > 100
+        monkeypatch.setenv("ZONEGUARD_READ_DATABASE_URLS",
+                           f"postgresql://zoneguard@127.0.0.1:{free_port()}/zoneguard")
+        get_settings.cache_clear()
+        failed = runner.invoke(app, ["scan", "--dask", threads, "--full"])
+        assert failed.exit_code == 1
+        assert "未改动任何发现" in failed.output and "Traceback" not in failed.output
+    finally:
+        get_settings.cache_clear()

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.factories import add_premises
-from zoneguard.services.scan_partition import Group, pack, plan_groups
+from zoneguard.services.scan_partition import Group, pack, plan_groups, region_counts
 
 REGIONS = ([""] * 2 + ["99"] * 2 + ["9999"] + ["44"] * 2 + ["4401"] + ["440101"] * 5
            + ["440102"] * 4 + ["440103001"] * 6 + ["440103002"] * 2 + ["4402"] * 3
@@ -35,7 +35,7 @@ def _members(session: Session, group: Group, region: str | None) -> set[int]:
 def test_partitions_cover_every_scanned_premises_once_and_split_what_exceeds_the_target(
         session: Session) -> None:
     ids = _add(session)
-    groups = plan_groups(session.connection(), region=None, target=4)
+    groups = plan_groups(region_counts(session.connection(), region=None), target=4)
     seen: list[int] = []
     for group in groups:
         members = _members(session, group, None)
@@ -57,7 +57,7 @@ def test_partitions_cover_every_scanned_premises_once_and_split_what_exceeds_the
 
 def test_partitions_of_a_region_scan_stay_inside_the_region(session: Session) -> None:
     ids = _add(session)
-    groups = plan_groups(session.connection(), region="4401", target=100)
+    groups = plan_groups(region_counts(session.connection(), region="4401"), target=100)
     assert [(g.level, g.key, g.premises) for g in groups] == [(2, "44", 18)]
     members = _members(session, groups[0], "4401")
     assert len(members) == 18 and members < ids
