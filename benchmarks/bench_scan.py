@@ -7,15 +7,22 @@ In one run, on the same data in a temporary embedded cluster (destroyed at the e
    after 1 % of the premises moved;
 3. GeoPandas: `buffer(200)` of every campus in a local metric CRS + `sjoin`, against the exact
    geodesic `ST_DWithin(…, 200, true)` pairs: time and pairs it gets wrong;
-4. the plans (EXPLAIN ANALYZE): parallel workers, estimated vs actual rows.
+4. the plans (EXPLAIN ANALYZE): parallel workers, estimated vs actual rows;
+5. peak RSS of the process before and after the first rescan (the scan spills its hits, so
+   the growth must not depend on the number of pairs: compare two `--scale`s);
+6. with `--dask`: forced-full rescans on a Dask `LocalCluster` with 1 then 2 worker processes
+   over two local streaming replicas, the speed-up, and a model for N machines
+   (`benchmarks/dask_scaling.py`).
 
 Run: .venv/bin/python -m benchmarks.bench_scan --city            (3,000 × 100,000)
      .venv/bin/python -m benchmarks.bench_scan --nation --scale 0.02   (10,000 × 100,000)
+     .venv/bin/python -m benchmarks.bench_scan --nation --scale 0.02 --dask
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 from datetime import date
 from typing import Any
@@ -108,7 +115,12 @@ def _move_some(engine: Engine, share: float) -> int:
             "::geometry WHERE id % CAST(:n AS int) = 0"), {"n": round(1 / share)}).rowcount)
 
 
-def run(spec: Spec) -> None:
+def _peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(spec: Spec, *, dask: bool = False) -> None:
     """Load `spec`, time everything, print the table."""
     results: dict[str, float] = {}
     notes: list[str] = []
@@ -129,12 +141,18 @@ def run(spec: Spec) -> None:
             pairs = conn.execute(text(BARE_JOIN), bare).scalar_one()
         facts = _plan_facts(engine, BARE_JOIN, bare)
         notes.append(f"bare join: {pairs:,} candidate pairs; {facts}")
-        scans = [("rescan 1: first, full (measure + judge + insert)", {"full": True}),
-                 ("rescan 2: unchanged data (incremental)", {}),
-                 ("rescan 3: unchanged data, forced full", {"full": True})]
+        rss: list[float] = []
+        dask_lines: list[str] = []
+        scans: list[tuple[str, dict[str, Any]]] = [
+            ("rescan 1: first, full (measure + judge + insert)", {"full": True}),
+            ("rescan 2: unchanged data (incremental)", {}),
+            ("rescan 3: unchanged data, forced full", {"full": True})]
         for label, options in scans:
+            rss_before = _peak_rss_mb()
             with timed(label, results):
                 summary = run_scan(engine, trigger="manual", settings=settings, **options)
+            if not rss:
+                rss = [rss_before, _peak_rss_mb()]
             phases = ", ".join(f"{k} {v:.2f}" for k, v in summary.seconds.items())
             notes.append(f"{label}: {summary.mode}, {summary.pairs:,} pairs, new {summary.new:,}"
                          f", open {summary.open:,}, resolved {summary.resolved:,}; {phases}")
@@ -150,6 +168,10 @@ def run(spec: Spec) -> None:
         params = measure_params(plan, 0, snap, "bench")
         notes.append("scan measurement: " + _plan_facts(
             engine, scan_sql.measure_sql(incremental=False), params))
+        if dask:
+            from benchmarks.dask_scaling import run_dask
+
+            dask_lines = run_dask(settings, engine, results, notes)
         naive, missed, extra = _naive(engine, results)
         notes.append(f"GeoPandas buffer(200)+sjoin: {naive:,} pairs; {missed} exact pairs "
                      f"missed, {extra} pairs beyond 200 m included")
@@ -164,6 +186,10 @@ def run(spec: Spec) -> None:
           f"{results['rescan 3: unchanged data, forced full'] / base:5.2f}x")
     print(f"  ratio unchanged rescan / first rescan:   "
           f"{results['rescan 2: unchanged data (incremental)'] / first:5.2f}x")
+    for line in dask_lines:
+        print(line)
+    print(f"  peak RSS before the first rescan {rss[0]:.0f} MiB, after it {rss[1]:.0f} MiB "
+          f"(+{rss[1] - rss[0]:.0f} MiB)")
     for note in notes:
         print(f"  - {note}")
 
@@ -174,12 +200,15 @@ def main() -> None:
     which.add_argument("--city", action="store_true", help="3,000 campuses × 100,000 premises")
     which.add_argument("--nation", action="store_true", help="500,000 × 5,000,000 (× --scale)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply both sizes")
+    parser.add_argument("--dask", action="store_true",
+                        help="also rescan on a local Dask cluster (1, then 2 workers) over "
+                        "two local replicas")
     args = parser.parse_args()
     base = nation() if args.nation else city()
     spec = Spec(base.name, max(1, round(base.schools * args.scale)),
                 max(1, round(base.premises * args.scale)), base.seed, base.centres)
     started = time.perf_counter()
-    run(spec)
+    run(spec, dask=args.dask)
     print(f"  (whole benchmark {time.perf_counter() - started:.0f} s)")
 
 

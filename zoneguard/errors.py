@@ -139,3 +139,18 @@ class UnsupportedFile(ZoneGuardError):
     status = 415
     type = "urn:zoneguard:problem:unsupported-media-type"
     title = "Unsupported media type"
+
+
+class ScanPartitionFailed(ZoneGuardError):
+    """A partition of a distributed rescan failed: the scan fails and changes no finding."""
+
+    status = 503
+    type = "urn:zoneguard:problem:scan-partition-failed"
+    title = "A partition of the rescan failed"
+
+
+class ReplicaLagging(ScanPartitionFailed):
+    """A read replica did not replay the primary's WAL in time: it would measure stale data."""
+
+    type = "urn:zoneguard:problem:replica-lagging"
+    title = "Read replica behind the primary"

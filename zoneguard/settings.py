@@ -82,6 +82,16 @@ class Settings(BaseSettings):
                 "决定不服的，可以自收到决定书之日起六十日内依法申请行政复议，或者自知道或者应当知道"
                 "该行政行为之日起六个月内依法向人民法院提起行政诉讼。",
         description="Remedies (救济途径) printed on the 距离核查告知单")
+    read_database_urls: str | None = Field(
+        default=None, description="Comma-separated URLs of read replicas for partitioned "
+        "rescans (unset: the running local replicas, `zoneguard db replica up`)")
+    dask_scheduler: str | None = Field(
+        default=None, description="Dask scheduler (tcp://host:8786): rescans run partitioned "
+        "on its workers against the read replicas; unset: on this machine")
+    replica_wait_s: float = Field(
+        default=60.0, gt=0, description="Longest wait for a replica to replay the primary's WAL")
+    scan_partition_premises: int = Field(
+        default=200_000, ge=1, description="Most premises of one rescan partition")
     server_user: str = Field(
         default="postgres", description="Unprivileged OS user running the embedded cluster as root"
     )
@@ -122,6 +132,11 @@ class Settings(BaseSettings):
     def effective_basemap(self) -> str:
         """The basemap of maps: the configured one, else 天地图 when a key is set, else OSM."""
         return self.basemap or ("tianditu" if self.tianditu_key else "osm")
+
+    @property
+    def read_urls(self) -> list[str]:
+        """The configured read replica URLs, in order (empty when unset)."""
+        return [u.strip() for u in (self.read_database_urls or "").split(",") if u.strip()]
 
     @property
     def effective_rules_dir(self) -> Path:

@@ -1,17 +1,20 @@
-"""`zoneguard db up|down|status|migrate|destroy`: the embedded PostGIS cluster."""
+"""`zoneguard db up|down|status|migrate|destroy|replica`: the embedded PostGIS cluster."""
 
 from __future__ import annotations
 
 import typer
 
+from zoneguard.cli import replica
 from zoneguard.cli.common import console, handle_errors, print_json, settings
 from zoneguard.db.embedded import ClusterStatus
 from zoneguard.db.engine import cluster_for
 from zoneguard.db.migrate import current_revision, head_revision
 from zoneguard.db.ready import ready_engine
+from zoneguard.db.replica import replicas
 from zoneguard.errors import ValidationError
 
 app = typer.Typer(help="Manage the embedded PostGIS cluster (or check the external one).")
+app.add_typer(replica.app, name="replica")
 
 
 def _show(status: ClusterStatus) -> None:
@@ -108,5 +111,7 @@ def destroy(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask")) -
             "finding in it)?", default=False):
         console.print("nothing deleted")
         raise typer.Exit(1)
+    for copy in replicas(cluster):  # a replica of a deleted primary would stream from nothing
+        copy.destroy()
     removed = cluster.destroy()
     console.print(f"deleted the embedded cluster in {removed}", highlight=False)

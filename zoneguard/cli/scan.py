@@ -17,17 +17,20 @@ def scan_command(
     wait: bool = typer.Option(False, "--wait", help="Wait for a running scan to finish "
                               "instead of failing"),
     full: bool = typer.Option(False, "--full", help="Measure every pair, even unchanged ones"),
+    dask: str | None = typer.Option(None, "--dask", help="Dask scheduler (tcp://host:8786): "
+                                    "measure partitions on its workers against the read "
+                                    "replicas (default ZONEGUARD_DASK_SCHEDULER)"),
 ) -> None:
     """Rescan: new, still-open, resolved and reopened findings; one scan at a time."""
     engine = open_engine()
     try:
         if json_output:
             summary = run_scan(engine, trigger=ScanTrigger.MANUAL, region=region, wait=wait,
-                               full=full)
+                               full=full, dask=dask)
         else:
             with console.status("scanning…"):
                 summary = run_scan(engine, trigger=ScanTrigger.MANUAL, region=region,
-                                   wait=wait, full=full)
+                                   wait=wait, full=full, dask=dask)
     finally:
         engine.dispose()
     if json_output:
@@ -35,5 +38,7 @@ def scan_command(
         return
     console.print(f"scan {summary.scan_id} succeeded ({summary.mode}, {summary.pairs} pairs "
                   f"measured, {summary.duration_s:.1f} s, rules {summary.rule_set_version})")
+    if summary.partitions:
+        console.print(f"  {len(summary.partitions)} partitions measured on read replicas")
     console.print(f"  new:        {summary.new}\n  still open: {summary.open}\n"
                   f"  resolved:   {summary.resolved}\n  reopened:   {summary.reopened}")

@@ -211,7 +211,8 @@ class EmbeddedCluster:
             "move them away and retry"
         )
 
-    def _init(self, binaries: PgBinaries, user: ServerUser) -> None:
+    def _make_dirs(self, user: ServerUser) -> tuple[Path, Path, Path]:
+        """Create the empty data and socket directories, owned by `user`: (base, data, run)."""
         base = self._base(user)
         data_dir, socket_dir = base / "pg", base / "run"
         base.mkdir(parents=True, exist_ok=True)
@@ -227,6 +228,10 @@ class EmbeddedCluster:
                 os.chown(path, user.uid, user.gid)
             if base != self.home:
                 layout.link_home(self.home, data_dir, socket_dir)
+        return base, data_dir, socket_dir
+
+    def _init(self, binaries: PgBinaries, user: ServerUser) -> None:
+        base, data_dir, socket_dir = self._make_dirs(user)
         password = secrets.token_urlsafe(24)
         pwfile = base / ".initpw"
         pwfile.write_text(password + "\n")

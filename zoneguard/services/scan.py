@@ -38,7 +38,7 @@ from zoneguard.services import scan_sql as q
 from zoneguard.services.audit import audit
 from zoneguard.services.cases.findings import local_today
 from zoneguard.services.rulesets import current_rule_set, store_rule_set
-from zoneguard.services.scan_diff import Counts, Plan, data_versions, execute
+from zoneguard.services.scan_diff import Counts, Fill, Plan, data_versions, execute
 from zoneguard.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ class ScanSummary:
     reopened: int
     duration_s: float
     seconds: dict[str, float] = field(default_factory=dict)
+    partitions: list[dict[str, Any]] = field(default_factory=list)  # distributed scans
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready summary (`open` counts findings that were open and still conflict)."""
@@ -67,7 +68,7 @@ class ScanSummary:
                 "resolved": self.resolved, "reopened": self.reopened,
                 "duration_s": round(self.duration_s, 3), "mode": self.mode,
                 "pairs": self.pairs, "trigger": self.trigger, "region": self.region,
-                "rule_set_version": self.rule_set_version}
+                "rule_set_version": self.rule_set_version, "partitions": len(self.partitions)}
 
 
 def _acquire(conn: Connection, *, wait: bool, xact: bool) -> None:
@@ -146,14 +147,15 @@ def plan_scan(conn: Connection, *, on: date, region: str | None, rules: RuleSet,
 
 
 def _scan(conn: Connection, scan_id: int, *, region: str | None, rules: RuleSet,
-          settings: Settings, full: bool, actor: str) -> tuple[Plan, Counts]:
+          settings: Settings, full: bool, actor: str,
+          fill: Fill | None = None) -> tuple[Plan, Counts]:
     """Everything of one scan that must commit or roll back together."""
     tolerances = Tolerances(settings.review_margin_m, settings.point_school_radius_m)
     plan = plan_scan(conn, on=local_today(settings.timezone), region=region, rules=rules,
                      tolerances=tolerances, full=full)
     plan.walking_snap_max_m = settings.walking_snap_max_m
     plan.max_entrance_m = settings.max_entrance_m
-    counts, snapshot_xmin = execute(conn, plan, scan_id=scan_id, actor=actor)
+    counts, snapshot_xmin = execute(conn, plan, scan_id=scan_id, actor=actor, fill=fill)
     versions = data_versions(conn, plan, snapshot_xmin)
     conn.execute(text(
         "UPDATE scan SET status = 'succeeded', finished_at = clock_timestamp(), "
@@ -180,17 +182,25 @@ def run_scan(
     full: bool = False,
     actor: str | None = None,
     on_start: Callable[[int], None] | None = None,
+    dask: str | None = None,
 ) -> ScanSummary:
     """Rescan every active/suspended premises against the schools; raise ScanRunning if busy.
 
     `on_start(scan_id)` is called once the `running` scan row exists (for background callers).
+    `dask` (or `ZONEGUARD_DASK_SCHEDULER`): measure partitions on that Dask cluster against
+    the read replicas (`scan_dask`); only with an engine (replicas see committed data only).
     """
     kind = _validate(trigger, region)
     cfg = settings or get_settings()
     rules = current_rule_set(cfg)
     who = actor or f"scan:{kind.value}"
     started = time.perf_counter()
+    scheduler = dask or (None if isinstance(db, Session) else cfg.dask_scheduler)
+    fill = _distributed(cfg, scheduler)
     if isinstance(db, Session):
+        if fill is not None:
+            raise ValidationError("a distributed scan runs on an engine, not in a session: "
+                                  "its read replicas see only committed data")
         db.flush()
         conn = db.connection()
         _acquire(conn, wait=wait, xact=True)
@@ -218,7 +228,7 @@ def run_scan(
                     on_start(scan_id)  # the running row is visible to others from now on
                 try:
                     plan, counts = _scan(conn, scan_id, region=region, rules=rules,
-                                         settings=cfg, full=full, actor=who)
+                                         settings=cfg, full=full, actor=who, fill=fill)
                     conn.commit()
                 except BaseException as exc:
                     _record_failure(conn, scan_id, exc)
@@ -230,7 +240,16 @@ def run_scan(
         mode="incremental" if plan.incremental else "full", rule_set_version=rules.version,
         pairs=counts.pairs, new=counts.new, open=counts.still_open, resolved=counts.resolved,
         reopened=counts.reopened, duration_s=time.perf_counter() - started,
-        seconds=counts.seconds)
+        seconds=counts.seconds, partitions=[vars(t) for t in getattr(fill, "partitions", [])])
+
+
+def _distributed(settings: Settings, scheduler: str | None) -> Fill | None:
+    """The fill of a distributed scan on `scheduler`, or None for this machine."""
+    if not scheduler:
+        return None
+    from zoneguard.services.scan_dask import DaskFill
+
+    return DaskFill(settings, scheduler)
 
 
 def _record_failure(conn: Connection, scan_id: int, exc: BaseException) -> None:

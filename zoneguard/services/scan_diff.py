@@ -3,8 +3,9 @@
 The measurement is one set-based statement selecting `spatial.measure.PAIR_COLUMNS` over
 `PAIR_JOINS` for every active or suspended premises and every open school within reach; each
 pair is judged under its resolved rules exactly as `screen()` does, while the rows stream in
-(the database measures on while Python judges); the non-allowed verdicts are copied into a
-temporary table and merged into `finding` with set-based statements.
+(the database measures on while Python judges); the non-allowed verdicts spill to a
+temporary file (`scan_spill`: memory does not grow with the number of pairs), are copied
+into a temporary table and merged into `finding` with set-based statements.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,9 +25,10 @@ from spatial.walking import make_walker
 from zoneguard.services import scan_sql as q
 from zoneguard.services.bulk import upkeep_deferred
 from zoneguard.services.scan_judge import DEFAULT_REACH_M, Plan, judge_pairs
+from zoneguard.services.scan_spill import HitSpill
 
-__all__ = ["DEFAULT_REACH_M", "Counts", "Plan", "data_versions", "execute", "judge_pairs",
-           "measure_params"]
+__all__ = ["DEFAULT_REACH_M", "Counts", "Fill", "Plan", "copy_hits", "data_versions", "execute",
+           "judge_pairs", "measure_here", "measure_params"]
 
 STREAM_ROWS = 2_000  # rows per chunk of the streamed measurement
 #: Conflicts from which a scan that finds more of them than there are findings inserts them
@@ -67,7 +69,7 @@ def measure_params(plan: Plan, scan_id: int, snapshot: Any, actor: str) -> dict[
 
 
 @contextmanager
-def _stream(conn: Connection, sql: str, params: dict[str, Any]) -> Iterator[
+def stream_rows(conn: Connection, sql: str, params: dict[str, Any]) -> Iterator[
         tuple[list[str], Iterator[tuple[Any, ...]]]]:
     """Stream a query's rows in binary (a third faster to read than text) and in chunks.
 
@@ -98,7 +100,7 @@ MEASURE_PLANNER = {"jit": "off", "min_parallel_table_scan_size": "0"}
 
 
 @contextmanager
-def _planner(conn: Connection, settings: dict[str, str]) -> Iterator[None]:
+def planner_settings(conn: Connection, settings: dict[str, str]) -> Iterator[None]:
     """Set planner settings for the enclosed statements, then put the previous values back."""
     previous = {name: conn.execute(text("SELECT current_setting(:n)"), {"n": name}).scalar_one()
                 for name in settings}
@@ -109,7 +111,8 @@ def _planner(conn: Connection, settings: dict[str, str]) -> Iterator[None]:
         conn.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
 
 
-def _copy_hits(conn: Connection, hits: list[tuple[Any, ...]]) -> None:
+def copy_hits(conn: Connection, hits: Iterable[tuple[Any, ...]]) -> None:
+    """COPY judged hits into the scan's `scan_hit` table."""
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cur, cur.copy(q.COPY_HITS) as copy:
@@ -129,8 +132,38 @@ def _bulk(conn: Connection, hits: int) -> bool:
     return bool(stored < hits)
 
 
-def execute(conn: Connection, plan: Plan, *, scan_id: int, actor: str) -> tuple[Counts, int]:
-    """Measure, judge and merge in the connection's transaction; return (counts, snapshot xmin)."""
+#: Fills the empty `scan_hit` in the scan's transaction: (connection, plan, bound parameters,
+#: lap(phase) to time its phases) → (pairs measured, hits written).
+Fill = Callable[[Connection, Plan, dict[str, Any], Callable[[str], None]], tuple[int, int]]
+
+
+def measure_here(conn: Connection, plan: Plan, params: dict[str, Any],
+                 lap: Callable[[str], None]) -> tuple[int, int]:
+    """Measure and judge on the scan's connection in bounded memory, then COPY the hits.
+
+    The rows stream in chunks while Python judges; hits spill to a temporary file
+    (`scan_spill`), walks run once the rows are read, and the hits are copied from the file.
+    """
+    # Walks are routed only for pairs whose straight line is inside a walking rule's reach.
+    walker = make_walker(conn, max_snap_m=plan.walking_snap_max_m,
+                         reach_m=plan.rules.max_distance_m() or DEFAULT_REACH_M)
+    with HitSpill() as spill:
+        with planner_settings(conn, MEASURE_PLANNER), stream_rows(
+                conn, q.measure_sql(incremental=plan.incremental), params) as (columns, rows):
+            spill.judge(columns, rows, plan, walker)
+        spill.walk(walker)
+        lap("measure+judge")
+        copy_hits(conn, spill.rows())
+        lap("copy")
+        return spill.pairs, spill.count
+
+
+def execute(conn: Connection, plan: Plan, *, scan_id: int, actor: str,
+            fill: Fill | None = None) -> tuple[Counts, int]:
+    """Measure, judge and merge in the connection's transaction; return (counts, snapshot xmin).
+
+    `fill` measures elsewhere (partitions on read replicas, `scan_dask`); by default here.
+    """
     counts = Counts()
     clock = time.perf_counter()
 
@@ -142,19 +175,12 @@ def execute(conn: Connection, plan: Plan, *, scan_id: int, actor: str) -> tuple[
 
     snapshot = conn.execute(text(q.SNAPSHOT)).one()
     params = measure_params(plan, scan_id, snapshot, actor)
-    # Walks are routed only for pairs whose straight line is inside a walking rule's reach.
-    walker = make_walker(conn, max_snap_m=plan.walking_snap_max_m,
-                         reach_m=plan.rules.max_distance_m() or DEFAULT_REACH_M)
-    with _planner(conn, MEASURE_PLANNER), \
-            _stream(conn, q.measure_sql(incremental=plan.incremental), params) as (columns, rows):
-        counts.pairs, hits = judge_pairs(columns, rows, plan, walker, streaming=True)
-    lap("measure+judge")
     conn.execute(text("DROP TABLE IF EXISTS pg_temp.scan_hit"))
     conn.execute(text(q.CREATE_HITS))
-    _copy_hits(conn, hits)
+    counts.pairs, hits = (fill or measure_here)(conn, plan, params, lap)
     conn.execute(text("ANALYZE scan_hit"))
-    lap("copy")
-    with upkeep_deferred(conn, ["finding", "finding_event"], enabled=_bulk(conn, len(hits))):
+    lap("analyze")
+    with upkeep_deferred(conn, ["finding", "finding_event"], enabled=_bulk(conn, hits)):
         counts.new = _count(conn, q.INSERT_NEW, params)
     lap("insert")
     counts.still_open = int(conn.execute(text(q.UPDATE_OPEN), params).scalar_one())

@@ -7,7 +7,7 @@ rows for the `scan_hit` table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from json.encoder import encode_basestring
@@ -20,7 +20,8 @@ from zoneguard.evaluation import DEFAULT_REACH_M, PairRule, Tolerances, judge_pa
 from zoneguard.evaluation import reach_m as rule_reach_m
 from zoneguard.rules import RuleSet
 
-__all__ = ["DEFAULT_REACH_M", "Plan", "judge_pairs"]
+__all__ = ["DEFAULT_REACH_M", "Plan", "RowJudge", "WalkLater", "judge_pairs", "make_judge",
+           "walk_later"]
 
 
 @dataclass
@@ -64,6 +65,7 @@ def _json_strings(values: list[str]) -> str:
 
 
 _FIELDS = tuple(SchoolCandidate._fields)
+CACHE_KEYS = 50_000  # rule keys (category, levels, regions, enrolment band) kept per judge
 
 
 def _enrolment_cut(rules: RuleSet) -> tuple[int, ...]:
@@ -74,24 +76,21 @@ def _enrolment_cut(rules: RuleSet) -> tuple[int, ...]:
     return tuple(sorted(cuts))
 
 
-class _WalkLater(Exception):
+class WalkLater(Exception):
     """A pair needs a walk (queries) while the measurement still streams on the connection."""
 
 
-def _walk_later(_school: SchoolCandidate, _door: tuple[float, float]) -> Any:
-    raise _WalkLater
+def walk_later(_school: SchoolCandidate, _door: tuple[float, float]) -> Any:
+    """A walker for the first, streaming pass: every walk is deferred (`WalkLater`)."""
+    raise WalkLater
 
 
-def judge_pairs(columns: list[str], rows: Iterable[Sequence[Any]], plan: Plan,
-                walker: Walker | None = None, *,
-                streaming: bool = False) -> tuple[int, list[tuple[Any, ...]]]:
-    """Judge measured pairs under their rules; return (pairs, rows of non-allowed verdicts).
+#: Judges one measured row with a walker: the rows of its non-allowed verdicts (`scan_hit`).
+RowJudge = Callable[[Sequence[Any], Walker | None], list[tuple[Any, ...]]]
 
-    With `streaming`, `rows` still holds the connection: a pair that needs `walker` is judged
-    once `rows` is exhausted, its verdicts put back in place (the order of the rows).
-    """
-    if not columns:  # a streamed result without rows may come without a description
-        return 0, []
+
+def make_judge(columns: list[str], plan: Plan) -> RowJudge:
+    """A judge of measured rows with `columns` under the plan's rules (see `judge_pairs`)."""
     rules, on, tol = plan.rules, plan.on, plan.tolerances
     reach = {c: rule_reach_m(rules, c) for c in rules.categories()}
     cuts = _enrolment_cut(rules)
@@ -122,6 +121,8 @@ def judge_pairs(columns: list[str], rows: Iterable[Sequence[Any]], plan: Plan,
         beyond = max((r.rule.distance_m if r.rule.distance_m is not None else
                       r.rule.review_within_m or reach[category]
                       for r, _ in resolved), default=-1.0) + tol.margin_m
+        if len(cache) >= CACHE_KEYS:  # bounded memory, however many region pairs a nation has
+            cache.clear()
         cache[key] = (resolved, beyond)
         return cache[key]
 
@@ -158,15 +159,29 @@ def judge_pairs(columns: list[str], rows: Iterable[Sequence[Any]], plan: Plan,
                               _json_strings(judged.reasons), _line(judged), judged.existing))
         return found
 
+    return judge_row
+
+
+def judge_pairs(columns: list[str], rows: Iterable[Sequence[Any]], plan: Plan,
+                walker: Walker | None = None, *,
+                streaming: bool = False) -> tuple[int, list[tuple[Any, ...]]]:
+    """Judge measured pairs under their rules; return (pairs, rows of non-allowed verdicts).
+
+    With `streaming`, `rows` still holds the connection: a pair that needs `walker` is judged
+    once `rows` is exhausted, its verdicts put back in place (the order of the rows).
+    """
+    if not columns:  # a streamed result without rows may come without a description
+        return 0, []
+    judge_row = make_judge(columns, plan)
     hits: list[tuple[Any, ...]] = []
     later: list[tuple[int, Sequence[Any]]] = []  # (position in hits, row)
-    first_pass = _walk_later if streaming and walker is not None else walker
+    first_pass = walk_later if streaming and walker is not None else walker
     pairs = 0
     for row in rows:
         pairs += 1
         try:
             hits.extend(judge_row(row, first_pass))
-        except _WalkLater:
+        except WalkLater:
             later.append((len(hits), row))
     if not later:
         return pairs, hits

@@ -146,8 +146,12 @@ _BY_FAR_DOOR = f"""{_FAR_DOOR} AND geography(p.entrance) && {_BOX}
       AND NOT geography(p.location) && {_SLACK_BOX}"""
 
 
-def measure_sql(*, incremental: bool) -> str:
-    """The measurement: every (premises, school) pair within reach, with `PAIR_COLUMNS`."""
+def measure_sql(*, incremental: bool, premises_part: str = "", schools_part: str = "") -> str:
+    """The measurement: every (premises, school) pair within reach, with `PAIR_COLUMNS`.
+
+    A partition (`scan_partition`) adds `premises_part` (its premises) and `schools_part`
+    (the schools that may lie within reach of them, across its border too).
+    """
     columns = PAIR_COLUMNS.format(pt="p.location", door="p.door")
     joins = PAIR_JOINS.format(pt="p.location", door="p.door")
 
@@ -159,13 +163,14 @@ def measure_sql(*, incremental: bool) -> str:
             for probe in (_BY_POINT, _BY_FAR_DOOR))
 
     if not incremental:
-        return by_school("", "")
+        return by_school(premises_part, schools_part)
     # Changed premises against every school, and unchanged premises against changed schools.
     changed_premises = _PAIRS_BY_PREMISES.format(
         columns=columns, joins=joins, school_filter="",
-        premises=_PREMISES.format(premises_filter=f"AND {changed('p')}"))
+        premises=_PREMISES.format(premises_filter=f"AND {changed('p')} {premises_part}"))
     return changed_premises + "UNION ALL" + by_school(
-        f"AND NOT {changed('p')}", "AND s.id = ANY(CAST(:schools AS bigint[]))")
+        f"AND NOT {changed('p')} {premises_part}",
+        f"AND s.id = ANY(CAST(:schools AS bigint[])) {schools_part}")
 
 
 CREATE_HITS = """
