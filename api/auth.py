@@ -38,9 +38,9 @@ from api.edge import client_address
 from api.urls import public_url
 from zoneguard.domain import Role
 from zoneguard.errors import Forbidden, Unauthorized
-from zoneguard.services.keys import KeyInfo, page_token, verify_key, verify_page_token
-from zoneguard.services.principal import Principal, check_role, key_principal
-from zoneguard.services.web_sessions import WebLogin, csrf_ok, resolve
+from zoneguard.services.access.keys import KeyInfo, page_token, verify_key, verify_page_token
+from zoneguard.services.access.principal import Principal, check_role, key_principal
+from zoneguard.services.access.web_sessions import WebLogin, csrf_ok, resolve
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: zg_<prefix>_<secret>")
 _query = APIKeyQuery(name="api_key", auto_error=False,

@@ -18,8 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from zoneguard.domain import ScanTrigger
 from zoneguard.errors import DatabaseUnavailable, ScanRunning, ZoneGuardError
-from zoneguard.services import scan_sql
-from zoneguard.services.scan import ScanSummary, run_scan
+from zoneguard.services.scan import sql as scan_sql
+from zoneguard.services.scan.run import ScanSummary, run_scan
 from zoneguard.settings import Settings
 
 log = logging.getLogger("zoneguard.api")

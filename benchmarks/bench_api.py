@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from benchmarks import loadgen, synthetic
 from benchmarks.common import scratch_database
 from benchmarks.server import group_alive, serving
-from zoneguard.services.keys import create_key
+from zoneguard.services.access.keys import create_key
 
 
 def main() -> None:

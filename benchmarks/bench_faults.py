@@ -29,7 +29,7 @@ from benchmarks import loadgen, synthetic
 from benchmarks.common import scratch_database
 from benchmarks.server import group_alive, serving, wait_ready
 from zoneguard.db.embedded import EmbeddedCluster
-from zoneguard.services.keys import create_key
+from zoneguard.services.access.keys import create_key
 from zoneguard.settings import Settings
 
 RAMP = (100, 150, 200, 250, 300, 350)

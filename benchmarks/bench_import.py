@@ -28,7 +28,7 @@ from sqlalchemy import Engine, text
 
 from benchmarks.common import scratch_database
 from zoneguard.db.engine import session_scope
-from zoneguard.services import imports as service
+from zoneguard.services.ingest import files as service
 from zoneguard.settings import Settings
 
 

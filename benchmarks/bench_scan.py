@@ -34,10 +34,10 @@ from benchmarks.common import scratch_database, timed
 from benchmarks.synthetic import Spec, city, load, nation
 from zoneguard.evaluation import Tolerances
 from zoneguard.rules import RuleSet, load_rule_set
-from zoneguard.services import scan_sql
 from zoneguard.services.bulk import upkeep_deferred
-from zoneguard.services.scan import run_scan
-from zoneguard.services.scan_diff import DEFAULT_REACH_M, Plan, measure_params
+from zoneguard.services.scan import sql as scan_sql
+from zoneguard.services.scan.diff import DEFAULT_REACH_M, Plan, measure_params
+from zoneguard.services.scan.run import run_scan
 from zoneguard.settings import Settings
 
 BARE_JOIN = """

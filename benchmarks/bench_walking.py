@@ -33,7 +33,7 @@ from spatial.measure import schools_near
 from spatial.walking import WalkResult, walk
 from zoneguard.imports import read_table
 from zoneguard.rules import RuleSet
-from zoneguard.services.network import import_network
+from zoneguard.services.ingest.network import import_network
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.services.screening import screen
 from zoneguard.settings import PROJECT_ROOT

@@ -29,7 +29,7 @@ from api.main import create_app
 from benchmarks import synthetic
 from benchmarks.common import scratch_database, timed
 from tests.browser.cdp import Browser
-from zoneguard.services.users import create_user
+from zoneguard.services.access.users import create_user
 
 PASSWORD = "bench workbench passphrase"
 FINDINGS = """

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from zoneguard.db.embedded import EmbeddedCluster
 from zoneguard.db.replica import ReplicaCluster
-from zoneguard.services.scan import ScanSummary, run_scan
+from zoneguard.services.scan.run import ScanSummary, run_scan
 from zoneguard.settings import Settings
 
 MACHINES = (1, 2, 4, 8, 16, 32, 64)

@@ -25,10 +25,10 @@ from zoneguard.errors import Conflict, ZoneGuardError
 from zoneguard.maps.city import city_map
 from zoneguard.maps.page import render_page
 from zoneguard.reports.school_sheet import school_sheet_bytes
-from zoneguard.services.keys import create_key, verify_key
-from zoneguard.services.network import import_network, network_status
+from zoneguard.services.access.keys import create_key, verify_key
+from zoneguard.services.ingest.network import import_network, network_status
 from zoneguard.services.rulesets import current_rule_set, store_rule_set
-from zoneguard.services.scan import ScanSummary, run_scan
+from zoneguard.services.scan.run import ScanSummary, run_scan
 from zoneguard.services.screening import screen
 from zoneguard.settings import Settings
 
@@ -113,7 +113,7 @@ def _demo_key(session: Session, path: Path) -> str:
 
 def _demo_login(session: Session, path: Path) -> tuple[str, str]:
     """The demo workbench login (an admin), its password kept (mode 0600) and reused."""
-    from zoneguard.services.users import check_password, create_user, reset_password
+    from zoneguard.services.access.users import check_password, create_user, reset_password
 
     name = "demo"
     if path.exists():

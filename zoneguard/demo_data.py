@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from zoneguard.imports import ImportKind
-from zoneguard.services.imports import ImportOutcome, import_file
+from zoneguard.services.ingest.files import ImportOutcome, import_file
 from zoneguard.settings import PROJECT_ROOT, Settings
 
 REAL = PROJECT_ROOT / "data" / "real"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from zoneguard.errors import NotFound
 from zoneguard.models import Finding, Premises, School, seen
-from zoneguard.services.keys import Scope
+from zoneguard.services.access.keys import Scope
 from zoneguard.services.registry import BBox, Page, envelope
 from zoneguard.services.registry.common import as_item, fetch_page, geojson, region_clause
 

@@ -17,7 +17,7 @@ from zoneguard.errors import NotFound
 from zoneguard.models import Finding, Premises, School
 from zoneguard.rules import RuleSet
 from zoneguard.services import registry
-from zoneguard.services.keys import Scope
+from zoneguard.services.access.keys import Scope
 from zoneguard.services.registry import BBox
 
 Features = tuple[list[dict[str, Any]], int]

@@ -20,7 +20,7 @@ from sqlalchemy.types import BigInteger, Float, Integer
 from zoneguard.errors import NotFound
 from zoneguard.evaluation import reach_m, zone_distances
 from zoneguard.rules import RuleSet
-from zoneguard.services.keys import Scope
+from zoneguard.services.access.keys import Scope
 from zoneguard.services.registry import BBox, check_bbox
 
 _METRES_PER_DEGREE = 111_320.0

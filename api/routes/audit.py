@@ -10,7 +10,7 @@ from api.auth import Admin
 from api.deps import SessionDep, SettingsDep
 from api.schemas.cases import AuditPage
 from api.schemas.common import Limit, Offset
-from zoneguard.services.audit_view import parse_moment, read_audit
+from zoneguard.services.access.audit_view import parse_moment, read_audit
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 Filter = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")]

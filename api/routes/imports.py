@@ -15,8 +15,8 @@ from api.schemas.common import CategoryName, CrsName, RegionCode
 from api.schemas.imports import ImportOut
 from zoneguard.errors import Forbidden, ValidationError
 from zoneguard.imports.uploads import upload_dir
-from zoneguard.services.imports import ImportOutcome, import_file
-from zoneguard.services.keys import Scope
+from zoneguard.services.access.keys import Scope
+from zoneguard.services.ingest.files import ImportOutcome, import_file
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 _CHUNK = 1 << 20

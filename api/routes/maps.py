@@ -26,7 +26,7 @@ from zoneguard.maps.permitted import permitted_map
 from zoneguard.maps.school import school_map
 from zoneguard.maps.screening import screening_map, screening_record
 from zoneguard.queries.nearby import school_by_code
-from zoneguard.services.principal import Principal
+from zoneguard.services.access.principal import Principal
 from zoneguard.services.registry import BBox
 
 router = APIRouter(prefix="/maps", tags=["maps"])

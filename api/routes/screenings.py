@@ -12,7 +12,7 @@ from api.schemas.common import RowId
 from api.schemas.screening import ScreeningIn, ScreeningOut
 from zoneguard.errors import Forbidden, NotFound
 from zoneguard.models import ScreeningRecord
-from zoneguard.services.audit import audit
+from zoneguard.services.access.audit import audit
 from zoneguard.services.screening import screen
 
 router = APIRouter(prefix="/screenings", tags=["screenings"])

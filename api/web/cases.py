@@ -32,11 +32,11 @@ from zoneguard.maps.basemaps import basemap_for
 from zoneguard.maps.page import spec_json
 from zoneguard.models import Evidence
 from zoneguard.queries.nearby import school_by_code
+from zoneguard.services.access.web_sessions import WebLogin
 from zoneguard.services.cases.counts import state_counts
 from zoneguard.services.cases.findings import get_finding, list_findings, local_today
 from zoneguard.services.cases.flow import BY_CODE
 from zoneguard.services.cases.workflow import act
-from zoneguard.services.web_sessions import WebLogin
 from zoneguard.settings import Settings
 
 router = APIRouter(include_in_schema=False)

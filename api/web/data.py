@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from zoneguard.maps.basemaps import basemap_for
-from zoneguard.services.keys import Scope
+from zoneguard.services.access.keys import Scope
 from zoneguard.settings import Settings
 
 PICK_SCHOOLS_MAX = 3000

@@ -17,9 +17,9 @@ from api.web.session import LoginDep, form_ok, to_login
 from api.web.staging import Staged, discard, load, root_dir, stage
 from zoneguard.errors import Forbidden, ImportProblem, ValidationError, ZoneGuardError
 from zoneguard.rules import RuleSet
-from zoneguard.services.imports import ImportOutcome, import_file
-from zoneguard.services.keys import Scope
-from zoneguard.services.web_sessions import WebLogin
+from zoneguard.services.access.keys import Scope
+from zoneguard.services.access.web_sessions import WebLogin
+from zoneguard.services.ingest.files import ImportOutcome, import_file
 from zoneguard.settings import Settings
 
 router = APIRouter(include_in_schema=False)

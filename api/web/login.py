@@ -22,7 +22,7 @@ from api.web.session import (
     to_login,
 )
 from zoneguard.domain import Role
-from zoneguard.services.web_sessions import LoginFailed, LoginLocked, log_in, log_out
+from zoneguard.services.access.web_sessions import LoginFailed, LoginLocked, log_in, log_out
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF = "zg_login_csrf"

@@ -13,8 +13,8 @@ from api.deps import SessionDep, SettingsDep
 from api.web.render import security_headers
 from api.web.session import LoginDep
 from zoneguard.errors import Unauthorized
+from zoneguard.services.access.principal import check_role
 from zoneguard.services.geocode import geocoder_for
-from zoneguard.services.principal import check_role
 
 router = APIRouter(include_in_schema=False)
 

@@ -27,8 +27,8 @@ from zoneguard.queries.nearby import premises_near, school_by_code
 from zoneguard.reports.exports import FORMATS
 from zoneguard.reports.school_sheet import PREMISES_HEADERS, premises_rows, school_sheet_bytes
 from zoneguard.rules import RuleSet
-from zoneguard.services.principal import Principal
-from zoneguard.services.web_sessions import WebLogin
+from zoneguard.services.access.principal import Principal
+from zoneguard.services.access.web_sessions import WebLogin
 from zoneguard.settings import Settings
 
 router = APIRouter(include_in_schema=False)

@@ -21,10 +21,10 @@ from zoneguard.maps.page import spec_json
 from zoneguard.maps.screening import screening_map
 from zoneguard.models import ScreeningRecord
 from zoneguard.reports.record import html_to_pdf
-from zoneguard.services.audit import audit
-from zoneguard.services.principal import Principal
+from zoneguard.services.access.audit import audit
+from zoneguard.services.access.principal import Principal
+from zoneguard.services.access.web_sessions import WebLogin
 from zoneguard.services.screening import screen
-from zoneguard.services.web_sessions import WebLogin
 
 router = APIRouter(include_in_schema=False)
 CRS_CHOICES = [("wgs84", "WGS 84（GPS、天地图）"), ("cgcs2000", "CGCS2000（国家2000）"),

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.auth import SESSION_COOKIE, web_login
 from api.web.render import is_https
-from zoneguard.services.web_sessions import WebLogin, csrf_ok
+from zoneguard.services.access.web_sessions import WebLogin, csrf_ok
 
 LoginDep = Annotated[WebLogin | None, Depends(web_login)]
 

@@ -14,8 +14,8 @@ from api.deps import get_session
 from api.main import create_app
 from api.scans import get_scan_starter
 from tests.factories import write_rules
-from zoneguard.services.keys import create_key
-from zoneguard.services.scan import run_scan
+from zoneguard.services.access.keys import create_key
+from zoneguard.services.scan.run import run_scan
 from zoneguard.settings import Settings
 
 KeyMaker = Callable[..., dict[str, str]]

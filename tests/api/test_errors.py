@@ -17,7 +17,7 @@ from api.errors import translate_db_error
 from api.main import create_app
 from tests.api.conftest import KeyMaker
 from zoneguard.errors import Conflict, NotFound, ValidationError
-from zoneguard.services.keys import create_key, revoke_key
+from zoneguard.services.access.keys import create_key, revoke_key
 from zoneguard.settings import Settings
 
 PROBLEM = "application/problem+json"

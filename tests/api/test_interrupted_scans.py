@@ -6,7 +6,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from api.scans import fail_interrupted
-from zoneguard.services.scan_sql import LOCK_KEY
+from zoneguard.services.scan.sql import LOCK_KEY
 
 
 def _running_scan(session: Session) -> int:

@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 
 from api.main import create_app
 from tests.factories import add_school
-from zoneguard.services.keys import create_key
-from zoneguard.services.scan_sql import LOCK_KEY
+from zoneguard.services.access.keys import create_key
+from zoneguard.services.scan.sql import LOCK_KEY
 from zoneguard.settings import Settings
 
 EXPECTED = {"schools": 4, "zones": 8, "premises": 5, "findings": 3}

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from tests.factories import add_gate, add_school
 from tests.oracle import distance_m, from_local
+from zoneguard.services.access.keys import create_key
 from zoneguard.services.cases.findings import local_today
-from zoneguard.services.keys import create_key
 from zoneguard.settings import Settings
 
 LON, LAT = 113.0, 28.2

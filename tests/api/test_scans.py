@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tests.api.conftest import KeyMaker
 from tests.factories import add_school
-from zoneguard.services.scan_sql import LOCK_KEY
+from zoneguard.services.scan.sql import LOCK_KEY
 
 GEOD = Geod(ellps="WGS84")
 

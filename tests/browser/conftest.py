@@ -21,7 +21,7 @@ from api.deps import get_session
 from api.main import create_app
 from tests.browser.cdp import Browser
 from tests.factories import write_rules
-from zoneguard.services.keys import create_key
+from zoneguard.services.access.keys import create_key
 from zoneguard.settings import Settings
 
 

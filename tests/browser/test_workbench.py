@@ -13,7 +13,7 @@ from tests.browser.cdp import Browser
 from tests.conftest import ARTIFACTS
 from tests.factories import add_premises, add_school
 from zoneguard.models import ScreeningRecord
-from zoneguard.services.users import create_user
+from zoneguard.services.access.users import create_user
 
 GEOD = Geod(ellps="WGS84")
 CAMPUS = box(114.0, 30.5, 114.002, 30.502)

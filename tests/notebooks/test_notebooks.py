@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 from tests.scratchdb import scratch_database
 from zoneguard.db.engine import session_scope
 from zoneguard.demo_data import load_sample
-from zoneguard.services.scan import run_scan
+from zoneguard.services.scan.run import run_scan
 from zoneguard.settings import Settings
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -23,7 +23,7 @@ from tests.factories import add_gate, add_school, write_rules
 from tests.oracle import GEOD, from_local, to_local
 from zoneguard.imports import read_table
 from zoneguard.rules import load_rule_set
-from zoneguard.services.network import import_network
+from zoneguard.services.ingest.network import import_network
 from zoneguard.services.screening import screen
 from zoneguard.settings import PROJECT_ROOT, Settings
 

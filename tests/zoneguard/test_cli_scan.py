@@ -25,8 +25,8 @@ from tests.factories import add_premises, add_school, write_rules
 from tests.oracle import from_local
 from tests.scratchdb import empty, scratch_database
 from zoneguard.cli.main import app
-from zoneguard.services.scan_sql import LOCK_KEY
-from zoneguard.services.schedule import next_run, run_schedule
+from zoneguard.services.scan.schedule import next_run, run_schedule
+from zoneguard.services.scan.sql import LOCK_KEY
 from zoneguard.settings import Settings, get_settings
 
 runner = CliRunner()

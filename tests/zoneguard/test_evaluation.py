@@ -285,7 +285,7 @@ def test_existing_stock_appears_on_the_expiry_work_list(session: Session, settin
 
     from tests.factories import add_premises
     from zoneguard.services.cases.findings import list_findings
-    from zoneguard.services.scan import run_scan
+    from zoneguard.services.scan.run import run_scan
 
     directory = write_rules(tmp_path / "stock", RULES)
     write_rules(directory, PROVINCE, name="72.yaml")
@@ -318,7 +318,7 @@ def test_a_registered_far_entrance_is_not_measured_from(session: Session, settin
 
     from tests.factories import add_premises
     from zoneguard.queries.nearby import premises_near, school_by_code
-    from zoneguard.services.scan import run_scan
+    from zoneguard.services.scan.run import run_scan
 
     cfg = settings.model_copy(update={"rules_dir": write_rules(tmp_path / "far", RULES)})
     _school(session, region="720101")

@@ -28,8 +28,8 @@ from zoneguard.evaluation import zone_distances
 from zoneguard.maps.data import zone_specs
 from zoneguard.queries.nearby import premises_near, school_by_code
 from zoneguard.rules import load_rule_set
-from zoneguard.services.network import import_network
-from zoneguard.services.scan import run_scan
+from zoneguard.services.ingest.network import import_network
+from zoneguard.services.scan.run import run_scan
 from zoneguard.services.screening import screen
 from zoneguard.settings import Settings
 

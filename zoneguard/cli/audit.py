@@ -30,7 +30,7 @@ def audit_command(
     json_output: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """Read the audit log, newest first; times in Asia/Shanghai."""
-    from zoneguard.services.audit_view import parse_moment, read_audit
+    from zoneguard.services.access.audit_view import parse_moment, read_audit
 
     zone = settings().timezone
     with open_session() as session:

@@ -10,7 +10,7 @@ from rich.table import Table
 from zoneguard.cli.common import console, err_console, open_session, print_json
 from zoneguard.errors import ImportProblem, ZoneGuardError
 from zoneguard.imports import ImportKind, ParsedImport, write_rejected, write_report
-from zoneguard.services.imports import ImportOutcome, import_file
+from zoneguard.services.ingest.files import ImportOutcome, import_file
 
 app = typer.Typer(help="Import schools, gates or premises from CSV/XLSX/GeoJSON/SHP/GPKG/OSM.")
 

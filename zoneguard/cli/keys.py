@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from zoneguard.cli.common import console, handle_errors, open_session, print_json
-from zoneguard.services.keys import create_key, list_keys, revoke_key
+from zoneguard.services.access.keys import create_key, list_keys, revoke_key
 
 app = typer.Typer(help="Create, list and revoke API keys (roles: admin, governance, bureau, "
                        "viewer, grid, school).", no_args_is_help=True)

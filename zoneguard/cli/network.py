@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from zoneguard.cli.common import console, handle_errors, open_session, print_json, settings
-from zoneguard.services.network import import_network, network_status
+from zoneguard.services.ingest.network import import_network, network_status
 
 app = typer.Typer(help="Walking network (pgRouting) from OSM or surveyed lines.",
                   no_args_is_help=True)

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from zoneguard.cli.common import console, handle_errors, open_session, print_json, settings
 from zoneguard.domain import Role
-from zoneguard.services.keys import UNRESTRICTED, Scope
+from zoneguard.services.access.keys import UNRESTRICTED, Scope
 
 app = typer.Typer(help="Problems no licence scan finds (无证流动摊点, 占道经营, 违停 …): "
                        "register one near a school; list the categories.",

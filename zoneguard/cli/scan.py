@@ -6,7 +6,7 @@ import typer
 
 from zoneguard.cli.common import console, handle_errors, open_engine, print_json
 from zoneguard.domain import ScanTrigger
-from zoneguard.services.scan import run_scan
+from zoneguard.services.scan.run import run_scan
 
 
 @handle_errors

@@ -8,7 +8,7 @@ from datetime import datetime
 import typer
 
 from zoneguard.cli.common import console, handle_errors, open_engine, settings
-from zoneguard.services.schedule import next_run, run_once, run_schedule, zone
+from zoneguard.services.scan.schedule import next_run, run_once, run_schedule, zone
 
 
 @handle_errors

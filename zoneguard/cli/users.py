@@ -48,7 +48,7 @@ def create_command(
         None, "--display-name", help="The name printed on records (e.g. 张三)"),
 ) -> None:
     """Create a user; the password is read from standard input."""
-    from zoneguard.services.users import create_user
+    from zoneguard.services.access.users import create_user
 
     cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     password = read_password()
@@ -68,7 +68,7 @@ def list_command(
     json_output: bool = typer.Option(False, "--json", help="Print the users as JSON"),
 ) -> None:
     """List users (never their password hashes)."""
-    from zoneguard.services.users import list_users
+    from zoneguard.services.access.users import list_users
 
     with open_session() as session:
         users = list_users(session)
@@ -89,7 +89,7 @@ def list_command(
 @handle_errors
 def disable_command(username: str = typer.Argument(..., help="Login name")) -> None:
     """Disable a user and end their sessions at once."""
-    from zoneguard.services.users import disable_user
+    from zoneguard.services.access.users import disable_user
 
     with open_session() as session:
         info = disable_user(session, username)
@@ -100,7 +100,7 @@ def disable_command(username: str = typer.Argument(..., help="Login name")) -> N
 @handle_errors
 def reset_password_command(username: str = typer.Argument(..., help="Login name")) -> None:
     """Set a user's password (read from standard input) and end their sessions."""
-    from zoneguard.services.users import reset_password
+    from zoneguard.services.access.users import reset_password
 
     password = read_password()
     with open_session() as session:

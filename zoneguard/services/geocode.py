@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from zoneguard.errors import ValidationError, ZoneGuardError
-from zoneguard.services.keys import Scope
+from zoneguard.services.access.keys import Scope
 from zoneguard.settings import Settings
 
 MAX_QUERY = 100

@@ -28,7 +28,7 @@ from zoneguard.errors import Conflict, NotFound, ValidationError
 from zoneguard.evaluation import Tolerances, search_radius_m
 from zoneguard.models import Finding, FindingEvent, Inspection, InspectionDraw, Premises
 from zoneguard.rules import RuleSet
-from zoneguard.services.audit import audit
+from zoneguard.services.access.audit import audit
 
 PASS, FAIL = "合格", "不合格"
 _POPULATION = """

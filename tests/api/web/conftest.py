@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from zoneguard.services.users import create_user
+from zoneguard.services.access.users import create_user
 
 PASSWORD = "correct horse 电池"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

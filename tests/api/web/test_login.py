@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tests.api.web.conftest import PASSWORD, csrf_of, login
 from zoneguard.models import AuditLog, LoginFailure, WebSession
-from zoneguard.services.users import disable_user
+from zoneguard.services.access.users import disable_user
 
 
 def test_wrong_password_and_unknown_user_get_the_same_refusal(

@@ -180,7 +180,7 @@ def test_address_box_finds_places_in_scope_only(logged_in: TestClient, session: 
 def test_key_and_session_actors_on_a_finding_transition(
         logged_in: TestClient, session: Session) -> None:
     from tests.factories import add_finding, add_premises
-    from zoneguard.services.keys import create_key
+    from zoneguard.services.access.keys import create_key
     school = add_school(session, "HB-006", CAMPUS, levels=("primary",), region="420102")
     premises = add_premises(session, "tobacco", 114.0025, 30.501, region="420102")
     finding = add_finding(session, school, premises, rule_id="t.tobacco")

@@ -14,9 +14,9 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from zoneguard.services import import_copy
-from zoneguard.services import imports as service
-from zoneguard.services.imports import ImportOutcome, import_file
+from zoneguard.services.ingest import copy as import_copy
+from zoneguard.services.ingest import files as service
+from zoneguard.services.ingest.files import ImportOutcome, import_file
 from zoneguard.settings import Settings
 
 HEADER = ["许可证号", "名称", "地址", "经营者", "经度", "纬度", "入口经度", "入口纬度",

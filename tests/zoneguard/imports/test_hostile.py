@@ -24,7 +24,7 @@ from tests.zoneguard.imports import hostile
 from zoneguard.errors import ImportProblem
 from zoneguard.imports import Limits, read_table
 from zoneguard.imports.zipped import Budget
-from zoneguard.services.network import import_network
+from zoneguard.services.ingest.network import import_network
 
 ROOT = Path(__file__).resolve().parents[3]
 SMALL = Limits(max_unpacked_bytes=8 << 20, max_members=64, max_rows=5, max_columns=20,

@@ -19,7 +19,7 @@ from zoneguard.imports.jsontext import json_objects
 from zoneguard.imports.plaincsv import read_plain
 from zoneguard.imports.records import RawTable
 from zoneguard.imports.report import FileUnusable
-from zoneguard.services.imports import import_file
+from zoneguard.services.ingest.files import import_file
 from zoneguard.settings import Settings
 
 # Whitespace Python strips but Unicode does not call White_Space (\x1c-\x1f), and the

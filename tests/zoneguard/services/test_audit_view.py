@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from zoneguard.errors import ValidationError
-from zoneguard.services.audit_view import parse_moment, read_audit
+from zoneguard.services.access.audit_view import parse_moment, read_audit
 
 TZ = "Asia/Shanghai"
 ROWS = [  # (UTC time, actor, action, entity, entity id)

@@ -19,10 +19,10 @@ from tests.oracle import from_local
 from zoneguard.domain import Role
 from zoneguard.errors import Forbidden, NotFound, TooLarge, UnsupportedFile, ValidationError
 from zoneguard.reports.record import finding_record_html
+from zoneguard.services.access.keys import Scope
 from zoneguard.services.cases.evidence import add_evidence, list_evidence, open_evidence, sniff
 from zoneguard.services.cases.findings import get_finding
 from zoneguard.services.cases.workflow import act
-from zoneguard.services.keys import Scope
 from zoneguard.settings import Settings
 
 TODAY = date.today()

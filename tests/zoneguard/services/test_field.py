@@ -17,11 +17,11 @@ from tests.oracle import from_local
 from tests.zoneguard.services.test_evidence import PDF, jpeg
 from zoneguard.domain import Role
 from zoneguard.errors import Forbidden, NotFound, ValidationError
+from zoneguard.services.access.keys import Scope
 from zoneguard.services.cases.evidence import add_evidence
 from zoneguard.services.cases.field import list_measurements, record_measurement
 from zoneguard.services.cases.findings import get_finding, list_findings
 from zoneguard.services.cases.workflow import act
-from zoneguard.services.keys import Scope
 from zoneguard.settings import Settings
 
 TODAY = date.today()

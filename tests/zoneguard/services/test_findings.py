@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from tests.factories import add_finding, add_premises, add_school
 from zoneguard.errors import ValidationError
 from zoneguard.reports.finding_files import export
+from zoneguard.services.access.keys import Scope
 from zoneguard.services.cases.findings import list_findings
-from zoneguard.services.keys import Scope
 
 TODAY = date(2026, 6, 1)
 KEYS = {"id", "school_code", "school_name", "licence_no", "premises_name", "category", "rule_id",

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from tests.factories import add_premises, add_school
 from zoneguard.errors import ValidationError
+from zoneguard.services.access.keys import UNRESTRICTED, Scope
 from zoneguard.services.geocode import (
     GeocoderUnavailable,
     OfflineGeocoder,
     TiandituGeocoder,
     geocoder_for,
 )
-from zoneguard.services.keys import UNRESTRICTED, Scope
 from zoneguard.settings import Settings
 
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from tests.oracle import GEOD
 from zoneguard.imports import read_table
-from zoneguard.services import imports as service
-from zoneguard.services.imports import import_file
+from zoneguard.services.ingest import files as service
+from zoneguard.services.ingest.files import import_file
 from zoneguard.settings import Settings
 
 GIST = ("SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisvalid FROM pg_index i "

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import REAL
 from tests.oracle import GEOD, bd_to_gcj_conventional, invert, wgs_to_gcj
 from zoneguard.errors import ImportProblem
-from zoneguard.services.imports import import_file
+from zoneguard.services.ingest.files import import_file
 from zoneguard.settings import Settings
 
 TABLES = ("school", "school_gate", "premises", "import", "registry_history", "audit_log")

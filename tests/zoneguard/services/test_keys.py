@@ -13,7 +13,7 @@ from zoneguard.cli.main import app
 from zoneguard.domain import Role
 from zoneguard.errors import NotFound, Unauthorized, ValidationError
 from zoneguard.models import ApiKey, AuditLog
-from zoneguard.services.keys import Scope, create_key, list_keys, revoke_key, verify_key
+from zoneguard.services.access.keys import Scope, create_key, list_keys, revoke_key, verify_key
 
 
 def test_created_key_verifies_and_only_its_hash_is_stored(session: Session) -> None:

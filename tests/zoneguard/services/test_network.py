@@ -21,7 +21,7 @@ from tests.conftest import REAL
 from tests.oracle import GEOD
 from zoneguard.cli.main import app
 from zoneguard.errors import Conflict, CrsProblem, ImportProblem, ValidationError
-from zoneguard.services.network import import_network, network_status
+from zoneguard.services.ingest.network import import_network, network_status
 
 SHENZHEN, BEIJING = REAL / "shenzhen_longgang.osm", REAL / "beijing_haidian.osm"
 

@@ -14,12 +14,12 @@ from tests.factories import add_gate, add_premises, add_school, write_rules
 from tests.oracle import distance_m, from_local, wgs_to_gcj
 from zoneguard.errors import CrsProblem, Forbidden, NotFound, ValidationError
 from zoneguard.models import AuditLog, Finding, FindingEvent
+from zoneguard.services.access.keys import create_key
+from zoneguard.services.access.principal import Principal, key_principal
 from zoneguard.services.cases.findings import get_finding, list_findings
 from zoneguard.services.cases.problems import register_problem
 from zoneguard.services.cases.workflow import act
-from zoneguard.services.keys import create_key
-from zoneguard.services.principal import Principal, key_principal
-from zoneguard.services.scan import run_scan
+from zoneguard.services.scan.run import run_scan
 from zoneguard.settings import Settings
 
 TODAY = date(2026, 12, 3)

@@ -25,10 +25,10 @@ from tests.factories import add_gate, add_premises, add_school, write_rules
 from tests.oracle import distance_m, from_local
 from tests.scratchdb import empty, scratch_database
 from zoneguard.errors import ScanRunning
-from zoneguard.services import scan as scan_module
 from zoneguard.services.cases.findings import list_findings
-from zoneguard.services.scan import run_scan
-from zoneguard.services.scan_sql import LOCK_KEY
+from zoneguard.services.scan import run as scan_module
+from zoneguard.services.scan.run import run_scan
+from zoneguard.services.scan.sql import LOCK_KEY
 from zoneguard.services.screening import screen
 from zoneguard.settings import Settings
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from benchmarks.synthetic import city, load
 from tests.factories import write_rules
-from zoneguard.services import scan_diff
-from zoneguard.services.scan import run_scan
+from zoneguard.services.scan import diff as scan_diff
+from zoneguard.services.scan.run import run_scan
 from zoneguard.settings import Settings
 
 SCHEMA = """

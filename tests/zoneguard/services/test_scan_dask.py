@@ -28,7 +28,7 @@ from zoneguard.db.engine import cluster_for
 from zoneguard.db.layout import free_port
 from zoneguard.db.replica import ReplicaCluster, replica_url
 from zoneguard.errors import ReplicaLagging, ScanPartitionFailed
-from zoneguard.services.scan import run_scan
+from zoneguard.services.scan.run import run_scan
 from zoneguard.settings import Settings, get_settings
 
 FINDINGS = """

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.factories import add_premises
-from zoneguard.services.scan_partition import Group, pack, plan_groups, region_counts
+from zoneguard.services.scan.partition import Group, pack, plan_groups, region_counts
 
 REGIONS = ([""] * 2 + ["99"] * 2 + ["9999"] + ["44"] * 2 + ["4401"] + ["440101"] * 5
            + ["440102"] * 4 + ["440103001"] * 6 + ["440103002"] * 2 + ["4402"] * 3

@@ -14,9 +14,10 @@ from tests.factories import write_rules
 from tests.zoneguard.services.test_scan_stream import COLUMNS, _row
 from zoneguard.evaluation import Tolerances
 from zoneguard.rules import load_rule_set
-from zoneguard.services import scan_judge, scan_spill
-from zoneguard.services.scan_diff import Plan, judge_pairs
-from zoneguard.services.scan_spill import HitSpill
+from zoneguard.services.scan import judge as scan_judge
+from zoneguard.services.scan import spill as scan_spill
+from zoneguard.services.scan.diff import Plan, judge_pairs
+from zoneguard.services.scan.spill import HitSpill
 
 
 def _plan(tmp_path: Path) -> Plan:

@@ -12,7 +12,7 @@ from spatial.walking import WalkFailure
 from tests.factories import write_rules
 from zoneguard.evaluation import Tolerances
 from zoneguard.rules import load_rule_set
-from zoneguard.services.scan_diff import Plan, judge_pairs
+from zoneguard.services.scan.diff import Plan, judge_pairs
 
 PAIR = ["premises_id", "category", "premises_region", "issued_on", "lon", "lat", "door_lon",
         "door_lat"]

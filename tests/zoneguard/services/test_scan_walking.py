@@ -9,8 +9,8 @@ from tests.factories import add_gate, add_premises, add_school
 from tests.scratchdb import scratch_database
 from zoneguard.db.engine import session_scope
 from zoneguard.imports import read_table
-from zoneguard.services.network import import_network
-from zoneguard.services.scan import run_scan
+from zoneguard.services.ingest.network import import_network
+from zoneguard.services.scan.run import run_scan
 from zoneguard.settings import Settings
 
 DAYUN_CODE, DAYUN_GATE = "osm:way/533650676", (114.2154351, 22.6917416)

@@ -18,10 +18,10 @@ from zoneguard.cli.main import app
 from zoneguard.db.migrate import alembic_config
 from zoneguard.domain import Role
 from zoneguard.errors import NotFound, ValidationError
-from zoneguard.services.keys import Scope, create_key, scope_for, verify_key
-from zoneguard.services.principal import key_principal
-from zoneguard.services.users import create_user
-from zoneguard.services.web_sessions import log_in, resolve
+from zoneguard.services.access.keys import Scope, create_key, scope_for, verify_key
+from zoneguard.services.access.principal import key_principal
+from zoneguard.services.access.users import create_user
+from zoneguard.services.access.web_sessions import log_in, resolve
 from zoneguard.settings import Settings
 
 PASSWORD = "a long passphrase 1"

@@ -14,6 +14,7 @@ from tests.factories import add_finding, add_premises, add_school
 from tests.oracle import from_local
 from zoneguard.domain import Role
 from zoneguard.errors import Conflict, Forbidden, NotFound, ValidationError
+from zoneguard.services.access.keys import Scope
 from zoneguard.services.cases.findings import get_finding, list_findings
 from zoneguard.services.cases.supervision import issue_order, lift_order, record_interview
 from zoneguard.services.cases.supervision_view import (
@@ -22,7 +23,6 @@ from zoneguard.services.cases.supervision_view import (
     list_orders,
     supervision_counts,
 )
-from zoneguard.services.keys import Scope
 
 TODAY = date.today()
 LATER = TODAY + timedelta(days=10)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from zoneguard.cli.main import app
 from zoneguard.errors import Conflict, ValidationError
 from zoneguard.models import User
-from zoneguard.services.users import check_password, create_user
+from zoneguard.services.access.users import check_password, create_user
 
 PASSWORD = "a long passphrase 1"
 

@@ -16,11 +16,11 @@ from tests.oracle import from_local
 from zoneguard.domain import Role
 from zoneguard.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from zoneguard.models import Finding
+from zoneguard.services.access.keys import Scope
 from zoneguard.services.cases.findings import get_finding, list_findings
 from zoneguard.services.cases.flow import ACTIONS, LOOP_WORDS, describe
 from zoneguard.services.cases.workflow import act, supervision_level
-from zoneguard.services.keys import Scope
-from zoneguard.services.scan import run_scan
+from zoneguard.services.scan.run import run_scan
 from zoneguard.settings import Settings
 
 TODAY = date.today()

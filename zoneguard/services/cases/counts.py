@@ -9,8 +9,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from zoneguard.models import Finding
+from zoneguard.services.access.keys import Scope
 from zoneguard.services.cases.findings import _filtered, _joined
-from zoneguard.services.keys import Scope
 
 
 def state_counts(

@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 from zoneguard.errors import Forbidden, NotFound, TooLarge, UnsupportedFile, ValidationError
 from zoneguard.labels import EVIDENCE_TYPE_LABELS
 from zoneguard.models import Evidence, Finding, Premises, School
-from zoneguard.services.audit import audit
+from zoneguard.services.access.audit import audit
+from zoneguard.services.access.keys import Scope
 from zoneguard.services.cases.findings import scoped
 from zoneguard.services.cases.flow import REPORT
 from zoneguard.services.cases.workflow import Caller
-from zoneguard.services.keys import Scope
 from zoneguard.settings import Settings
 
 CHUNK = 1 << 16

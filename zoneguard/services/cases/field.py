@@ -20,10 +20,10 @@ from zoneguard.domain import Role
 from zoneguard.errors import Forbidden, ValidationError
 from zoneguard.evaluation import classify
 from zoneguard.models import Evidence, FieldMeasurement, FindingEvent
-from zoneguard.services.audit import audit
+from zoneguard.services.access.audit import audit
+from zoneguard.services.access.keys import Scope
 from zoneguard.services.cases.evidence import reachable
 from zoneguard.services.cases.workflow import Caller
-from zoneguard.services.keys import Scope
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings
 

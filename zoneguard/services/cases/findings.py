@@ -23,7 +23,7 @@ from zoneguard.models import (
     SupervisionOrder,
     seen,
 )
-from zoneguard.services.keys import Scope
+from zoneguard.services.access.keys import Scope
 from zoneguard.settings import get_settings
 
 OPEN_STATES = ACTIVE_STATES

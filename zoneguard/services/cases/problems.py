@@ -23,9 +23,9 @@ from zoneguard.domain import STEP_DAYS, FindingState, Metric, Role, Verdict
 from zoneguard.errors import CrsProblem, Forbidden, NotFound, ValidationError
 from zoneguard.models import Finding, FindingEvent, School
 from zoneguard.problem_categories import ProblemCategory, catalogue
-from zoneguard.services.audit import audit
-from zoneguard.services.keys import Scope
-from zoneguard.services.principal import ROLE_LABELS
+from zoneguard.services.access.audit import audit
+from zoneguard.services.access.keys import Scope
+from zoneguard.services.access.principal import ROLE_LABELS
 from zoneguard.settings import Settings
 
 REGISTER = frozenset({Role.ADMIN, Role.GOVERNANCE, Role.GRID, Role.SCHOOL})

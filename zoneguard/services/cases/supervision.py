@@ -16,11 +16,11 @@ from zoneguard.domain import CLOSED_STATES, FindingState
 from zoneguard.errors import Conflict, Forbidden, NotFound, ValidationError
 from zoneguard.labels import STATE_LABELS
 from zoneguard.models import Finding, FindingEvent, Interview, SupervisionOrder
-from zoneguard.services.audit import audit
+from zoneguard.services.access.audit import audit
+from zoneguard.services.access.keys import Scope
 from zoneguard.services.cases.evidence import reachable
 from zoneguard.services.cases.flow import GOVERN
 from zoneguard.services.cases.workflow import Caller
-from zoneguard.services.keys import Scope
 
 MIN_TEXT = 4  # characters of requirements and summaries
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from zoneguard.errors import ValidationError
 from zoneguard.models import Finding, Interview, Premises, School, SupervisionOrder
+from zoneguard.services.access.keys import Scope
 from zoneguard.services.cases.findings import scoped, supervision_sql
-from zoneguard.services.keys import Scope
 
 UNLINKED = "（未关联问题）"
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])

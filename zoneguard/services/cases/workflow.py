@@ -18,7 +18,8 @@ from zoneguard.domain import RED_CARD_DAYS, STEP_DAYS, FindingState, Role, Verdi
 from zoneguard.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from zoneguard.labels import STATE_LABELS
 from zoneguard.models import Evidence, FieldMeasurement, Finding, FindingEvent, Premises, School
-from zoneguard.services.audit import audit
+from zoneguard.services.access.audit import audit
+from zoneguard.services.access.keys import Scope
 from zoneguard.services.cases.findings import scoped
 from zoneguard.services.cases.flow import (
     BY_CODE,
@@ -27,7 +28,6 @@ from zoneguard.services.cases.flow import (
     Need,
     actions_from,
 )
-from zoneguard.services.keys import Scope
 from zoneguard.settings import Settings
 
 MIN_COMMENT = 4  # characters: "存量" alone does not explain a closing

@@ -19,7 +19,7 @@ from zoneguard.facility_kinds import kind_name
 from zoneguard.models import Finding, FindingEvent, School
 from zoneguard.requirements import Per
 from zoneguard.rules import RuleSet
-from zoneguard.services.audit import audit
+from zoneguard.services.access.audit import audit
 from zoneguard.services.facilities.measure import Assessment, assess
 
 LOCK_KEY = 0x5A47_4641  # "ZGFA": one requirements check at a time

@@ -13,8 +13,8 @@ from zoneguard import regions
 from zoneguard.errors import Conflict, Forbidden, NotFound, ValidationError
 from zoneguard.facility_kinds import facility_kinds, kind_code
 from zoneguard.models import Facility
-from zoneguard.services.audit import audit
-from zoneguard.services.keys import Scope
+from zoneguard.services.access.audit import audit
+from zoneguard.services.access.keys import Scope
 
 
 def _point(lon: float, lat: float) -> str:

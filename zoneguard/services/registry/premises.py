@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from zoneguard.domain import PremisesStatus
 from zoneguard.errors import Conflict, Forbidden, NotFound, ValidationError
 from zoneguard.models import Premises
-from zoneguard.services.audit import audit
-from zoneguard.services.keys import UNRESTRICTED, Scope
+from zoneguard.services.access.audit import audit
+from zoneguard.services.access.keys import UNRESTRICTED, Scope
 from zoneguard.services.registry.common import (
     BBox,
     Page,

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from zoneguard.domain import ScanTrigger
 from zoneguard.errors import ScanRunning, ValidationError
-from zoneguard.services.scan import ScanSummary, run_scan
+from zoneguard.services.scan.run import ScanSummary, run_scan
 from zoneguard.settings import Settings
 
 log = logging.getLogger(__name__)

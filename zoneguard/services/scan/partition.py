@@ -29,10 +29,10 @@ from sqlalchemy.pool import NullPool
 from spatial.walking import make_walker
 from zoneguard.errors import ReplicaLagging, ScanPartitionFailed
 from zoneguard.rules import RuleSet
-from zoneguard.services import scan_sql as q
-from zoneguard.services.scan_diff import MEASURE_PLANNER, planner_settings, stream_rows
-from zoneguard.services.scan_judge import DEFAULT_REACH_M, Plan
-from zoneguard.services.scan_spill import HitSpill
+from zoneguard.services.scan import sql as q
+from zoneguard.services.scan.diff import MEASURE_PLANNER, planner_settings, stream_rows
+from zoneguard.services.scan.judge import DEFAULT_REACH_M, Plan
+from zoneguard.services.scan.spill import HitSpill
 
 LEVELS = (2, 4, 6, 9, 12)  # GB/T 2260 province, city, county; township, village
 _SCANNED = "p.status IN ('active', 'suspended') " \

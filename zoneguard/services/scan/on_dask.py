@@ -31,9 +31,9 @@ from sqlalchemy import Connection, text
 
 from zoneguard.db.engine import cluster_for
 from zoneguard.errors import ScanPartitionFailed
-from zoneguard.services.scan_diff import copy_hits
-from zoneguard.services.scan_judge import Plan
-from zoneguard.services.scan_partition import (
+from zoneguard.services.scan.diff import copy_hits
+from zoneguard.services.scan.judge import Plan
+from zoneguard.services.scan.partition import (
     PartitionResult,
     PartitionTask,
     label,

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from zoneguard.domain import Role
 from zoneguard.errors import Conflict, NotFound, ValidationError
 from zoneguard.models import User, WebSession
-from zoneguard.services.audit import audit
-from zoneguard.services.keys import check_scope, school_id_of
-from zoneguard.services.principal import Principal
+from zoneguard.services.access.audit import audit
+from zoneguard.services.access.keys import check_scope, school_id_of
+from zoneguard.services.access.principal import Principal
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 MIN_PASSWORD = 10

@@ -34,11 +34,11 @@ from zoneguard.domain import ScanTrigger
 from zoneguard.errors import ScanRunning, ValidationError
 from zoneguard.evaluation import Tolerances
 from zoneguard.rules import RuleSet
-from zoneguard.services import scan_sql as q
-from zoneguard.services.audit import audit
+from zoneguard.services.access.audit import audit
 from zoneguard.services.cases.findings import local_today
 from zoneguard.services.rulesets import current_rule_set, store_rule_set
-from zoneguard.services.scan_diff import Counts, Fill, Plan, data_versions, execute
+from zoneguard.services.scan import sql as q
+from zoneguard.services.scan.diff import Counts, Fill, Plan, data_versions, execute
 from zoneguard.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -247,7 +247,7 @@ def _distributed(settings: Settings, scheduler: str | None) -> Fill | None:
     """The fill of a distributed scan on `scheduler`, or None for this machine."""
     if not scheduler:
         return None
-    from zoneguard.services.scan_dask import DaskFill
+    from zoneguard.services.scan.on_dask import DaskFill
 
     return DaskFill(settings, scheduler)
 

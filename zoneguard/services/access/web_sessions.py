@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from zoneguard.errors import Unauthorized, ValidationError
 from zoneguard.models import LoginFailure, WebSession
-from zoneguard.services.audit import audit
-from zoneguard.services.users import UserInfo, check_password, normal_username, user_info
+from zoneguard.services.access.audit import audit
+from zoneguard.services.access.users import UserInfo, check_password, normal_username, user_info
 from zoneguard.settings import Settings
 
 TOUCH_AFTER_S = 30  # refresh last_seen_at at most this often (one write per half minute)

@@ -38,9 +38,9 @@ from zoneguard.errors import ImportProblem
 from zoneguard.imports import ImportKind, Limits, ParsedImport, RowProblem, read_table
 from zoneguard.imports.vectorised import gc_paused
 from zoneguard.models import AuditLog, ImportRecord
-from zoneguard.services import import_copy as staged
-from zoneguard.services import import_sql as sql
 from zoneguard.services.bulk import upkeep_deferred
+from zoneguard.services.ingest import copy as staged
+from zoneguard.services.ingest import sql
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings, get_settings
 

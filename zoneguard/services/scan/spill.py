@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from spatial.walking import Walker
-from zoneguard.services.scan_judge import Plan, RowJudge, WalkLater, make_judge, walk_later
+from zoneguard.services.scan.judge import Plan, RowJudge, WalkLater, make_judge, walk_later
 
 CHUNK_HITS = 5_000  # hits per pickled chunk
 

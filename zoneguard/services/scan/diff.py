@@ -22,10 +22,10 @@ from psycopg import pq
 from sqlalchemy import Connection, text
 
 from spatial.walking import make_walker
-from zoneguard.services import scan_sql as q
 from zoneguard.services.bulk import upkeep_deferred
-from zoneguard.services.scan_judge import DEFAULT_REACH_M, Plan, judge_pairs
-from zoneguard.services.scan_spill import HitSpill
+from zoneguard.services.scan import sql as q
+from zoneguard.services.scan.judge import DEFAULT_REACH_M, Plan, judge_pairs
+from zoneguard.services.scan.spill import HitSpill
 
 __all__ = ["DEFAULT_REACH_M", "Counts", "Fill", "Plan", "copy_hits", "data_versions", "execute",
            "judge_pairs", "measure_here", "measure_params"]

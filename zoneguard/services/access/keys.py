@@ -22,7 +22,7 @@ from zoneguard import regions
 from zoneguard.domain import Role
 from zoneguard.errors import NotFound, Unauthorized, ValidationError
 from zoneguard.models import ApiKey, School
-from zoneguard.services.audit import audit
+from zoneguard.services.access.audit import audit
 
 _TOKEN = re.compile(r"zg_([0-9a-f]{12})_([A-Za-z0-9_-]{32,128})")
 _CATEGORY = re.compile(r"[a-z][a-z0-9_]*")

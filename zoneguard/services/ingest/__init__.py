@@ -1,0 +1,1 @@
+"""Ingest: registry files (schools, gates, premises, facilities) and walking networks."""
