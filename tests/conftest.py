@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from zoneguard.db.engine import cluster_for
+from zoneguard.db.embedded import cluster_for
 from zoneguard.db.ready import ready_engine
 from zoneguard.settings import Settings, get_settings
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from zoneguard.db.engine import cluster_for
+from zoneguard.db.embedded import cluster_for
 from zoneguard.settings import Settings
 
 

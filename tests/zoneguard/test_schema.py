@@ -62,3 +62,9 @@ def test_precision_must_match_the_geometry(session: Session) -> None:
 def test_postgis_and_pgrouting_are_installed(session: Session) -> None:
     names = set(session.execute(text("SELECT extname FROM pg_extension")).scalars())
     assert {"postgis", "pgrouting"} <= names
+
+
+def test_the_quick_head_check_agrees_with_alembic() -> None:
+    from zoneguard.db.migrate import _script_head, head_revision
+
+    assert _script_head() == head_revision()

@@ -7,18 +7,18 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import ValidationError as SettingsError
 from rich.console import Console
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
-from zoneguard.db.engine import session_scope
-from zoneguard.db.ready import ready_engine
 from zoneguard.errors import ZoneGuardError
 from zoneguard.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # the database stack loads only in commands that open the database
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
 console = Console()
 err_console = Console(stderr=True)
@@ -56,6 +56,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 @contextmanager
 def open_session() -> Iterator[Session]:
     """A committed-on-success session on a started, migrated database."""
+    from zoneguard.db.engine import session_scope
+
     engine = open_engine()
     try:
         with session_scope(engine) as session:
@@ -66,6 +68,8 @@ def open_session() -> Iterator[Session]:
 
 def open_engine() -> Engine:
     """Engine on a started, migrated database."""
+    from zoneguard.db.ready import ready_engine
+
     return ready_engine(settings())
 
 

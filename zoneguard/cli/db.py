@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from zoneguard.cli import replica
 from zoneguard.cli.common import console, handle_errors, print_json, settings
-from zoneguard.db.embedded import ClusterStatus
-from zoneguard.db.engine import cluster_for
-from zoneguard.db.migrate import current_revision, head_revision
-from zoneguard.db.ready import ready_engine
-from zoneguard.db.replica import replicas
 from zoneguard.errors import ValidationError
+
+if TYPE_CHECKING:
+    from zoneguard.db.embedded import ClusterStatus
 
 app = typer.Typer(help="Manage the embedded PostGIS cluster (or check the external one).")
 app.add_typer(replica.app, name="replica")
@@ -42,6 +42,9 @@ def _show(status: ClusterStatus) -> None:
 @handle_errors
 def up() -> None:
     """Initialise (first use), start and migrate the embedded cluster; no-op when running."""
+    from zoneguard.db.embedded import cluster_for
+    from zoneguard.db.ready import ready_engine
+
     cfg = settings()
     if cfg.database_url:
         engine = ready_engine(cfg)
@@ -57,6 +60,8 @@ def up() -> None:
 @handle_errors
 def down() -> None:
     """Stop the embedded cluster."""
+    from zoneguard.db.embedded import cluster_for
+
     cfg = settings()
     _show(cluster_for(cfg).down())
 
@@ -65,6 +70,8 @@ def down() -> None:
 @handle_errors
 def status(json_output: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
     """Say where the embedded cluster is and whether it runs."""
+    from zoneguard.db.embedded import cluster_for
+
     cfg = settings()
     if cfg.database_url:
         console.print("using the external database set by ZONEGUARD_DATABASE_URL")
@@ -86,6 +93,9 @@ def status(json_output: bool = typer.Option(False, "--json", help="Print JSON"))
 @handle_errors
 def migrate() -> None:
     """Apply pending migrations (starting the embedded cluster if needed)."""
+    from zoneguard.db.migrate import current_revision, head_revision
+    from zoneguard.db.ready import ready_engine
+
     engine = ready_engine(settings())
     try:
         console.print(f"schema at revision {current_revision(engine)} (head {head_revision()})")
@@ -97,6 +107,9 @@ def migrate() -> None:
 @handle_errors
 def destroy(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask")) -> None:
     """Stop the embedded cluster and delete its data wherever it lives (cannot be undone)."""
+    from zoneguard.db.embedded import cluster_for
+    from zoneguard.db.replica import replicas
+
     cfg = settings()
     if cfg.database_url:
         raise ValidationError("ZONEGUARD_DATABASE_URL is set: the external database is not "

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import socket
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from zoneguard.cli.common import console, handle_errors, settings
 from zoneguard.cli.serve import http_server
-from zoneguard.db.ready import ready_engine
-from zoneguard.demo import DemoResult, curl_example, prepare
+
+if TYPE_CHECKING:
+    from zoneguard.demo import DemoResult
 
 
 def _free(host: str, port: int) -> bool:
@@ -23,6 +25,8 @@ def _free(host: str, port: int) -> bool:
 
 
 def _report(result: DemoResult, base: str) -> None:
+    from zoneguard.demo import curl_example
+
     s = result.scan
     console.print(f"\n[bold]ZoneGuard demo[/bold] — scan {s.scan_id}: {s.new} new, {s.open} "
                   f"still open, {s.resolved} resolved, {s.reopened} reopened "
@@ -52,6 +56,9 @@ def demo_command(
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the API at the end"),
 ) -> None:
     """Run the demo: embedded PostGIS, sample data, rules, scan, map, 一校一表, key, API."""
+    from zoneguard.db.ready import ready_engine
+    from zoneguard.demo import prepare
+
     cfg = settings()
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=False) as progress:

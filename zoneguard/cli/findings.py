@@ -14,10 +14,7 @@ from rich.table import Table
 from zoneguard.cli.common import console, handle_errors, open_session, print_json, settings
 from zoneguard.domain import FindingState, Role
 from zoneguard.labels import STATE_LABELS
-from zoneguard.reports.finding_files import FORMATS, export
-from zoneguard.services.cases.findings import get_finding, list_findings, local_today
 from zoneguard.services.cases.flow import ACTIONS, LOOP_WORDS, describe
-from zoneguard.services.cases.workflow import act
 
 app = typer.Typer(help="One finding: show it, act on it in the case loop, see the loop.",
                   no_args_is_help=True)
@@ -82,12 +79,15 @@ def findings_command(
     lookback: bool = typer.Option(False, "--lookback", help="回头看 list: 反弹 cases not "
                                   "closed again, and registered problems whose review day "
                                   "has come (closed ones too), soonest first"),
-    fmt: str = typer.Option("table", "--format", help="|".join(FORMATS)),
+    fmt: str = typer.Option("table", "--format", help="table|json|csv|geojson"),
     labels: str = typer.Option("en", "--labels", help="en (codes) | zh (Chinese, for people)"),
     limit: int | None = typer.Option(None, "--limit", min=0),
     offset: int = typer.Option(0, "--offset", min=0),
 ) -> None:
     """List findings with filters, as a table or as JSON, CSV or GeoJSON on standard output."""
+    from zoneguard.reports.finding_files import FORMATS, export
+    from zoneguard.services.cases.findings import list_findings
+
     if fmt not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
     with open_session() as session:
@@ -142,6 +142,8 @@ def show(
     json_output: bool = typer.Option(False, "--json", help="Print JSON"),
 ) -> None:
     """Show a finding with its measured conflict and its workflow history."""
+    from zoneguard.services.cases.findings import get_finding
+
     with open_session() as session:
         data = get_finding(session, finding_id)
     if json_output:
@@ -176,6 +178,9 @@ def act_command(
                                        "retained, special"),
 ) -> None:
     """Take one step of the case loop as this machine's user (who is recorded)."""
+    from zoneguard.services.cases.findings import local_today
+    from zoneguard.services.cases.workflow import act
+
     cfg = settings()
     with open_session() as session:
         finding = act(session, finding_id, action=action, caller=_operator(), comment=comment,

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from zoneguard.cli.common import console, err_console, open_session, print_json
 from zoneguard.errors import ImportProblem, ZoneGuardError
-from zoneguard.imports import ImportKind, ParsedImport, write_rejected, write_report
-from zoneguard.services.ingest.files import ImportOutcome, import_file
+
+if TYPE_CHECKING:  # pandas, pyarrow, geopandas: loaded only when a file is imported
+    from zoneguard.imports import ImportKind, ParsedImport
+    from zoneguard.services.ingest.files import ImportOutcome
 
 app = typer.Typer(help="Import schools, gates or premises from CSV/XLSX/GeoJSON/SHP/GPKG/OSM.")
 
@@ -39,6 +42,9 @@ def _problems_table(parsed: ParsedImport, limit: int = 20) -> Table:
 def _run(kind: ImportKind, file: Path, crs: str | None, region: str | None,
          maps: list[str], category: str | None, dry_run: bool, skip_invalid: bool,
          close_missing: bool, sheet: str | None, layer: str | None, json_out: bool) -> None:
+    from zoneguard.imports import ParsedImport, write_report
+    from zoneguard.services.ingest.files import import_file
+
     try:
         with open_session() as session:
             outcome = import_file(session, file, kind=kind, crs=crs, column_map=_mapping(maps),
@@ -60,6 +66,8 @@ def _run(kind: ImportKind, file: Path, crs: str | None, region: str | None,
 
 
 def _finish(outcome: ImportOutcome, file: Path, json_out: bool) -> None:
+    from zoneguard.imports import write_rejected, write_report
+
     parsed = outcome.parsed
     assert parsed is not None
     if parsed.problems or outcome.rejected:

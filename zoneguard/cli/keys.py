@@ -6,7 +6,6 @@ import typer
 from rich.table import Table
 
 from zoneguard.cli.common import console, handle_errors, open_session, print_json
-from zoneguard.services.access.keys import create_key, list_keys, revoke_key
 
 app = typer.Typer(help="Create, list and revoke API keys (roles: admin, governance, bureau, "
                        "viewer, grid, school).", no_args_is_help=True)
@@ -27,6 +26,8 @@ def create_command(
     json_output: bool = typer.Option(False, "--json", help="Print the key as JSON"),
 ) -> None:
     """Create a key and print its secret token (it is shown only this once)."""
+    from zoneguard.services.access.keys import create_key
+
     cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     with open_session() as session:
         new = create_key(session, role=role, name=name or f"{role} key", categories=cats,
@@ -48,6 +49,8 @@ def list_command(
     json_output: bool = typer.Option(False, "--json", help="Print the keys as JSON"),
 ) -> None:
     """List keys (never their secrets)."""
+    from zoneguard.services.access.keys import list_keys
+
     with open_session() as session:
         keys = list_keys(session)
     if json_output:
@@ -66,6 +69,8 @@ def list_command(
 @handle_errors
 def revoke_command(key_id: int = typer.Argument(..., help="Id of the key (see keys list)")) -> None:
     """Revoke a key at once."""
+    from zoneguard.services.access.keys import revoke_key
+
     with open_session() as session:
         info = revoke_key(session, key_id, actor="cli")
     console.print(f"key {info.id} ({info.name}) revoked at {info.revoked_at:%Y-%m-%d %H:%M:%S}")

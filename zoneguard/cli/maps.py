@@ -13,11 +13,6 @@ import typer
 
 from zoneguard.cli.common import console, handle_errors, open_session, settings
 from zoneguard.errors import ValidationError
-from zoneguard.maps.city import city_map
-from zoneguard.maps.page import render_page
-from zoneguard.maps.permitted import permitted_map
-from zoneguard.maps.school import school_map
-from zoneguard.maps.screening import screening_map
 from zoneguard.settings import Settings
 
 app = typer.Typer(help="Write map pages (standalone HTML files).", no_args_is_help=True)
@@ -37,6 +32,8 @@ def _settings(basemap: str | None) -> Settings:
 
 
 def _write(spec: dict[str, Any], out: Path, cfg: Settings) -> None:
+    from zoneguard.maps.page import render_page
+
     out.write_text(render_page(spec, standalone=True, settings=cfg), encoding="utf-8")
     counts = ", ".join(f"{k} {v}" for k, v in spec.get("summary", {}).items())
     console.print(f"wrote {out} ({counts})", highlight=False)
@@ -48,6 +45,8 @@ def city_command(out: Path = OUT, region: str | None = REGION,
                  category: list[str] | None = CATEGORIES,
                  basemap: str | None = BASEMAP) -> None:
     """City violation map: campuses, zones, premises by category and verdict, findings."""
+    from zoneguard.maps.city import city_map
+
     cfg = _settings(basemap)
     with open_session() as session:
         _write(city_map(session, settings=cfg, region=region, categories=category), out, cfg)
@@ -58,6 +57,8 @@ def city_command(out: Path = OUT, region: str | None = REGION,
 def school_command(code: str = typer.Argument(..., help="School code"), out: Path = OUT,
                    basemap: str | None = BASEMAP) -> None:
     """One school's map: campus, gates, zones, premises with measured lines."""
+    from zoneguard.maps.school import school_map
+
     cfg = _settings(basemap)
     with open_session() as session:
         _write(school_map(session, code=code, settings=cfg), out, cfg)
@@ -68,6 +69,8 @@ def school_command(code: str = typer.Argument(..., help="School code"), out: Pat
 def screening_command(screening_id: int = typer.Argument(..., help="Screening record id"),
                       out: Path = OUT, basemap: str | None = BASEMAP) -> None:
     """A stored screening's map: applied-for point, schools, measured lines, verdict."""
+    from zoneguard.maps.screening import screening_map
+
     cfg = _settings(basemap)
     with open_session() as session:
         _write(screening_map(session, screening_id=screening_id, settings=cfg), out, cfg)
@@ -82,6 +85,8 @@ def permitted_command(
     basemap: str | None = BASEMAP,
 ) -> None:
     """Where a new premises of a category may open by distance (screening decides)."""
+    from zoneguard.maps.permitted import permitted_map
+
     box = None
     if bbox is not None:
         try:

@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from zoneguard.cli.common import console, handle_errors, open_session, print_json, settings
-from zoneguard.services.ingest.network import import_network, network_status
 
 app = typer.Typer(help="Walking network (pgRouting) from OSM or surveyed lines.",
                   no_args_is_help=True)
@@ -27,6 +26,8 @@ def import_command(
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON"),
 ) -> None:
     """Import a street network in one transaction (all or nothing); see docs/walking.md."""
+    from zoneguard.services.ingest.network import import_network
+
     with console.status(f"reading {file.name} and building the walking network"), \
             open_session() as session:
         result = import_network(session, path=file, region=region, crs=crs, replace=replace,
@@ -55,6 +56,8 @@ def status_command(
     json_output: bool = typer.Option(False, "--json", help="Print the status as JSON"),
 ) -> None:
     """Show the imported walking networks per region."""
+    from zoneguard.services.ingest.network import network_status
+
     with open_session() as session:
         rows = network_status(session)
     if json_output:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from zoneguard.cli.common import console, handle_errors, print_json, settings
-from zoneguard.db.engine import cluster_for
-from zoneguard.db.ready import ready_engine
-from zoneguard.db.replica import ReplicaCluster, replicas
 from zoneguard.errors import ValidationError
+
+if TYPE_CHECKING:
+    from zoneguard.db.replica import ReplicaCluster
 
 app = typer.Typer(help="Streaming read-only replicas of the embedded cluster (partitioned "
                   "rescans, `zoneguard scan --dask`).", no_args_is_help=True)
@@ -17,6 +19,9 @@ NUMBER = typer.Option(1, "--number", "-n", min=1, max=8, help="Which replica (1-
 
 
 def _replica(number: int) -> ReplicaCluster:
+    from zoneguard.db.embedded import cluster_for
+    from zoneguard.db.replica import ReplicaCluster
+
     cfg = settings()
     if cfg.database_url:
         raise ValidationError("ZONEGUARD_DATABASE_URL is set: replicate the external server "
@@ -42,6 +47,8 @@ def _show(replica: ReplicaCluster) -> None:
 @handle_errors
 def up(number: int = NUMBER) -> None:
     """Create (pg_basebackup -R, first use) and start a replica; no-op when it runs."""
+    from zoneguard.db.ready import ready_engine
+
     replica = _replica(number)
     ready_engine(settings()).dispose()  # the primary runs and is migrated
     replica.up()
@@ -61,6 +68,9 @@ def down(number: int = NUMBER) -> None:
 @handle_errors
 def status(json_output: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
     """List the replicas of the embedded cluster, where they live and how far behind they are."""
+    from zoneguard.db.embedded import cluster_for
+    from zoneguard.db.replica import replicas
+
     cfg = settings()
     found = replicas(cluster_for(cfg)) if not cfg.database_url else []
     if json_output:

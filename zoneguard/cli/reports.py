@@ -10,11 +10,6 @@ import typer
 
 from zoneguard.cli.common import console, handle_errors, open_session, settings
 from zoneguard.errors import ValidationError
-from zoneguard.reports.exports import FORMATS, WHAT, write_export
-from zoneguard.reports.record import finding_record_html, html_to_pdf, screening_record_html
-from zoneguard.reports.school_sheet import school_sheet_bytes
-from zoneguard.reports.summary import summary_bytes
-from zoneguard.services.rulesets import current_rule_set
 
 report_app = typer.Typer(help="Write report workbooks (XLSX).", no_args_is_help=True)
 record_app = typer.Typer(help="Write measurement records (HTML or PDF).", no_args_is_help=True)
@@ -26,6 +21,8 @@ OUT = typer.Option(..., "--out", "-o", dir_okay=False, help="File to write")
 @handle_errors
 def school_report(code: str = typer.Argument(..., help="School code"), out: Path = OUT) -> None:
     """周边场所距离核查表: the school and every premises within reach, judged, with case state."""
+    from zoneguard.reports.school_sheet import school_sheet_bytes
+
     with open_session() as session:
         out.write_bytes(school_sheet_bytes(session, code=code, settings=settings()))
     console.print(f"wrote {out}", highlight=False)
@@ -52,6 +49,8 @@ def joint_report(code: str = typer.Argument(..., help="School code"),
 def summary_report(region: str | None = typer.Option(None, "--region"), out: Path = OUT,
                    last_scans: int = typer.Option(10, "--last-scans", min=1, max=100)) -> None:
     """District summary: counts, overdue findings, trend across the last scans."""
+    from zoneguard.reports.summary import summary_bytes
+
     with open_session() as session:
         out.write_bytes(summary_bytes(session, region=region, last_scans=last_scans))
     console.print(f"wrote {out}", highlight=False)
@@ -128,6 +127,8 @@ def export_command(
                                " XLSX is always Chinese"),
 ) -> None:
     """Export findings or a registry as CSV, XLSX, GeoJSON or GeoPackage (EPSG:4326)."""
+    from zoneguard.reports.exports import FORMATS, WHAT, write_export
+
     if what not in WHAT:
         raise ValidationError(f"export what? one of {', '.join(WHAT)}")
     if fmt not in FORMATS:
@@ -139,6 +140,8 @@ def export_command(
 
 
 def _write_record(html: str, out: Path) -> None:
+    from zoneguard.reports.record import html_to_pdf
+
     if out.suffix.lower() == ".pdf":
         out.write_bytes(html_to_pdf(html))
     elif out.suffix.lower() in (".html", ".htm"):
@@ -152,6 +155,8 @@ def _write_record(html: str, out: Path) -> None:
 @handle_errors
 def screening_record(screening_id: int = typer.Argument(...), out: Path = OUT) -> None:
     """Measurement record of a stored screening."""
+    from zoneguard.reports.record import screening_record_html
+
     with open_session() as session:
         html = screening_record_html(session, screening_id=screening_id)
     _write_record(html, out)
@@ -161,6 +166,9 @@ def screening_record(screening_id: int = typer.Argument(...), out: Path = OUT) -
 @handle_errors
 def finding_record(finding_id: int = typer.Argument(...), out: Path = OUT) -> None:
     """Measurement record of a finding."""
+    from zoneguard.reports.record import finding_record_html
+    from zoneguard.services.rulesets import current_rule_set
+
     with open_session() as session:
         html = finding_record_html(session, finding_id=finding_id,
                                    rule_set=current_rule_set(settings()))

@@ -6,7 +6,6 @@ import typer
 
 from zoneguard.cli.common import console, handle_errors, open_engine, print_json
 from zoneguard.domain import ScanTrigger
-from zoneguard.services.scan.run import run_scan
 
 
 @handle_errors
@@ -22,6 +21,8 @@ def scan_command(
                                     "replicas (default ZONEGUARD_DASK_SCHEDULER)"),
 ) -> None:
     """Rescan: new, still-open, resolved and reopened findings; one scan at a time."""
+    from zoneguard.services.scan.run import run_scan
+
     engine = open_engine()
     try:
         if json_output:

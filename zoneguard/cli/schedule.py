@@ -8,7 +8,6 @@ from datetime import datetime
 import typer
 
 from zoneguard.cli.common import console, handle_errors, open_engine, settings
-from zoneguard.services.scan.schedule import next_run, run_once, run_schedule, zone
 
 
 @handle_errors
@@ -17,6 +16,8 @@ def schedule_command(
     cron: str | None = typer.Option(None, "--cron", help="Override ZONEGUARD_SCAN_CRON"),
 ) -> None:
     """Run rescans at each fire time of ZONEGUARD_SCAN_CRON (in ZONEGUARD_TIMEZONE)."""
+    from zoneguard.services.scan.schedule import next_run, run_once, run_schedule, zone
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     cfg = settings()
     tz = zone(cfg.timezone)

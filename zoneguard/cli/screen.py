@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from zoneguard.cli.common import console, handle_errors, open_session, print_json
 from zoneguard.labels import METRIC_SHORT, levels_label, limit, metres, verdict_label
-from zoneguard.services.screening import ScreeningResult, screen
+
+if TYPE_CHECKING:
+    from zoneguard.services.screening import ScreeningResult
 
 _COLOURS = {"prohibited": "red", "review": "yellow", "allowed": "green"}
 
@@ -49,6 +52,8 @@ def screen_command(
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON"),
 ) -> None:
     """Screen a licence application: verdict, conflicting schools, distances, legal basis."""
+    from zoneguard.services.screening import screen
+
     entrance = None
     if (entrance_lon is None) != (entrance_lat is None):
         raise typer.BadParameter("give both --entrance-lon and --entrance-lat, or neither")

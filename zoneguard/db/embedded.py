@@ -35,6 +35,7 @@ from zoneguard.db.process import (
     server_user,
 )
 from zoneguard.errors import DatabaseUnavailable
+from zoneguard.settings import Settings
 
 DB_NAME = "zoneguard"
 DB_USER = "zoneguard"
@@ -305,3 +306,7 @@ class EmbeddedCluster:
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
 
+
+def cluster_for(settings: Settings) -> EmbeddedCluster:
+    """Return the embedded cluster object of the configured home."""
+    return EmbeddedCluster(settings.home, server_user=settings.server_user)

@@ -8,13 +8,8 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from zoneguard.db.embedded import EmbeddedCluster
+from zoneguard.db.embedded import cluster_for
 from zoneguard.settings import Settings
-
-
-def cluster_for(settings: Settings) -> EmbeddedCluster:
-    """Return the embedded cluster object of the configured home."""
-    return EmbeddedCluster(settings.home, server_user=settings.server_user)
 
 
 def database_url(settings: Settings, *, start: bool = True) -> str:

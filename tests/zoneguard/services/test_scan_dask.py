@@ -24,7 +24,7 @@ from benchmarks.synthetic import city, load
 from tests.factories import add_premises, write_rules
 from tests.scratchdb import scratch_database
 from zoneguard.cli.main import app
-from zoneguard.db.engine import cluster_for
+from zoneguard.db.embedded import cluster_for
 from zoneguard.db.layout import free_port
 from zoneguard.db.replica import ReplicaCluster, replica_url
 from zoneguard.errors import ReplicaLagging, ScanPartitionFailed

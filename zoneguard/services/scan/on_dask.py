@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from zoneguard.db.engine import cluster_for
+from zoneguard.db.embedded import cluster_for
 from zoneguard.errors import ScanPartitionFailed
 from zoneguard.services.scan.diff import copy_hits
 from zoneguard.services.scan.judge import Plan
