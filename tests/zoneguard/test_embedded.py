@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import text
 
 from zoneguard.db.binaries import find_binaries
-from zoneguard.db.embedded import EmbeddedCluster, cluster_for, make_engine
+from zoneguard.db.embedded import EmbeddedCluster, cluster_for
+from zoneguard.db.engine import make_engine
 from zoneguard.errors import EnvironmentProblem
 from zoneguard.settings import Settings
 
