@@ -145,6 +145,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        upload_limits={"/api/v1/imports": settings.import_max_bytes,
                                       "/imports": settings.import_max_bytes,
                                       "/api/v1/findings/[0-9]+/evidence":
+                                          settings.evidence_max_bytes,
+                                      "/findings/[0-9]+/evidence":
                                           settings.evidence_max_bytes},
                        failed_keys=app.state.failed_keys)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics,

@@ -6,7 +6,7 @@ from datetime import date
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,6 +34,7 @@ from zoneguard.models import Evidence
 from zoneguard.queries.nearby import school_by_code
 from zoneguard.services.access.web_sessions import WebLogin
 from zoneguard.services.cases.counts import state_counts
+from zoneguard.services.cases.evidence import add_evidence
 from zoneguard.services.cases.findings import get_finding, list_findings, local_today
 from zoneguard.services.cases.flow import BY_CODE
 from zoneguard.services.cases.workflow import act
@@ -119,7 +120,8 @@ def case_page(request: Request, finding_id: RowId, login: LoginDep, session: Ses
     """One case: map with its measured line, details, history, evidence, allowed actions."""
     if login is None:
         return to_login(request)
-    label = BY_CODE[done].label if done in BY_CODE else None
+    label = BY_CODE[done].label if done in BY_CODE else ("上传证据材料" if done == "evidence"
+                                                         else None)
     return _case_page(request, session, login, finding_id, settings, done=label)
 
 
@@ -164,3 +166,32 @@ async def case_act(
             _case_page, request, session, login, finding_id, settings, error=message,
             status_code=exc.status, values=values))
     return RedirectResponse(f"/findings/{finding_id}?done={action}", status_code=303)
+
+
+@router.post("/findings/{finding_id}/evidence", response_class=HTMLResponse)
+async def case_evidence(
+    request: Request, finding_id: RowId, login: LoginDep, session: SessionDep,
+    settings: SettingsDep, file: Annotated[UploadFile, File()],
+    csrf_token: Text = "", note: LongText = "",
+) -> Response:
+    """Attach a photo or PDF to the case as the logged-in person (type checked by content)."""
+    if login is None:
+        return to_login(request)
+    if not form_ok(login, csrf_token):
+        return _case_page(request, session, login, finding_id, settings,
+                          error="页面已过期，请刷新后重新提交", status_code=403)
+    principal = login.user.principal
+
+    def run() -> None:
+        with session.begin_nested():  # a refused file leaves no row behind
+            add_evidence(session, finding_id, stream=file.file, filename=file.filename,
+                         media_type=file.content_type, note=note or None, caller=principal,
+                         scope=principal.scope, settings=settings)
+
+    try:
+        await run_in_threadpool(run)
+    except ZoneGuardError as exc:
+        return await run_in_threadpool(partial(
+            _case_page, request, session, login, finding_id, settings, error=exc.detail,
+            status_code=exc.status))
+    return RedirectResponse(f"/findings/{finding_id}?done=evidence", status_code=303)

@@ -8,9 +8,10 @@ from urllib.parse import urlparse
 
 from pyproj import Geod
 from shapely.geometry import box
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from tests.api.web.test_findings_desk import PNG
 from tests.browser.cdp import Browser
 from tests.conftest import ARTIFACTS
 from tests.factories import add_finding, add_premises, add_school
@@ -173,3 +174,24 @@ def test_an_import_is_tried_before_it_is_written(
     _stays_home(page, served)
     assert sorted(session.scalars(select(Premises.licence_no).where(
         Premises.category == "tobacco"))) == ["TX-1", "TX-2"]
+
+
+def test_evidence_is_uploaded_from_the_case_page(
+        served: str, session: Session, page: Browser) -> None:
+    made = _setup(session)
+    session.execute(text("UPDATE finding SET state = 'rectifying' WHERE id = :id"),
+                    {"id": made["case"]})
+    _login(page, served)
+    page.goto(f"{served}/findings/{made['case']}", ready=MAP_READY)
+    assert page.evaluate(UNLABELLED) == []
+    png = list(PNG)
+    page.evaluate("(function () { var t = new DataTransfer(); t.items.add(new File("
+                  f"[new Uint8Array({json.dumps(png)})], '整改后.png', {{type: 'image/png'}})); "
+                  "document.getElementById('evidence-file').files = t.files; })()")
+    _type(page, "evidence-note", "门头已拆除")
+    page.evaluate("document.querySelector('#case-evidence-form button').click()")
+    page.wait_for("document.getElementById('case-evidence') && "
+                  "document.getElementById('case-evidence').textContent.includes('整改后.png')")
+    assert "门头已拆除" in page.evaluate("document.getElementById('case-evidence').textContent")
+    page.screenshot(ARTIFACTS / "workbench_evidence.png")
+    _stays_home(page, served)

@@ -271,3 +271,42 @@ def test_a_viewer_reads_the_case_but_is_offered_no_action(
     assert web.get(record.group(1)).status_code == 200  # the record opens on the session
     code, answer = _post(web, fid, action="propose", closing="unfounded", comment="核查不属实了")
     assert code == 403 and "“只读”角色不能" in answer
+
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
+       b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+       b"\x00\x00\x00IEND\xaeB`\x82")
+
+
+def test_evidence_is_uploaded_from_the_case_page_and_unlocks_the_step(
+        web: TestClient, person: Callable[..., str], session: Session, tmp_path) -> None:
+    import hashlib
+
+    fid = _case(session, state="rectifying")
+    _as(web, person, "bureau")
+    token = csrf_of(web.get(f"/findings/{fid}").text)
+    refused = web.post(f"/findings/{fid}/evidence", data={"csrf_token": token},
+                       files={"file": ("整改后.png", b"MZ\x90\x00not an image", "image/png")})
+    assert refused.status_code == 415 and session.scalar(
+        select(Evidence.id).where(Evidence.finding_id == fid)) is None
+    forged = web.post(f"/findings/{fid}/evidence", data={"csrf_token": "forged"},
+                      files={"file": ("整改后.png", PNG, "image/png")})
+    assert forged.status_code == 403
+    done = web.post(f"/findings/{fid}/evidence", data={"csrf_token": token, "note": "门头已拆除"},
+                    files={"file": ("整改后.png", PNG, "image/png")}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].endswith("?done=evidence")
+    stored = session.scalars(select(Evidence).where(Evidence.finding_id == fid)).one()
+    assert stored.sha256 == hashlib.sha256(PNG).hexdigest() and stored.media_type == "image/png"
+    assert stored.uploaded_by == "user:张三(zhangsan)" and stored.note == "门头已拆除"
+    page = web.get(f"/findings/{fid}").text
+    assert "整改后.png" in page and "现有证据材料 1 份" in page
+    code, answer = _post(web, fid, action="submit", comment="门头已拆除，场所停业")
+    assert code == 303, answer
+    assert session.scalar(select(Finding.state).where(Finding.id == fid)) == "to_accept"
+
+
+def test_a_viewer_is_offered_no_upload(
+        web: TestClient, person: Callable[..., str], session: Session) -> None:
+    fid = _case(session, state="rectifying")
+    _as(web, person, "viewer")
+    assert 'id="case-evidence-form"' not in web.get(f"/findings/{fid}").text
