@@ -34,7 +34,7 @@ def create_screening(
     entrance = None if body.entrance is None else (body.entrance.lon, body.entrance.lat)
     result = screen(session, category=body.category, point=(body.location.lon, body.location.lat),
                     crs=body.location.crs, region=region, on=body.on, entrance=entrance,
-                    actor=key.actor, settings=settings)
+                    actor=key.actor, settings=settings, scope=scope)
     audit(session, actor=key.actor, action="screen", entity="screening",
           entity_id=result.record_id,
           after={"category": result.category, "region": result.region,

@@ -119,7 +119,8 @@ def _screen(session: SessionDep, principal: Principal, values: dict[str, str],
     with session.begin_nested():  # a refused input leaves nothing behind
         result = screen(session, category=values["category"], point=(x, y), crs=values["crs"],
                         region=region, entrance=None if ex is None or ey is None else (ex, ey),
-                        actor=principal.actor, settings=settings, rule_set=rules)
+                        actor=principal.actor, settings=settings, rule_set=rules,
+                        scope=principal.scope)
         assert result.record_id is not None
         store_application(session, result.record_id, {
             "number": values["application_no"].strip(), "applicant": values["applicant"].strip(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from pyproj import Geod
 from shapely.geometry import box
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from spatial.crs import from_wgs84
@@ -101,3 +101,32 @@ def test_bureau_screens_only_its_categories_and_region(
         "category": "lottery", "location": point, "region": "440106"}).json()
     hidden = client.get(f"/api/v1/screenings/{admin_record['id']}", headers=bureau)
     assert hidden.status_code == 404
+
+
+def test_a_bureau_screens_and_registers_only_in_its_own_jurisdiction(
+    client: TestClient, key_for: KeyMaker, session: Session
+) -> None:
+    from zoneguard.models import ScreeningRecord
+
+    add_school(session, "HB-OWN", CAMPUS, levels=("primary",), region="420102")
+    beijing = box(116.30, 39.95, 116.302, 39.952)
+    add_school(session, "BJ-OTHER", beijing, levels=("primary",), region="110108")
+    bureau = key_for("bureau", categories=["internet_cafe"], region="4201")
+    before = session.scalar(select(func.count()).select_from(ScreeningRecord))
+    far = client.post("/api/v1/screenings", headers=bureau, json={
+        "category": "internet_cafe", "location": {"lon": 116.3025, "lat": 39.951}})
+    assert far.status_code == 403
+    assert "北京市海淀区" in far.json()["detail"] and "BJ-OTHER" not in far.text
+    assert session.scalar(select(func.count()).select_from(ScreeningRecord)) == before
+    lon, lat = _east_of_campus(120.0)
+    own = client.post("/api/v1/screenings", headers=bureau, json={
+        "category": "internet_cafe", "location": {"lon": lon, "lat": lat}})
+    assert own.status_code == 201 and own.json()["verdict"] == "prohibited"
+    registered = client.post("/api/v1/premises", headers=bureau, json={
+        "category": "internet_cafe", "licence_no": "WB-FAR", "name": "远方网吧",
+        "region": "420102", "location": {"lon": 116.3025, "lat": 39.951}})
+    assert registered.status_code == 403 and "辖区" in registered.json()["detail"]
+    here = client.post("/api/v1/premises", headers=bureau, json={
+        "category": "internet_cafe", "licence_no": "WB-HERE", "name": "本地网吧",
+        "region": "420102", "location": {"lon": lon, "lat": lat}})
+    assert here.status_code == 201

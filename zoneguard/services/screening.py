@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from spatial.crs import parse_crs, to_wgs84
 from spatial.errors import CrsError
-from spatial.measure import schools_near
+from spatial.measure import SchoolCandidate, schools_near
 from spatial.walking import make_walker
 from zoneguard import regions
 from zoneguard.domain import Verdict
-from zoneguard.errors import CrsProblem, ValidationError
+from zoneguard.errors import CrsProblem, Forbidden, ValidationError
 from zoneguard.evaluation import (
     Judgement,
     Tolerances,
@@ -31,6 +31,7 @@ from zoneguard.evaluation import (
 )
 from zoneguard.labels import DISCLAIMER, category_label, limit, metres, verdict_label
 from zoneguard.rules import RuleSet
+from zoneguard.services.access.keys import Scope
 from zoneguard.services.rulesets import (
     INSERT_RULE_SET,
     current_rule_set,
@@ -119,6 +120,7 @@ def screen(
     store: bool = True,
     settings: Settings | None = None,
     rule_set: RuleSet | None = None,
+    scope: Scope | None = None,
 ) -> ScreeningResult:
     """Screen an application of `category` at `point` (in `crs`) against the rules in force."""
     cfg = settings or get_settings()
@@ -137,9 +139,10 @@ def screen(
     result = ScreeningResult(Verdict.ALLOWED, category, pt, door, region, day, rules.version)
     walker = make_walker(session, max_snap_m=cfg.walking_snap_max_m, reach_m=reach)
     unprotected = []
-    for school in schools_near(session, lon=pt[0], lat=pt[1],
-                               radius_m=search_radius_m(rules, category, tolerances), on=day,
-                               door=door):
+    nearby = schools_near(session, lon=pt[0], lat=pt[1],
+                          radius_m=search_radius_m(rules, category, tolerances), on=day, door=door)
+    check_location_in_scope(nearby, scope)
+    for school in nearby:
         applying = pair_rules(rules, category=category, levels=school.levels,
                               school_region=school.school_region, premises_region=region,
                               on=day, enrolment=school.enrolment)
@@ -237,3 +240,19 @@ def remeasure(session: Session, *, premises_id: int, school_id: int, rule_id: st
                             fallback_threshold_m=reach_m(rules, row.category))
         return judged[0].verdict if judged else None
     return None
+
+
+def check_location_in_scope(schools: list[SchoolCandidate], scope: Scope | None) -> None:
+    """Refuse a place whose every nearby school lies outside the caller's region.
+
+    A bureau screens and registers premises in its own jurisdiction: near a border its own
+    schools and the neighbour's both count (and are shown), but a place where no nearby school
+    is its own belongs to another office (403, nothing measured is shown or stored).
+    """
+    if scope is None or scope.region_prefix is None or not schools:
+        return
+    if any(scope.allows_region(s.school_region) for s in schools):
+        return
+    nearest = min(schools, key=lambda s: s.nearest_boundary_m)
+    raise Forbidden(f"该位置周边的学校均不在您的辖区（{regions.labelled(scope.region_prefix)}）"
+                    f"内，最近的学校属于{regions.full_name(nearest.school_region)}：请由属地部门办理")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import date
 from typing import Any
 
 import shapely
 from geoalchemy2.elements import WKBElement
+from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from spatial.measure import schools_near
 from zoneguard.domain import PremisesStatus
 from zoneguard.errors import Conflict, Forbidden, NotFound, ValidationError
 from zoneguard.models import Premises
@@ -28,6 +31,7 @@ from zoneguard.services.registry.common import (
     to_wgs84,
 )
 
+NEARBY_M = 500.0  # the schools that place a premises in a jurisdiction (see screening)
 
 def _premises_select() -> Select[*tuple[Any, ...]]:
     return select(
@@ -123,10 +127,16 @@ def _apply_premises(row: Premises, values: Mapping[str, Any], crs: str,
         raise ValidationError("premises need a location, a licence number and a name")
 
 
-def _check_scope(row: Premises, scope: Scope) -> None:
+def _check_scope(session: Session, row: Premises, scope: Scope) -> None:
     if not scope.allows(category=row.category, region=row.region or None):
         raise Forbidden(f"premises of {row.category} in region {row.region or '(none)'} are "
                         f"outside this key's scope")
+    if scope.region_prefix is not None:  # and its place: not where only others' schools are
+        from zoneguard.services.screening import check_location_in_scope
+
+        place = to_shape(row.location)
+        check_location_in_scope(schools_near(session, lon=place.x, lat=place.y,
+                                             radius_m=NEARBY_M, on=date.today()), scope)
 
 
 def _duplicate(session: Session, row: Premises) -> None:
@@ -145,7 +155,7 @@ def create_premises(
     """Add a premises (`location`/`entrance` as (x, y) in `crs`); audited."""
     row = Premises(region="", status=PremisesStatus.ACTIVE.value, attributes={})
     _apply_premises(row, values, str(values.get("crs") or "EPSG:4326"), categories)
-    _check_scope(row, scope)
+    _check_scope(session, row, scope)
     _duplicate(session, row)
     session.add(row)
     session.flush()
@@ -164,7 +174,7 @@ def patch_premises(
     row = session.get(Premises, premises_id)
     assert row is not None
     _apply_premises(row, changes, str(changes.get("crs") or "EPSG:4326"), categories)
-    _check_scope(row, scope)
+    _check_scope(session, row, scope)
     _duplicate(session, row)
     row.updated_at = func.now()
     session.flush()
