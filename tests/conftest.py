@@ -53,3 +53,12 @@ def session(engine: Engine) -> Iterator[Session]:
         db.close()
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture(scope="module")
+def scratch(engine: Engine, settings: Settings) -> Iterator[tuple[str, Engine]]:
+    """A throw-away database of the test cluster for one module (tests.scratchdb)."""
+    from tests.scratchdb import scratch_database
+
+    with scratch_database(engine, settings) as found:
+        yield found

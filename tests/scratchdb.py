@@ -10,13 +10,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import pytest
 from psycopg import sql
 from sqlalchemy import Engine, text
 
 from zoneguard.db.engine import make_engine
 from zoneguard.db.migrate import upgrade
-from zoneguard.settings import Settings
+from zoneguard.settings import Settings, get_settings
 
 REGISTRY_TABLES = ("finding_event", "finding", "scan", "premises", "school_gate", "school",
                    "audit_log")
@@ -53,3 +55,24 @@ def empty(engine: Engine) -> None:
     """Remove the rows a scratch-database test wrote (the database is the test's own)."""
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE " + ", ".join(REGISTRY_TABLES) + " RESTART IDENTITY CASCADE"))
+
+
+@contextmanager
+def cli_environment(scratch: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch,
+                    tmp_path: Path, **env: str) -> Iterator[Engine]:
+    """The scratch database emptied and named in the environment with the test rules (and
+    `env`), as the command line reads its settings; restored afterwards."""
+    from tests.factories import write_rules
+
+    url, scratch_engine = scratch
+    empty(scratch_engine)
+    monkeypatch.setenv("ZONEGUARD_DATABASE_URL", url)
+    monkeypatch.setenv("ZONEGUARD_RULES_DIR", str(write_rules(tmp_path / "rules")))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        yield scratch_engine
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

@@ -21,41 +21,28 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from tests.factories import add_finding, add_premises, add_school, write_rules
+from tests.factories import add_finding, add_premises, add_school
 from tests.oracle import from_local
-from tests.scratchdb import empty, scratch_database
+from tests.scratchdb import cli_environment
 from tests.zoneguard.services.test_evidence import jpeg, png
 from zoneguard.cli.main import app
-from zoneguard.settings import Settings, get_settings
 
 runner = CliRunner()
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
-@pytest.fixture(scope="module")
-def scratch(engine: Engine, settings: Settings) -> Iterator[tuple[str, Engine]]:
-    with scratch_database(engine, settings) as found:
-        yield found
-
-
 @pytest.fixture
 def case(scratch: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch,
          tmp_path: Path) -> Iterator[int]:
-    url, scratch_engine = scratch
-    empty(scratch_engine)
-    monkeypatch.setenv("ZONEGUARD_DATABASE_URL", url)
-    monkeypatch.setenv("ZONEGUARD_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("ZONEGUARD_RULES_DIR", str(write_rules(tmp_path / "rules")))
-    get_settings.cache_clear()
-    with Session(scratch_engine) as s, s.begin():
-        school = add_school(s, "CLI-C", from_local(box(-100, -100, 100, 100), 114.0, 30.5),
-                            region="420102")
-        p = from_local(Point(0, -150), 114.0, 30.5)
-        premises = add_premises(s, "internet_cafe", p.x, p.y, region="420102")
-        finding = add_finding(s, school, premises, rule_id="t.internet_cafe")
-    yield finding
-    monkeypatch.undo()
-    get_settings.cache_clear()
+    with cli_environment(scratch, monkeypatch, tmp_path,
+                         ZONEGUARD_HOME=str(tmp_path / "home")) as scratch_engine:
+        with Session(scratch_engine) as s, s.begin():
+            school = add_school(s, "CLI-C", from_local(box(-100, -100, 100, 100), 114.0, 30.5),
+                                region="420102")
+            p = from_local(Point(0, -150), 114.0, 30.5)
+            premises = add_premises(s, "internet_cafe", p.x, p.y, region="420102")
+            finding = add_finding(s, school, premises, rule_id="t.internet_cafe")
+        yield finding
 
 
 def ok(*args: str) -> str:

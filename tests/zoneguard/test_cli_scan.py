@@ -21,41 +21,31 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from tests.factories import add_premises, add_school, write_rules
+from tests.factories import add_premises, add_school
 from tests.oracle import from_local
-from tests.scratchdb import empty, scratch_database
+from tests.scratchdb import cli_environment
 from zoneguard.cli.main import app
 from zoneguard.services.scan.schedule import next_run, run_schedule
 from zoneguard.services.scan.sql import LOCK_KEY
-from zoneguard.settings import Settings, get_settings
+from zoneguard.settings import get_settings
 
 runner = CliRunner()
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.fixture(scope="module")
-def scratch(engine: Engine, settings: Settings) -> Iterator[tuple[str, Engine]]:
-    with scratch_database(engine, settings) as found:
-        yield found
-
-
 @pytest.fixture
 def db(scratch: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch,
        tmp_path: Path) -> Iterator[Engine]:
-    url, scratch_engine = scratch
-    empty(scratch_engine)
-    monkeypatch.setenv("ZONEGUARD_DATABASE_URL", url)
-    monkeypatch.setenv("ZONEGUARD_RULES_DIR", str(write_rules(tmp_path / "rules")))
-    get_settings.cache_clear()
-    with Session(scratch_engine) as s, s.begin():
-        school = from_local(box(-100, -100, 100, 100), 114.0, 30.5)
-        add_school(s, "CLI-1", school, name="测试小学", region="420102")
-        for x, category in ((150.0, "internet_cafe"), (-130.0, "lottery"), (400.0, "tobacco")):
-            p = from_local(box(x, 0, x, 0).centroid, 114.0, 30.5)
-            add_premises(s, category, p.x, p.y, region="420102", licence_no=f"CLI-{category}")
-    yield scratch_engine
-    monkeypatch.undo()
-    get_settings.cache_clear()
+    with cli_environment(scratch, monkeypatch, tmp_path) as scratch_engine:
+        with Session(scratch_engine) as s, s.begin():
+            school = from_local(box(-100, -100, 100, 100), 114.0, 30.5)
+            add_school(s, "CLI-1", school, name="测试小学", region="420102")
+            for x, category in ((150.0, "internet_cafe"), (-130.0, "lottery"),
+                                (400.0, "tobacco")):
+                p = from_local(box(x, 0, x, 0).centroid, 114.0, 30.5)
+                add_premises(s, category, p.x, p.y, region="420102",
+                             licence_no=f"CLI-{category}")
+        yield scratch_engine
 
 
 def _flat(text_: str) -> str:

@@ -9,18 +9,11 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from tests.scratchdb import scratch_database
 from tests.zoneguard.imports import hostile
 from zoneguard.cli.main import app
-from zoneguard.settings import Settings, get_settings
+from zoneguard.settings import get_settings
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def scratch(engine: Engine, settings: Settings) -> Iterator[tuple[str, Engine]]:
-    with scratch_database(engine, settings) as found:
-        yield found
 
 
 @pytest.fixture

@@ -17,36 +17,22 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from tests.factories import write_rules
-from tests.scratchdb import empty, scratch_database
+from tests.scratchdb import cli_environment
 from tests.zoneguard.reports.period_history import NOVEMBER_TOTAL, build_history
 from zoneguard.cli.main import app
 from zoneguard.reports.period import COUNTS, RATES
-from zoneguard.settings import Settings, get_settings
 
 runner = CliRunner()
 KEYS = [k for k, _ in COUNTS] + [k for k, *_ in RATES]
 
 
-@pytest.fixture(scope="module")
-def scratch(engine: Engine, settings: Settings) -> Iterator[tuple[str, Engine]]:
-    with scratch_database(engine, settings) as found:
-        yield found
-
-
 @pytest.fixture
 def db(scratch: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch,
        tmp_path: Path) -> Iterator[Engine]:
-    url, scratch_engine = scratch
-    empty(scratch_engine)
-    monkeypatch.setenv("ZONEGUARD_DATABASE_URL", url)
-    monkeypatch.setenv("ZONEGUARD_RULES_DIR", str(write_rules(tmp_path / "rules")))
-    get_settings.cache_clear()
-    with Session(scratch_engine) as s, s.begin():
-        build_history(s)
-    yield scratch_engine
-    monkeypatch.undo()
-    get_settings.cache_clear()
+    with cli_environment(scratch, monkeypatch, tmp_path) as scratch_engine:
+        with Session(scratch_engine) as s, s.begin():
+            build_history(s)
+        yield scratch_engine
 
 
 def _ok(*args: str) -> str:

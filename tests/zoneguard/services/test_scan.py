@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from benchmarks.synthetic import city, load
 from tests.conftest import ROOT
 from tests.factories import add_gate, add_premises, add_school, write_rules
 from tests.oracle import distance_m, from_local
-from tests.scratchdb import empty, scratch_database
+from tests.scratchdb import empty
 from zoneguard.errors import ScanRunning
 from zoneguard.services.cases.findings import list_findings
 from zoneguard.services.scan import run as scan_module
@@ -271,12 +271,6 @@ def test_wait_waits_for_the_running_scan_to_release_the_lock(
 
 
 # -- real commits: a scratch database of the test cluster (see tests/scratchdb.py) ----------
-
-@pytest.fixture(scope="module")
-def scratch(engine: Engine, settings: Settings) -> Iterator[tuple[str, Engine]]:
-    with scratch_database(engine, settings) as (url, scratch_engine):
-        yield url, scratch_engine
-
 
 @pytest.fixture
 def db(scratch: tuple[str, Engine]) -> Engine:
