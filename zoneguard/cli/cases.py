@@ -9,8 +9,14 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from zoneguard.cli.common import console, handle_errors, open_session, print_json, settings
-from zoneguard.cli.findings import _operator
+from zoneguard.cli.common import (
+    console,
+    handle_errors,
+    open_session,
+    operator,
+    print_json,
+    settings,
+)
 
 evidence_app = typer.Typer(help="证据材料：上传照片或 PDF（按内容核验类型），列出。",
                            no_args_is_help=True)
@@ -45,7 +51,7 @@ def add_command(
     cfg = settings()
     with open_session() as session, file.open("rb") as stream:
         row = as_dict(add_evidence(session, finding_id, stream=stream, filename=file.name,
-                                   media_type=None, note=note, caller=_operator(), scope=None,
+                                   media_type=None, note=note, caller=operator(), scope=None,
                                    settings=cfg))
     console.print(f"问题 {finding_id}：已保存证据材料 {row['id']}（{row['type_name']}，"
                   f"{row['size_bytes']} 字节，sha256 {row['sha256']}）", highlight=False)
@@ -90,7 +96,7 @@ def measure_command(
         row = as_dict(record_measurement(
             session, finding_id, distance_m=distance, method=method, instrument=instrument,
             measurers=measurers, measured_on=_day(on, "--on"), evidence_id=photo,
-            caller=_operator(), scope=None, today=local_today(cfg.timezone), settings=cfg))
+            caller=operator(), scope=None, today=local_today(cfg.timezone), settings=cfg))
     if json_output:
         print_json(row)
         return

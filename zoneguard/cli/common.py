@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -13,12 +15,15 @@ import typer
 from pydantic import ValidationError as SettingsError
 from rich.console import Console
 
+from zoneguard.domain import Role
 from zoneguard.errors import ZoneGuardError
 from zoneguard.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # the database stack loads only in commands that open the database
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
+
+    from zoneguard.services.access.keys import Scope
 
 console = Console()
 err_console = Console(stderr=True)
@@ -76,3 +81,23 @@ def open_engine() -> Engine:
 def print_json(value: Any) -> None:
     """Print a JSON document to standard output (for scripts)."""
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@dataclass(frozen=True)
+class Operator:
+    """The person at this machine's shell: named by the operating system, acting as admin."""
+
+    actor: str
+    role: Role = Role.ADMIN
+
+    @property
+    def scope(self) -> Scope:
+        """Everything: the operator of the server's own machine."""
+        from zoneguard.services.access.keys import UNRESTRICTED
+
+        return UNRESTRICTED
+
+
+def operator() -> Operator:
+    """Who acts from this shell (recorded as `cli:<user>`)."""
+    return Operator(f"cli:{getpass.getuser()}")

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import typer
 from rich.table import Table
 
-from zoneguard.cli.common import console, handle_errors, open_session, print_json, settings
-from zoneguard.domain import FindingState, Role
+from zoneguard.cli.common import (
+    console,
+    handle_errors,
+    open_session,
+    operator,
+    print_json,
+    settings,
+)
+from zoneguard.domain import FindingState
 from zoneguard.labels import STATE_LABELS
 from zoneguard.services.cases.flow import ACTIONS, LOOP_WORDS, describe
 
@@ -152,18 +157,6 @@ def show(
         _show(data)
 
 
-@dataclass(frozen=True)
-class _Operator:
-    """The person at this machine's shell: named by the operating system, acting as admin."""
-
-    actor: str
-    role: Role = Role.ADMIN
-
-
-def _operator() -> _Operator:
-    return _Operator(f"cli:{getpass.getuser()}")
-
-
 @app.command("act")
 @handle_errors
 def act_command(
@@ -183,7 +176,7 @@ def act_command(
 
     cfg = settings()
     with open_session() as session:
-        finding = act(session, finding_id, action=action, caller=_operator(), comment=comment,
+        finding = act(session, finding_id, action=action, caller=operator(), comment=comment,
                       assignee=unit, deadline=_date(deadline, "--deadline"), closing=closing,
                       today=local_today(cfg.timezone), settings=cfg)
         state = FindingState(finding.state)

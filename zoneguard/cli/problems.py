@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-import getpass
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from zoneguard.cli.common import console, handle_errors, open_session, print_json, settings
-from zoneguard.domain import Role
+from zoneguard.cli.common import (
+    console,
+    handle_errors,
+    open_session,
+    operator,
+    print_json,
+    settings,
+)
 
 if TYPE_CHECKING:
-    from zoneguard.services.access.keys import Scope
+    pass
 
 app = typer.Typer(help="Problems no licence scan finds (无证流动摊点, 占道经营, 违停 …): "
                        "register one near a school; list the categories.",
                   no_args_is_help=True)
-
-
-@dataclass(frozen=True)
-class _Operator:
-    """The person at this machine's shell: named by the operating system, acting as admin."""
-
-    actor: str
-    role: Role = Role.ADMIN
-
-    @property
-    def scope(self) -> Scope:
-        """Everything: the operator of the server's own machine."""
-        from zoneguard.services.access.keys import UNRESTRICTED
-
-        return UNRESTRICTED
 
 
 @app.command("report")
@@ -56,7 +45,7 @@ def report_command(
     today = local_today(cfg.timezone)
     with open_session() as session:
         finding = register_problem(
-            session, caller=_Operator(f"cli:{getpass.getuser()}"), category=category, lon=lon,
+            session, caller=operator(), category=category, lon=lon,
             lat=lat, crs=crs, description=description, school_code=school, today=today,
             settings=cfg)
         data = get_finding(session, finding.id, today=today)

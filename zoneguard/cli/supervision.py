@@ -8,8 +8,14 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from zoneguard.cli.common import console, handle_errors, open_session, print_json, settings
-from zoneguard.cli.findings import _operator
+from zoneguard.cli.common import (
+    console,
+    handle_errors,
+    open_session,
+    operator,
+    print_json,
+    settings,
+)
 
 supervision_app = typer.Typer(help="督办：黄牌/红牌、督办单、约谈按区县统计；挂牌督办与解除。")
 interview_app = typer.Typer(help="约谈：记录与列出。", no_args_is_help=True)
@@ -77,7 +83,7 @@ def order_command(
     assert due is not None
     with open_session() as session:
         order = issue_order(session, finding_id, number=number, office=office, deadline=due,
-                            requirements=requirements, caller=_operator(), scope=None,
+                            requirements=requirements, caller=operator(), scope=None,
                             today=_today())
         order_id = order.id
     console.print(f"问题 {finding_id} 已挂牌督办：督办单 {number}（编号 {order_id}），"
@@ -94,7 +100,7 @@ def lift_command(
     from zoneguard.services.cases.supervision import lift_order
 
     with open_session() as session:
-        order = lift_order(session, order_id, caller=_operator(), comment=comment, scope=None,
+        order = lift_order(session, order_id, caller=operator(), comment=comment, scope=None,
                            today=_today())
         number, finding = order.number, order.finding_id
     console.print(f"督办单 {number}（问题 {finding}）已解除", highlight=False)
@@ -141,7 +147,7 @@ def interview_add(
     assert held is not None
     with open_session() as session:
         row_id = record_interview(session, unit=unit, held_on=held, participants=participants,
-                                  summary=summary, finding_id=finding_id, caller=_operator(),
+                                  summary=summary, finding_id=finding_id, caller=operator(),
                                   scope=None, today=_today()).id
     console.print(f"已记录约谈 {row_id}：{unit}（{held.isoformat()}）", highlight=False)
 

@@ -106,6 +106,32 @@ def _check_entrance(point: XY, door: XY, max_m: float) -> None:
                               "请核对入口坐标（应为同一场所的出入口）")
 
 
+def judge_around(
+    session: Session, rules: RuleSet, cfg: Settings, *, category: str, point: XY, door: XY,
+    region: str | None, on: date, issued_on: date | None, scope: Scope | None = None,
+    school_id: int | None = None,
+) -> list[tuple[SchoolCandidate, list[Judgement]]]:
+    """Every school within reach of a premises, judged under the rules of the pair.
+
+    `point` and `door` are EPSG:4326; a scope refuses a place that is not its own;
+    `school_id` keeps one school.
+    """
+    tolerances = Tolerances(cfg.review_margin_m, cfg.point_school_radius_m)
+    reach = reach_m(rules, category)
+    nearby = schools_near(session, lon=point[0], lat=point[1],
+                          radius_m=search_radius_m(rules, category, tolerances), on=on,
+                          door=door)
+    check_location_in_scope(nearby, scope)
+    walker = make_walker(session, max_snap_m=cfg.walking_snap_max_m, reach_m=reach)
+    return [(school, judge_pair(
+                school, pair_rules(rules, category=category, levels=school.levels,
+                                   school_region=school.school_region, premises_region=region,
+                                   on=on, enrolment=school.enrolment),
+                point=point, door=door, tolerances=tolerances, issued_on=issued_on,
+                fallback_threshold_m=reach, walker=walker))
+            for school in nearby if school_id is None or school.school_id == school_id]
+
+
 def screen(
     session: Session,
     *,
@@ -134,24 +160,15 @@ def screen(
     pt = _to_wgs84(point, crs, "location")
     door = _to_wgs84(entrance, crs, "entrance") if entrance is not None else pt
     _check_entrance(pt, door, cfg.max_entrance_m)
-    tolerances = Tolerances(cfg.review_margin_m, cfg.point_school_radius_m)
     reach = reach_m(rules, category)
     result = ScreeningResult(Verdict.ALLOWED, category, pt, door, region, day, rules.version)
-    walker = make_walker(session, max_snap_m=cfg.walking_snap_max_m, reach_m=reach)
     unprotected = []
-    nearby = schools_near(session, lon=pt[0], lat=pt[1],
-                          radius_m=search_radius_m(rules, category, tolerances), on=day, door=door)
-    check_location_in_scope(nearby, scope)
-    for school in nearby:
-        applying = pair_rules(rules, category=category, levels=school.levels,
-                              school_region=school.school_region, premises_region=region,
-                              on=day, enrolment=school.enrolment)
-        if not applying and school.nearest_boundary_m <= reach:
+    for school, judged in judge_around(session, rules, cfg, category=category, point=pt,
+                                       door=door, region=region, on=day, issued_on=issued_on,
+                                       scope=scope):
+        if not judged and school.nearest_boundary_m <= reach:
             unprotected.append(school)
-        result.conflicts.extend(
-            j for j in judge_pair(school, applying, point=pt, door=door, tolerances=tolerances,
-                                  issued_on=issued_on, fallback_threshold_m=reach, walker=walker)
-            if j.verdict is not Verdict.ALLOWED)
+        result.conflicts.extend(j for j in judged if j.verdict is not Verdict.ALLOWED)
     result.verdict = overall(result.conflicts)
     label = category_label(category)
     if not result.conflicts:
@@ -222,23 +239,12 @@ def remeasure(session: Session, *, premises_id: int, school_id: int, rule_id: st
     point = (row.lon, row.lat)
     door = measured_door(point, None if row.elon is None else (row.elon, row.elat),
                          settings.max_entrance_m)
-    tolerances = Tolerances(settings.review_margin_m, settings.point_school_radius_m)
-    day = date.today()
-    for school in schools_near(session, lon=point[0], lat=point[1], on=day, door=door,
-                               radius_m=search_radius_m(rules, row.category, tolerances)):
-        if school.school_id != school_id:
-            continue
-        applying = [r for r in pair_rules(rules, category=row.category, levels=school.levels,
-                                          school_region=school.school_region,
-                                          premises_region=row.region, on=day,
-                                          enrolment=school.enrolment)
-                    if r.resolved.rule.id == rule_id]
-        walker = make_walker(session, max_snap_m=settings.walking_snap_max_m,
-                             reach_m=reach_m(rules, row.category))
-        judged = judge_pair(school, applying, point=point, door=door, tolerances=tolerances,
-                            issued_on=row.issued_on, walker=walker,
-                            fallback_threshold_m=reach_m(rules, row.category))
-        return judged[0].verdict if judged else None
+    for _, judged in judge_around(session, rules, settings, category=row.category, point=point,
+                                  door=door, region=row.region, on=date.today(),
+                                  issued_on=row.issued_on, school_id=school_id):
+        for judgement in judged:
+            if judgement.rule.rule.id == rule_id:
+                return judgement.verdict
     return None
 
 
