@@ -66,9 +66,11 @@ def list_findings(
 
 
 @router.get("/{finding_id}", response_model=FindingDetail)
-def get_finding(finding_id: RowId, session: SessionDep, key: CaseReader) -> dict[str, Any]:
+def get_finding(finding_id: RowId, session: SessionDep, key: CaseReader,
+                settings: SettingsDep) -> dict[str, Any]:
     """One finding with its workflow events (404 outside the key's scope)."""
-    return service.get_finding(session, finding_id, scope=key.scope)
+    return service.get_finding(session, finding_id, scope=key.scope,
+                               today=service.local_today(settings.timezone))
 
 
 @router.post("/{finding_id}/actions", response_model=FindingDetail)
@@ -84,4 +86,5 @@ def act_on_finding(
     act(session, finding_id, action=body.action, caller=key, comment=body.comment,
         assignee=body.unit, deadline=body.deadline, closing=body.closing, scope=key.scope,
         today=service.local_today(settings.timezone), settings=settings)
-    return service.get_finding(session, finding_id, scope=key.scope)
+    return service.get_finding(session, finding_id, scope=key.scope,
+                               today=service.local_today(settings.timezone))

@@ -91,7 +91,7 @@ def findings_command(
 ) -> None:
     """List findings with filters, as a table or as JSON, CSV or GeoJSON on standard output."""
     from zoneguard.reports.finding_files import FORMATS, export
-    from zoneguard.services.cases.findings import list_findings
+    from zoneguard.services.cases.findings import list_findings, local_today
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
@@ -99,7 +99,8 @@ def findings_command(
         rows, total = list_findings(session, state=state, verdict=verdict, category=category,
                                     region=region, school=school, overdue=overdue,
                                     existing=existing, expiring_within_days=expiring,
-                                    lookback=lookback, limit=limit, offset=offset)
+                                    lookback=lookback, limit=limit, offset=offset,
+                                    today=local_today(settings().timezone))
     if fmt == "table":
         _table(rows, total)
     else:
@@ -147,10 +148,10 @@ def show(
     json_output: bool = typer.Option(False, "--json", help="Print JSON"),
 ) -> None:
     """Show a finding with its measured conflict and its workflow history."""
-    from zoneguard.services.cases.findings import get_finding
+    from zoneguard.services.cases.findings import get_finding, local_today
 
     with open_session() as session:
-        data = get_finding(session, finding_id)
+        data = get_finding(session, finding_id, today=local_today(settings().timezone))
     if json_output:
         print_json(data)
     else:

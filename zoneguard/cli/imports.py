@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from zoneguard.cli.common import console, err_console, open_session, print_json
+from zoneguard.cli.common import console, err_console, open_session, print_json, settings
 from zoneguard.errors import ImportProblem, ZoneGuardError
 
 if TYPE_CHECKING:  # pandas, pyarrow, geopandas: loaded only when a file is imported
@@ -50,7 +50,7 @@ def _run(kind: ImportKind, file: Path, crs: str | None, region: str | None,
             outcome = import_file(session, file, kind=kind, crs=crs, column_map=_mapping(maps),
                                   category=category, region=region, dry_run=dry_run,
                                   skip_invalid=skip_invalid, close_missing=close_missing,
-                                  sheet=sheet, layer=layer)
+                                  sheet=sheet, layer=layer, settings=settings())
     except ImportProblem as exc:
         parsed = exc.extra.get("parsed")
         err_console.print(f"[red]error:[/red] {exc.detail}", highlight=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from zoneguard.cli.common import console, handle_errors, open_engine, print_json
+from zoneguard.cli.common import console, handle_errors, open_engine, print_json, settings
 from zoneguard.domain import ScanTrigger
 
 
@@ -27,11 +27,11 @@ def scan_command(
     try:
         if json_output:
             summary = run_scan(engine, trigger=ScanTrigger.MANUAL, region=region, wait=wait,
-                               full=full, dask=dask)
+                               full=full, dask=dask, settings=settings())
         else:
             with console.status("scanning…"):
                 summary = run_scan(engine, trigger=ScanTrigger.MANUAL, region=region,
-                                   wait=wait, full=full, dask=dask)
+                                   wait=wait, full=full, dask=dask, settings=settings())
     finally:
         engine.dispose()
     if json_output:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from zoneguard.cli.common import console, handle_errors, open_session, print_json
+from zoneguard.cli.common import console, handle_errors, open_session, print_json, settings
 from zoneguard.labels import METRIC_SHORT, levels_label, limit, metres, verdict_label
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def screen_command(
         raise typer.BadParameter(f"--on {on!r} is not a date (YYYY-MM-DD)") from None
     with open_session() as session:
         result = screen(session, category=category, point=(lon, lat), crs=crs, region=region,
-                        on=day, entrance=entrance)
+                        on=day, entrance=entrance, settings=settings())
     if json_output:
         print_json(result.as_dict())
     else:

@@ -38,7 +38,7 @@ from zoneguard.services.rulesets import (
     rule_set_row,
     store_rules,
 )
-from zoneguard.settings import Settings, get_settings
+from zoneguard.settings import Settings
 
 XY = tuple[float, float]
 
@@ -144,12 +144,12 @@ def screen(
     issued_on: date | None = None,
     actor: str = "cli",
     store: bool = True,
-    settings: Settings | None = None,
+    settings: Settings,
     rule_set: RuleSet | None = None,
     scope: Scope | None = None,
 ) -> ScreeningResult:
     """Screen an application of `category` at `point` (in `crs`) against the rules in force."""
-    cfg = settings or get_settings()
+    cfg = settings
     rules = rule_set or current_rule_set(cfg)
     if category not in rules.categories():
         known = ", ".join(sorted(rules.categories()))

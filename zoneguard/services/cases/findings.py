@@ -24,9 +24,10 @@ from zoneguard.models import (
     seen,
 )
 from zoneguard.services.access.keys import Scope
-from zoneguard.settings import get_settings
 
 OPEN_STATES = ACTIVE_STATES
+# Callers pass `today` from their settings' zone; this is only the default of the domain.
+HOUSE_TIMEZONE = "Asia/Shanghai"
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 
 
@@ -183,7 +184,7 @@ def list_findings(
         raise ValidationError("limit and offset must not be negative")
     if expiring_within_days is not None and expiring_within_days < 0:
         raise ValidationError("expiring_within_days must not be negative")
-    day = today or local_today(get_settings().timezone)
+    day = today or local_today(HOUSE_TIMEZONE)
     where = partial(_filtered, state=state, verdict=verdict, category=category, region=region,
                     school=school, overdue=overdue, scope=scope, today=day, existing=existing,
                     expiring_within_days=expiring_within_days, lookback=lookback)
@@ -206,7 +207,7 @@ def list_findings(
 def get_finding(session: Session, finding_id: int, scope: Scope | None = None,
                 today: date | None = None) -> dict[str, Any]:
     """One finding with its school, premises and workflow events (oldest first)."""
-    day = today or local_today(get_settings().timezone)
+    day = today or local_today(HOUSE_TIMEZONE)
     query = scoped(_joined(select(*_columns(day)).select_from(Finding)),
                     scope).where(Finding.id == finding_id)
     row = session.execute(query).first()

@@ -42,7 +42,7 @@ from zoneguard.services.bulk import upkeep_deferred
 from zoneguard.services.ingest import copy as staged
 from zoneguard.services.ingest import sql
 from zoneguard.services.rulesets import current_rule_set
-from zoneguard.settings import Settings, get_settings
+from zoneguard.settings import Settings
 
 #: Staged premises rows from which an import checks for a bulk load (see `_bulk_load`).
 BULK_MIN_ROWS = 100_000
@@ -94,10 +94,10 @@ def import_file(
     layer: str | None = None,
     actor: str = "cli",
     file_name: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> ImportOutcome:
     """Import one registry file of `kind` whose coordinates are in `crs`."""
-    cfg = settings or get_settings()
+    cfg = settings
     known = current_rule_set(cfg).categories() | {c.value for c in Category}
     started = time.perf_counter()
     with gc_paused():  # one collection after the read, not one after each of its steps

@@ -39,7 +39,7 @@ from zoneguard.services.cases.findings import local_today
 from zoneguard.services.rulesets import current_rule_set, store_rule_set
 from zoneguard.services.scan import sql as q
 from zoneguard.services.scan.diff import Counts, Fill, Plan, data_versions, execute
-from zoneguard.settings import Settings, get_settings
+from zoneguard.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ def run_scan(
     trigger: ScanTrigger | str,
     region: str | None = None,
     wait: bool = False,
-    settings: Settings | None = None,
+    settings: Settings,
     full: bool = False,
     actor: str | None = None,
     on_start: Callable[[int], None] | None = None,
@@ -191,7 +191,7 @@ def run_scan(
     the read replicas (`scan_dask`); only with an engine (replicas see committed data only).
     """
     kind = _validate(trigger, region)
-    cfg = settings or get_settings()
+    cfg = settings
     rules = current_rule_set(cfg)
     who = actor or f"scan:{kind.value}"
     started = time.perf_counter()
