@@ -9,18 +9,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError as SADataError
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from zoneguard.errors import (
-    Conflict,
-    DatabaseUnavailable,
-    NotFound,
-    ValidationError,
-    ZoneGuardError,
-)
+from zoneguard.db.errors import translate as translate_db_error
+from zoneguard.errors import DatabaseUnavailable, ValidationError, ZoneGuardError
+
+__all__ = ["install_error_handlers", "problem_response", "translate_db_error"]
 
 log = logging.getLogger("zoneguard.api")
 
@@ -91,29 +87,6 @@ def _from_error(request: Request, exc: ZoneGuardError) -> JSONResponse:
                             detail=exc.detail, instance=request.url.path, request_id=rid,
                             extra=exc.extra,
                             headers={"Retry-After": str(retry_after)} if retry_after else None)
-
-
-def translate_db_error(exc: DBAPIError) -> ZoneGuardError | None:
-    """Map a database error to the domain error it means (None: an internal error)."""
-    orig = exc.orig
-    sqlstate = str(getattr(orig, "sqlstate", "") or "")
-    diag = getattr(orig, "diag", None)
-    constraint = getattr(diag, "constraint_name", None) or "a constraint"
-    if isinstance(exc, IntegrityError) or sqlstate.startswith("23"):
-        if sqlstate == "23505":
-            return Conflict(f"a row with the same key exists ({constraint})")
-        if sqlstate == "23503":
-            return NotFound(f"a referenced row does not exist ({constraint})")
-        return ValidationError(f"the data violates {constraint}")
-    if isinstance(exc, SADataError) or sqlstate.startswith("22"):
-        return ValidationError("a value is malformed or out of range for the database")
-    if sqlstate == "57014":
-        return DatabaseUnavailable("the database took too long to answer; retry later")
-    if sqlstate.startswith("40"):
-        return Conflict("a concurrent change got in the way; retry the request")
-    if isinstance(exc, OperationalError) or sqlstate.startswith(("08", "53", "57")):
-        return DatabaseUnavailable("the database is not reachable or overloaded")
-    return None
 
 
 def _internal(request: Request, exc: BaseException) -> JSONResponse:

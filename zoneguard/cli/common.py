@@ -54,8 +54,25 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except OSError as exc:  # unreadable input, unwritable output, full disk
             err_console.print(f"[red]error:[/red] {exc}", highlight=False)
             raise typer.Exit(1) from None
+        except Exception as exc:
+            translated = database_error(exc)
+            if translated is None:
+                raise
+            err_console.print(f"[red]error:[/red] {translated.detail}", highlight=False)
+            raise typer.Exit(1) from None
 
     return wrapper
+
+
+def database_error(exc: BaseException) -> ZoneGuardError | None:
+    """The domain error a database error means, as the API reports it (None: not one)."""
+    if "sqlalchemy" not in sys.modules:  # nothing touched the database: keep the start-up light
+        return None
+    from sqlalchemy.exc import DBAPIError
+
+    from zoneguard.db.errors import translate
+
+    return translate(exc) if isinstance(exc, DBAPIError) else None
 
 
 @contextmanager
