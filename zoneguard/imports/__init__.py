@@ -17,7 +17,6 @@ cell length, entrance distance; `max_bytes`, when given, overrides its byte limi
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
@@ -28,6 +27,7 @@ from pyproj import CRS
 from spatial.crs import CrsSpec, parse_crs
 from spatial.errors import CrsError
 from zoneguard.imports import columns, jsontext, osm, readers, validate
+from zoneguard.imports.intake import check_region, file_sha256
 from zoneguard.imports.limits import Limits
 from zoneguard.imports.report import (
     FileUnusable,
@@ -93,8 +93,7 @@ def _read(path: Path, kind: ImportKind, crs: str | None, column_map: dict[str, s
         raise FileUnusable("the file is empty (0 bytes)")
     if limits.max_bytes is not None and size > limits.max_bytes:
         raise FileUnusable(readers.too_big(size, limits.max_bytes))
-    if region is not None and not columns.REGION_CODE.fullmatch(region):
-        raise FileUnusable(f"--region must be a GB/T 2260 code such as 430103, not {region!r}")
+    check_region(region)
     if category is not None:
         try:
             category = columns.parse_category(category, known_categories)
@@ -124,7 +123,7 @@ def _read(path: Path, kind: ImportKind, crs: str | None, column_map: dict[str, s
         kind=kind, frame=frame, problems=problems,
         rejected_rows={p.row for p in problems if p.severity == "error"},
         source_crs=source.name, declared_crs=raw.declared_crs, file_name=path.name,
-        file_sha256=_sha256(path), encoding=raw.encoding, warnings=warnings, format=fmt,
+        file_sha256=file_sha256(path), encoding=raw.encoding, warnings=warnings, format=fmt,
         attributes_json=_attributes_json(raw),
     )
 
@@ -203,9 +202,3 @@ def _derived_warnings(raw: readers.RawTable, cols: dict[str, str], kind: ImportK
     return warnings
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

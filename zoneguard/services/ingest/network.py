@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +15,9 @@ from sqlalchemy.orm import Session
 from spatial.crs import CrsSpec, geometries_to_wgs84, parse_crs
 from spatial.errors import CrsError
 from spatial.network import Network, NetworkSource, build_network, lines_source, read_osm
-from zoneguard import regions
-from zoneguard.errors import Conflict, CrsProblem, ImportProblem, ValidationError
+from zoneguard.errors import Conflict, CrsProblem, ImportProblem
 from zoneguard.imports import readers
+from zoneguard.imports.intake import check_region, file_sha256
 from zoneguard.imports.report import FileUnusable
 from zoneguard.models import ImportRecord
 
@@ -57,8 +56,10 @@ def import_network(
     max_bytes: int | None = None,
 ) -> NetworkImport:
     """Import a street network file (OSM or survey lines) for `region`, all or nothing."""
-    if region is not None and not regions.CODE.fullmatch(region):
-        raise ValidationError(f"region {region!r} is not a GB/T 2260 code (2, 4 or 6 digits)")
+    try:
+        check_region(region)
+    except FileUnusable as exc:
+        raise ImportProblem(exc.detail) from None
     if not path.is_file():
         raise ImportProblem(f"no such file: {path}")
     source, source_crs = _read(path, crs, layer, max_bytes)
@@ -75,7 +76,7 @@ def import_network(
         session.execute(text(f"DELETE FROM network_edge WHERE {_SAME_REGION}"), {"region": region})
         session.execute(text(f"DELETE FROM network_vertex WHERE {_SAME_REGION}"),
                         {"region": region})
-    record = ImportRecord(kind="network", file_name=path.name, file_sha256=_sha256(path),
+    record = ImportRecord(kind="network", file_name=path.name, file_sha256=file_sha256(path),
                           source_crs=source_crs, actor=actor,
                           rows_read=network.report["ways_walkable"] + sum(source.excluded.values()),
                           inserted=len(network.edges), report={})
@@ -189,10 +190,3 @@ def _write(session: Session, network: Network, *, region: str | None, import_id:
     session.execute(text("ANALYZE network_edge"))
     session.execute(text("ANALYZE network_vertex"))
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
