@@ -69,8 +69,45 @@ def scope_for(role: Role, categories: tuple[str, ...] | None,
                  school_id=school_id if role is Role.SCHOOL else None)
 
 
+class Account:
+    """What an API key and a person's account share: a role, its scope, when it was made.
+
+    A mixin of the frozen dataclasses `KeyInfo` and `UserInfo`, which hold these fields.
+    """
+
+    role: Role
+    categories: tuple[str, ...] | None
+    region_prefix: str | None
+    created_at: datetime
+    school_id: int | None
+
+    @property
+    def scope(self) -> Scope:
+        """The data this account may reach: admin and governance see everything."""
+        return scope_for(self.role, self.categories, self.region_prefix, self.school_id)
+
+    def account_dict(self) -> dict[str, object]:
+        """JSON-ready role, scope and creation time."""
+        return {"role": self.role.value,
+                "categories": None if self.categories is None else list(self.categories),
+                "region_prefix": self.region_prefix, "school_id": self.school_id,
+                "created_at": self.created_at.isoformat()}
+
+
+def account_fields(row: Any) -> dict[str, Any]:
+    """The `Account` fields of an api_key or users row (ORM object or mapping)."""
+    return {"role": Role(row.role),
+            "categories": None if row.categories is None else tuple(row.categories),
+            "region_prefix": row.region_prefix, "created_at": row.created_at,
+            "school_id": row.school_id}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
 @dataclass(frozen=True)
-class KeyInfo:
+class KeyInfo(Account):
     """An API key as stored, without its secret."""
 
     id: int
@@ -84,22 +121,14 @@ class KeyInfo:
     school_id: int | None = None  # the school a `school` key is bound to
 
     @property
-    def scope(self) -> Scope:
-        """The data this key may reach: admin and governance see everything."""
-        return scope_for(self.role, self.categories, self.region_prefix, self.school_id)
-
-    @property
     def actor(self) -> str:
         """How the audit log names this key: its public prefix, then the name it was given."""
         return f"key:{self.prefix}:{self.name}"
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready description (no secret)."""
-        return {"id": self.id, "name": self.name, "prefix": self.prefix, "role": self.role.value,
-                "categories": None if self.categories is None else list(self.categories),
-                "region_prefix": self.region_prefix, "school_id": self.school_id,
-                "created_at": self.created_at.isoformat(),
-                "revoked_at": None if self.revoked_at is None else self.revoked_at.isoformat()}
+        return {"id": self.id, "name": self.name, "prefix": self.prefix,
+                **self.account_dict(), "revoked_at": _iso(self.revoked_at)}
 
 
 @dataclass(frozen=True)
@@ -120,10 +149,8 @@ _KEY_COLUMNS = (ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.secret_hash, ApiKe
 
 
 def _info(row: Any) -> KeyInfo:
-    return KeyInfo(id=row.id, name=row.name, prefix=row.prefix, role=Role(row.role),
-                   categories=None if row.categories is None else tuple(row.categories),
-                   region_prefix=row.region_prefix, created_at=row.created_at,
-                   revoked_at=row.revoked_at, school_id=row.school_id)
+    return KeyInfo(id=row.id, name=row.name, prefix=row.prefix, revoked_at=row.revoked_at,
+                   **account_fields(row))
 
 
 def check_scope(role: Role, categories: list[str] | None, region_prefix: str | None,

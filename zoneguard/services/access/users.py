@@ -22,7 +22,7 @@ from zoneguard.domain import Role
 from zoneguard.errors import Conflict, NotFound, ValidationError
 from zoneguard.models import User, WebSession
 from zoneguard.services.access.audit import audit
-from zoneguard.services.access.keys import check_scope, school_id_of
+from zoneguard.services.access.keys import Account, account_fields, check_scope, school_id_of
 from zoneguard.services.access.principal import Principal
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
@@ -42,7 +42,7 @@ def _dummy_hash() -> str:
 
 
 @dataclass(frozen=True)
-class UserInfo:
+class UserInfo(Account):
     """A person's account as stored, without the password hash."""
 
     id: int
@@ -64,20 +64,14 @@ class UserInfo:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready description (no hash)."""
         return {"id": self.id, "username": self.username, "display_name": self.display_name,
-                "role": self.role.value,
-                "categories": None if self.categories is None else list(self.categories),
-                "region_prefix": self.region_prefix, "school_id": self.school_id,
-                "created_at": self.created_at.isoformat(),
+                **self.account_dict(),
                 "disabled_at": None if self.disabled_at is None else self.disabled_at.isoformat()}
 
 
 def user_info(row: Any) -> UserInfo:
     """A UserInfo from a users row (ORM object or mapping)."""
     return UserInfo(id=row.id, username=row.username, display_name=row.display_name,
-                    role=Role(row.role),
-                    categories=None if row.categories is None else tuple(row.categories),
-                    region_prefix=row.region_prefix, created_at=row.created_at,
-                    disabled_at=row.disabled_at, school_id=row.school_id)
+                    disabled_at=row.disabled_at, **account_fields(row))
 
 
 def _check_password(password: str) -> None:
