@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from zoneguard.domain import Level
 
 
 def _as_code(value: Any) -> Any:
@@ -59,3 +62,48 @@ class Citation(BaseModel):
         if self.article:
             head += self.article
         return f"{head}：“{self.text}”" if self.text else head
+
+
+LEVEL_ORDER = {level: index for index, level in enumerate(Level)}
+
+
+class Provision(BaseModel):
+    """What a rule and a facility requirement share: protected levels, citations, dates.
+
+    The fields stay on each model (their order is the one files and the API show); this base
+    holds the checks and the views both make of them.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    if TYPE_CHECKING:
+        protects: tuple[Level, ...]
+        citations: tuple[Citation, ...]
+        effective_from: date
+        effective_to: date | None
+
+    @pydantic.field_validator("protects", check_fields=False)
+    @classmethod
+    def _canonical(cls, value: tuple[Level, ...]) -> tuple[Level, ...]:
+        return tuple(sorted(set(value), key=LEVEL_ORDER.__getitem__))
+
+    def check_period(self) -> None:
+        """Raise ValueError when the provision ends before it starts."""
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise ValueError(f"effective_to {self.effective_to} is before {self.effective_from}")
+
+    def in_force(self, on: date) -> bool:
+        """Tell whether the provision is effective on a day (both ends inclusive)."""
+        return self.effective_from <= on <= (self.effective_to or date.max)
+
+    @property
+    def basis(self) -> str:
+        """The legal basis as printed for people: every citation, without internal labels."""
+        return "；".join(citation.display() for citation in self.citations)
+
+    def public(self) -> dict[str, Any]:
+        """The provision as users see it: no confidence labels, sources or notes."""
+        out = self.model_dump(mode="json", exclude={"notes", "citations"})
+        out["citations"] = [c.model_dump(mode="json", exclude={"confidence", "source"})
+                            for c in self.citations]
+        out["basis"] = self.basis
+        return out

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from zoneguard.citations import Citation, Code, Count, Text
+from zoneguard.citations import Citation, Code, Count, Provision, Text
 from zoneguard.domain import Level
-
-_ORDER = {level: index for index, level in enumerate(Level)}
 
 
 class Per(StrEnum):
@@ -26,10 +24,9 @@ class Per(StrEnum):
 PER_NAMES = {Per.SCHOOL: "学校", Per.MAIN_GATE: "正门", Per.EACH_GATE: "每个校门"}
 
 
-class Requirement(BaseModel):
+class Requirement(Provision):
     """At least `count` facilities of `kind` within `within_m` of a school or its gates."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     id: Annotated[str, Field(strict=True, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
     jurisdiction: Code
     area: Text | None = None  # the file's `name`, set by the loader
@@ -46,11 +43,6 @@ class Requirement(BaseModel):
     effective_to: Annotated[date, Field(strict=True)] | None = None
     notes: Text | None = None  # internal: for rule authors
 
-    @pydantic.field_validator("protects")
-    @classmethod
-    def _canonical(cls, value: tuple[Level, ...]) -> tuple[Level, ...]:
-        return tuple(sorted(set(value), key=_ORDER.__getitem__))
-
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> Requirement:
         from zoneguard.facility_kinds import facility_kinds  # data file, read once
@@ -59,27 +51,10 @@ class Requirement(BaseModel):
         if self.kind not in kinds:
             raise ValueError(f"kind: unknown facility kind {self.kind!r}; one of "
                              f"{', '.join(kinds)} (data/facility_kinds.yaml)")
-        if self.effective_to is not None and self.effective_to < self.effective_from:
-            raise ValueError(f"effective_to {self.effective_to} is before {self.effective_from}")
+        self.check_period()
         if self.camera_covers_gate and not kinds[self.kind].camera:
             raise ValueError(f"camera_covers_gate: {self.kind} is not a camera kind")
         if self.camera_covers_gate and self.per is Per.SCHOOL:
             raise ValueError("camera_covers_gate: needs per main_gate or each_gate")
         return self
 
-    def in_force(self, on: date) -> bool:
-        """Tell whether the requirement is effective on a day (both ends inclusive)."""
-        return self.effective_from <= on <= (self.effective_to or date.max)
-
-    @property
-    def basis(self) -> str:
-        """The legal basis as printed for people."""
-        return "；".join(citation.display() for citation in self.citations)
-
-    def public(self) -> dict[str, Any]:
-        """The requirement as users see it: no confidence labels, sources or notes."""
-        out = self.model_dump(mode="json", exclude={"notes", "citations"})
-        out["citations"] = [c.model_dump(mode="json", exclude={"confidence", "source"})
-                            for c in self.citations]
-        out["basis"] = self.basis
-        return out

@@ -13,12 +13,12 @@ from typing import Annotated, Any
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from zoneguard.citations import Citation, Code, Count, Text
+from zoneguard.citations import LEVEL_ORDER, Citation, Code, Count, Provision, Text
 from zoneguard.domain import ExistingPolicy, Level, Metric
 from zoneguard.errors import RuleError
 from zoneguard.requirements import Requirement
 
-ORDER = {level: index for index, level in enumerate(Level)}
+ORDER = LEVEL_ORDER
 
 
 class DistanceKind(StrEnum):
@@ -35,10 +35,9 @@ class BelowEnrolment(StrEnum):
     REVIEW = "review"  # it is protected at a distance the rule does not fix: review
 
 
-class Rule(BaseModel):
+class Rule(Provision):
     """One rule: category, protected levels, distance, metric, citations, effective dates."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     id: Annotated[str, Field(strict=True, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
     jurisdiction: Code
     area: Text | None = None  # the file's `name` (全国, 北京市…), set by the loader
@@ -58,15 +57,9 @@ class Rule(BaseModel):
     effective_to: Annotated[date, Field(strict=True)] | None = None
     notes: Text | None = None  # internal: for rule authors, shown by `zoneguard rules`
 
-    @pydantic.field_validator("protects")
-    @classmethod
-    def _canonical(cls, value: tuple[Level, ...]) -> tuple[Level, ...]:
-        return tuple(sorted(set(value), key=ORDER.__getitem__))
-
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> Rule:
-        if self.effective_to is not None and self.effective_to < self.effective_from:
-            raise ValueError(f"effective_to {self.effective_to} is before {self.effective_from}")
+        self.check_period()
         stray = sorted(set(self.min_enrolment_by_level or {}) - set(self.protects))
         if stray:
             raise ValueError(f"min_enrolment_by_level names levels not protected: {stray}")
@@ -83,23 +76,9 @@ class Rule(BaseModel):
         """True when the distance is written in law (a default never prohibits alone)."""
         return self.distance_kind is DistanceKind.STATUTORY
 
-    @property
-    def basis(self) -> str:
-        """The legal basis as printed for people: every citation, without internal labels."""
-        return "；".join(citation.display() for citation in self.citations)
-
     def public(self) -> dict[str, Any]:
         """The rule as users and API clients see it: no confidence labels, sources or notes."""
-        out = self.model_dump(mode="json", exclude={"notes", "citations"})
-        out["citations"] = [c.model_dump(mode="json", exclude={"confidence", "source"})
-                            for c in self.citations]
-        out["basis"] = self.basis
-        out["statutory"] = self.statutory
-        return out
-
-    def in_force(self, on: date) -> bool:
-        """Tell whether the rule is effective on a day (both ends inclusive)."""
-        return self.effective_from <= on <= (self.effective_to or date.max)
+        return {**super().public(), "statutory": self.statutory}
 
     def enrolment_threshold(self, level: Level) -> int | None:
         """Return the minimum enrolment from which the rule protects a school of this level."""

@@ -69,17 +69,15 @@ def scope_for(role: Role, categories: tuple[str, ...] | None,
                  school_id=school_id if role is Role.SCHOOL else None)
 
 
+@dataclass(frozen=True, kw_only=True)
 class Account:
-    """What an API key and a person's account share: a role, its scope, when it was made.
-
-    A mixin of the frozen dataclasses `KeyInfo` and `UserInfo`, which hold these fields.
-    """
+    """What an API key and a person's account share: a role, its scope, when it was made."""
 
     role: Role
     categories: tuple[str, ...] | None
     region_prefix: str | None
     created_at: datetime
-    school_id: int | None
+    school_id: int | None = None  # the school a `school` key or user is bound to
 
     @property
     def scope(self) -> Scope:
@@ -106,19 +104,14 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class KeyInfo(Account):
     """An API key as stored, without its secret."""
 
     id: int
     name: str
     prefix: str
-    role: Role
-    categories: tuple[str, ...] | None
-    region_prefix: str | None
-    created_at: datetime
     revoked_at: datetime | None
-    school_id: int | None = None  # the school a `school` key is bound to
 
     @property
     def actor(self) -> str:

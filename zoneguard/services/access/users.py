@@ -41,19 +41,14 @@ def _dummy_hash() -> str:
     return hasher().hash("zoneguard: no such user")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UserInfo(Account):
     """A person's account as stored, without the password hash."""
 
     id: int
     username: str
     display_name: str
-    role: Role
-    categories: tuple[str, ...] | None
-    region_prefix: str | None
-    created_at: datetime
     disabled_at: datetime | None
-    school_id: int | None = None  # the school a `school` user is bound to
 
     @property
     def principal(self) -> Principal:
