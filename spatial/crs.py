@@ -23,16 +23,17 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from pyproj import CRS, Transformer
-from pyproj.exceptions import CRSError
 
 from spatial import datums
 from spatial.errors import CrsError
+
+if TYPE_CHECKING:  # pyproj loads at the first conversion that needs PROJ (not for WGS 84)
+    from pyproj import Transformer
 
 __all__ = [
     "ACCEPTED_FORMS",
@@ -108,6 +109,11 @@ def _parse_text(value: str) -> CrsSpec:
 
 
 def _epsg_spec(code: int, text: str) -> CrsSpec:
+    if code == _WGS84:  # 2-D geographic: known without asking PROJ
+        return CrsSpec(name=f"EPSG:{code}", kind="epsg", epsg=code)
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
     try:
         crs = CRS.from_epsg(code)
     except CRSError as exc:
@@ -121,6 +127,8 @@ def _epsg_spec(code: int, text: str) -> CrsSpec:
 
 @functools.lru_cache(maxsize=64)
 def _transformer(source: int, target: int) -> Transformer:
+    from pyproj import Transformer
+
     return Transformer.from_crs(f"EPSG:{source}", f"EPSG:{target}", always_xy=True)
 
 

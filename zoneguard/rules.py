@@ -186,15 +186,45 @@ def bundled_rules_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "data" / "rules"
 
 
+def _unique_keys(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+    keys = [key for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
+    for index, key in enumerate(keys):
+        if any(key.value == prior.value for prior in keys[:index]):
+            raise yaml.MarkedYAMLError(
+                None, None, f"duplicate key {key.value!r}", key.start_mark
+            )
+    result: dict[Hashable, Any] = yaml.constructor.SafeConstructor.construct_mapping(
+        loader, node, deep)
+    return result
+
+
 class _Loader(yaml.SafeLoader):  # rejects duplicate keys, which PyYAML would silently merge
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
-        keys = [key for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
-        for index, key in enumerate(keys):
-            if any(key.value == prior.value for prior in keys[:index]):
-                raise yaml.MarkedYAMLError(
-                    None, None, f"duplicate key {key.value!r}", key.start_mark
-                )
-        return super().construct_mapping(node, deep)
+    construct_mapping = _unique_keys
+
+
+# The same loader on libyaml's parser (several times faster) when PyYAML was built with it;
+# a file it refuses is read again by `_Loader`, whose words the error messages keep.
+_LOADERS: tuple[type[Any], ...] = (_Loader,)
+if getattr(yaml, "__with_libyaml__", False):
+    class _CLoader(yaml.CSafeLoader):
+        construct_mapping = _unique_keys
+
+    _LOADERS = (_CLoader, _Loader)
+
+
+def _yaml_data(source: str) -> Any:
+    """The document of a rule file's text (None when empty); yaml.YAMLError when invalid."""
+    for kind in _LOADERS:
+        loader = kind(source)
+        try:
+            node = loader.get_single_node()
+            return loader.construct_document(node) if node is not None else None
+        except yaml.YAMLError:
+            if kind is _Loader:
+                raise
+        finally:
+            loader.dispose()
+    return None
 
 
 def _describe(error: Any, data: dict[str, Any]) -> str | None:
@@ -217,19 +247,16 @@ def _describe(error: Any, data: dict[str, Any]) -> str | None:
 def load_rule_file(path: Path) -> RuleFile:
     """Read and validate one rule file; every problem raises `RuleError` naming the file."""
     try:
-        loader = _Loader(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"{path}: cannot read rule file: {exc}", file=str(path)) from None
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        data = _yaml_data(source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         detail = getattr(exc, "problem", None) or exc
         raise RuleError(f"{path}: invalid YAML{where}: {detail}", file=str(path)) from None
-    finally:
-        loader.dispose()
     problem = None
     if not isinstance(data, dict):
         problem = "expected a mapping with jurisdiction, name, version and rules"

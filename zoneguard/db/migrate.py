@@ -1,17 +1,21 @@
-"""Apply and inspect Alembic migrations programmatically."""
+"""Apply and inspect Alembic migrations programmatically.
+
+Alembic loads only when a migration is applied or the quick check cannot decide: every
+command asks `is_current` first, and a command line should answer at once.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import ProgrammingError
 
-from alembic import command
 from zoneguard.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 _REVISION = re.compile(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", re.M)
 _DOWN = re.compile(r"^down_revision\s*=\s*['\"]([^'\"]+)['\"]", re.M)
@@ -19,6 +23,8 @@ _DOWN = re.compile(r"^down_revision\s*=\s*['\"]([^'\"]+)['\"]", re.M)
 
 def alembic_config(url: str | None = None) -> Config:
     """Alembic configuration pointing at the project's `alembic/` directory."""
+    from alembic.config import Config
+
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
     if url:
@@ -28,6 +34,8 @@ def alembic_config(url: str | None = None) -> Config:
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema of `engine`'s database to the newest revision."""
+    from alembic import command
+
     config = alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
@@ -36,11 +44,15 @@ def upgrade(engine: Engine) -> None:
 
 def head_revision() -> str | None:
     """The newest revision in the migration scripts."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None when never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 

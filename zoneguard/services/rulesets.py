@@ -10,7 +10,6 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from zoneguard.errors import RuleError
-from zoneguard.models import RuleRecord, RuleSetRecord
 from zoneguard.rules import RuleSet, load_rule_set
 from zoneguard.settings import Settings
 
@@ -58,6 +57,8 @@ ON CONFLICT (version) DO NOTHING RETURNING id
 
 def store_rules(session: Session, rule_set: RuleSet, rule_set_id: int) -> None:
     """Write the rule rows of a newly stored rule set."""
+    from zoneguard.models import RuleRecord  # the ORM loads only when a new set is stored
+
     session.add_all(
         RuleRecord(
             rule_set_id=rule_set_id, rule_id=rule.id, jurisdiction=rule.jurisdiction,
@@ -80,6 +81,8 @@ def store_rule_set(session: Session, rule_set: RuleSet) -> int:
     if new_id is not None:
         store_rules(session, rule_set, int(new_id))
         return int(new_id)
+    from zoneguard.models import RuleSetRecord
+
     found = session.scalar(select(RuleSetRecord.id).where(
         RuleSetRecord.version == rule_set.version))
     assert found is not None
