@@ -33,7 +33,7 @@ from spatial import datums
 from spatial.errors import CrsError
 
 if TYPE_CHECKING:  # pyproj loads at the first conversion that needs PROJ (not for WGS 84)
-    from pyproj import Transformer
+    from pyproj import Geod, Transformer
 
 __all__ = [
     "ACCEPTED_FORMS",
@@ -123,6 +123,14 @@ def _epsg_spec(code: int, text: str) -> CrsSpec:
     if crs.is_compound or len(crs.axis_info) != 2:
         raise CrsError(f"EPSG:{code} ({crs.name}) is not a 2-D CRS")
     return CrsSpec(name=f"EPSG:{code}", kind="epsg", epsg=code)
+
+
+@functools.lru_cache(maxsize=1)
+def wgs84_geod() -> Geod:
+    """The WGS 84 ellipsoid for geodesic metres and bearings (pyproj loads at first use)."""
+    from pyproj import Geod
+
+    return Geod(ellps="WGS84")
 
 
 @functools.lru_cache(maxsize=64)

@@ -26,9 +26,9 @@ import numpy as np
 import osmium
 import shapely
 from numpy.typing import NDArray
-from pyproj import Geod
 
-GEOD = Geod(ellps="WGS84")
+from spatial.crs import wgs84_geod
+
 #: Ordinary pedestrian ways and roads.
 WALKABLE = frozenset({
     "footway", "path", "pedestrian", "steps", "living_street", "residential", "service",
@@ -298,7 +298,7 @@ def build_network(source: NetworkSource) -> Network:
                   if i in (0, len(nodes) - 1) or uses[n] > 1 or n in source.blocking_nodes]
         for a, b in zip(splits, splits[1:], strict=False):
             part = coords[a:b + 1]
-            length = float(GEOD.line_length(part[:, 0], part[:, 1]))
+            length = float(wgs84_geod().line_length(part[:, 0], part[:, 1]))
             edges.append(Edge(vertex(nodes[a], *part[0]), vertex(nodes[b], *part[-1]), part,
                               max(length, 1e-3), way.tags, way.ref))
     report = {"ways_walkable": len({w.ref for w in source.ways}),

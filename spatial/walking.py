@@ -22,9 +22,8 @@ from shapely import ops
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from spatial.crs import from_wgs84, to_wgs84
+from spatial.crs import from_wgs84, to_wgs84, wgs84_geod
 from spatial.measure import SchoolCandidate
-from spatial.network import GEOD
 
 Point = tuple[float, float]
 DB = Session | Connection
@@ -243,10 +242,10 @@ def _expand(xmin: float, ymin: float, xmax: float, ymax: float,
             margin_m: float) -> tuple[float, float, float, float]:
     """Grow a lon/lat box by `margin_m` metres on the ellipsoid (never by degrees)."""
     far_lat = ymax if abs(ymax) > abs(ymin) else ymin
-    west, _, _ = GEOD.fwd(xmin, far_lat, 270.0, margin_m)
-    east, _, _ = GEOD.fwd(xmax, far_lat, 90.0, margin_m)
-    _, south, _ = GEOD.fwd(xmin, ymin, 180.0, margin_m)
-    _, north, _ = GEOD.fwd(xmin, ymax, 0.0, margin_m)
+    west, _, _ = wgs84_geod().fwd(xmin, far_lat, 270.0, margin_m)
+    east, _, _ = wgs84_geod().fwd(xmax, far_lat, 90.0, margin_m)
+    _, south, _ = wgs84_geod().fwd(xmin, ymin, 180.0, margin_m)
+    _, north, _ = wgs84_geod().fwd(xmin, ymax, 0.0, margin_m)
     return float(west), float(south), float(east), float(north)
 
 
@@ -323,7 +322,7 @@ def _route(db: DB, door: Point, offered: dict[int, list[_Snap]],
     gate_id, target_point = targets[end.pid - 2]
     steps = paths.get((start.key(a), end.key(b)), []) if total > start.snap_m + end.snap_m else []
     path = _draw(db, door, steps, snaps, target_point, start, end)
-    _, _, straight = GEOD.inv(door[0], door[1], target_point[0], target_point[1])
+    _, _, straight = wgs84_geod().inv(door[0], door[1], target_point[0], target_point[1])
     return WalkResult(distance_m=total, network_m=total - start.snap_m - end.snap_m,
                       door_snap_m=start.snap_m, target_snap_m=end.snap_m,
                       straight_m=float(straight), target=target, gate_id=gate_id,

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from pyproj import Geod
-
+from spatial.crs import wgs84_geod
 from spatial.measure import SchoolCandidate
 from spatial.walking import Walker, WalkFailure
 from zoneguard.domain import ExistingPolicy, GeometryPrecision, Metric, Verdict
@@ -24,7 +23,6 @@ from zoneguard.labels import category_label, limit, metres
 from zoneguard.rules import ResolvedRule, Rule, RuleSet, region_chain
 
 Point = tuple[float, float]
-_GEOD = Geod(ellps="WGS84")
 DEFAULT_REACH_M = 200.0  # how far a category looks when no rule of it sets any distance
 _ORDER = {Verdict.PROHIBITED: 0, Verdict.REVIEW: 1, Verdict.ALLOWED: 2}
 
@@ -52,7 +50,7 @@ def entrance_offset_m(point: Point, door: Point) -> float:
     """Geodesic metres (WGS 84) between a premises point and its entrance."""
     if point == door:
         return 0.0
-    return float(_GEOD.inv(point[0], point[1], door[0], door[1])[2])
+    return float(wgs84_geod().inv(point[0], point[1], door[0], door[1])[2])
 
 
 def measured_door(point: Point, door: Point | None, max_entrance_m: float) -> Point:
