@@ -19,14 +19,13 @@ from api.auth import Reader
 from api.deps import RuleSetDep, SessionDep, SettingsDep
 from api.geojson import parse_bbox
 from api.schemas.common import CategoryName, RegionCode, RowId
-from zoneguard.errors import Forbidden, NotFound
+from zoneguard.errors import NotFound
 from zoneguard.maps.city import city_map
 from zoneguard.maps.page import render_page
 from zoneguard.maps.permitted import permitted_map
 from zoneguard.maps.school import school_map
 from zoneguard.maps.screening import screening_map, screening_record
 from zoneguard.queries.nearby import school_by_code
-from zoneguard.services.access.principal import Principal
 from zoneguard.services.registry import BBox
 
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -35,31 +34,13 @@ HTML: dict[int | str, dict[str, Any]] = {
 Categories = Annotated[list[CategoryName] | None, Query(max_length=20)]
 
 
-def scoped(key: Principal, region: str | None,
-           categories: list[str] | None) -> tuple[str | None, list[str] | None]:
-    """The region and categories a key may see (403 when it asks for more)."""
-    scope = key.scope
-    if scope.region_prefix is not None:
-        if region is None:
-            region = scope.region_prefix
-        elif not region.startswith(scope.region_prefix):
-            raise Forbidden(f"region {region} is outside this key's region {scope.region_prefix}")
-    if scope.categories is not None:
-        if categories is None:
-            categories = sorted(scope.categories)
-        elif not set(categories) <= scope.categories:
-            raise Forbidden("this key may not see " + ", ".join(
-                sorted(set(categories) - scope.categories)))
-    return region, categories
-
-
 @router.get("/city", response_class=HTMLResponse, responses=HTML)
 def city(
     session: SessionDep, settings: SettingsDep, rules: RuleSetDep,
     key: Reader, region: RegionCode | None = None, category: Categories = None,
 ) -> HTMLResponse:
     """City violation map: campuses, zones, premises by category and verdict, findings."""
-    region, categories = scoped(key, region, category)
+    region, categories = key.scope.narrow(region, category)
     query = urlencode([("region", region)] * (region is not None)
                       + [("category", c) for c in categories or []])
     spec = city_map(session, settings=settings, region=region, categories=categories,
@@ -74,10 +55,8 @@ def school(
     category: Categories = None,
 ) -> HTMLResponse:
     """One school's map: campus, gates, zones, premises within reach with measured lines."""
-    found = school_by_code(session, code)
-    if not key.scope.allows_region(found["region"]):
-        raise NotFound(f"no school with code {code}")
-    region, categories = scoped(key, None, category)
+    school_by_code(session, code, scope=key.scope)
+    region, categories = key.scope.narrow(None, category)
     spec = school_map(session, code=code, settings=settings, rule_set=rules,
                       categories=categories, region=region)
     return HTMLResponse(render_page(spec, settings=settings))
@@ -106,7 +85,7 @@ def permitted(
 
     A key limited to a region sees its region's schools only, one limited to categories those.
     """
-    region, _ = scoped(key, region, [category])
+    region, _ = key.scope.narrow(region, [category])
     spec = permitted_map(session, category=category, settings=settings, region=region,
                          bbox=bbox, rule_set=rules)
     return HTMLResponse(render_page(spec, settings=settings))

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 import api.convertors  # noqa: F401 - registers the {code:code} convertor
 from api.auth import Reader
 from api.deps import RuleSetDep, SessionDep, SettingsDep
-from api.routes.maps import Categories, scoped
+from api.routes.maps import Categories
 from api.schemas.common import RegionCode, RowId
 from zoneguard.errors import NotFound
 from zoneguard.maps.screening import screening_record
@@ -71,10 +71,8 @@ def joint_sheet(code: Code, session: SessionDep, settings: SettingsDep, key: Rea
                 category: Categories = None,
                 year: Annotated[int | None, Query(ge=1900, le=2999)] = None) -> Response:
     """一校一表: the school's annual joint check sheet (食品、交通、文化、治安、安全设施)."""
-    school = school_by_code(session, code)
-    if not key.scope.allows_region(school["region"]):
-        raise NotFound(f"no school with code {code}")
-    region, categories = scoped(key, None, category)
+    school_by_code(session, code, scope=key.scope)
+    region, categories = key.scope.narrow(None, category)
     year = year or local_today(settings.timezone).year
     body = joint_sheet_bytes(session, code=code, year=year, region=region,
                              categories=categories)
@@ -86,10 +84,8 @@ def joint_sheet(code: Code, session: SessionDep, settings: SettingsDep, key: Rea
 def school_sheet(code: Code, session: SessionDep, settings: SettingsDep, rules: RuleSetDep,
                  key: Reader, category: Categories = None, on: date | None = None) -> Response:
     """周边场所距离核查表: the school and every premises within reach, judged, with case state."""
-    school = school_by_code(session, code)
-    if not key.scope.allows_region(school["region"]):
-        raise NotFound(f"no school with code {code}")
-    region, categories = scoped(key, None, category)
+    school_by_code(session, code, scope=key.scope)
+    region, categories = key.scope.narrow(None, category)
     body = school_sheet_bytes(session, code=code, settings=settings, rule_set=rules, on=on,
                               categories=categories, region=region)
     return _file(body, XLSX, f"school-{code}.xlsx", f"{DISTANCE_SHEET}-{code}.xlsx")
@@ -101,7 +97,7 @@ def summary(session: SessionDep, key: Reader, region: RegionCode | None = None,
             category: Categories = None,
             last_scans: Annotated[int, Query(ge=1, le=100)] = 10) -> Response:
     """Counts by district × category × verdict × state, overdue findings, scan trend."""
-    region, categories = scoped(key, region, category)
+    region, categories = key.scope.narrow(region, category)
     body = summary_bytes(session, region=region, categories=categories, last_scans=last_scans)
     return _file(body, XLSX, f"summary-{region or 'all'}.xlsx")
 
@@ -116,7 +112,7 @@ def export(what: Literal["findings", "schools", "premises"],
                description="CSV/GeoJSON/GPKG: en keeps keys and codes, zh gives Chinese "
                "headers and labels (XLSX is always Chinese)")] = "en") -> Response:
     """Findings or a registry as CSV, XLSX, GeoJSON or GeoPackage (EPSG:4326)."""
-    region, categories = scoped(key, region, category)
+    region, categories = key.scope.narrow(region, category)
     if what == "schools":
         categories = None
     body = export_bytes(session, what, fmt, labels=labels, region=region,
@@ -137,7 +133,7 @@ def _period_report(session: SessionDep, settings: SettingsDep, key: Reader,
                    region: RegionCode | None = None,
                    category: Categories = None) -> PeriodReport:
     """The period report in the caller's scope (region prefix and categories)."""
-    region, categories = scoped(key, region, category)
+    region, categories = key.scope.narrow(region, category)
     return build_report(session, resolve_period(period, start, to), region=region,
                         categories=categories, timezone=settings.timezone)
 

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.auth import Reader
 from api.deps import SessionDep, SettingsDep
-from api.routes.maps import scoped
 from api.schemas.common import RegionCode
 from zoneguard.errors import NotFound
 from zoneguard.maps.basemaps import basemap_for
@@ -37,7 +36,7 @@ def tile(
     """A tile of premises (layer `premises`), aggregated per cell below zoom 15."""
     if layer != "premises":
         raise NotFound(f"no tile layer {layer}; layers: premises")
-    region, allowed = scoped(key, region, category)
+    region, allowed = key.scope.narrow(region, category)
     chosen = _split(categories)
     if chosen is not None and allowed is not None:
         chosen = [c for c in chosen if c in allowed]

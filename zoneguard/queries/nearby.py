@@ -29,6 +29,7 @@ from zoneguard.evaluation import (
 )
 from zoneguard.evaluation import reach_m as rule_reach_m
 from zoneguard.rules import RuleSet
+from zoneguard.scope import Scope
 from zoneguard.settings import Settings
 
 _SCHOOL = """
@@ -78,10 +79,10 @@ class Nearby:
         return (p["lon"], p["lat"])
 
 
-def school_by_code(session: Session, code: str) -> dict[str, Any]:
-    """The school with this code (NotFound otherwise), with GeoJSON geometry."""
+def school_by_code(session: Session, code: str, scope: Scope | None = None) -> dict[str, Any]:
+    """The school with this code, GeoJSON geometry (NotFound if none or outside `scope`)."""
     row = session.execute(text(_SCHOOL), {"code": code}).mappings().first()
-    if row is None:
+    if row is None or (scope is not None and not scope.allows_region(row["region"])):
         raise NotFound(f"no school with code {code}")
     out = dict(row)
     out["geometry"] = json.loads(out["geometry"])

@@ -31,7 +31,7 @@ from zoneguard.evaluation import (
 )
 from zoneguard.labels import DISCLAIMER, category_label, limit, metres, verdict_label
 from zoneguard.rules import RuleSet
-from zoneguard.services.access.scope import Scope
+from zoneguard.scope import Scope
 from zoneguard.services.rulesets import (
     INSERT_RULE_SET,
     current_rule_set,

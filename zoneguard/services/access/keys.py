@@ -22,10 +22,10 @@ from zoneguard import regions
 from zoneguard.domain import Role
 from zoneguard.errors import NotFound, Unauthorized, ValidationError
 from zoneguard.models import ApiKey, School
+from zoneguard.scope import UNRESTRICTED as UNRESTRICTED  # re-exported
+from zoneguard.scope import Scope as Scope
+from zoneguard.scope import scope_for as scope_for
 from zoneguard.services.access.audit import audit
-from zoneguard.services.access.scope import UNRESTRICTED as UNRESTRICTED  # re-exported
-from zoneguard.services.access.scope import Scope as Scope
-from zoneguard.services.access.scope import scope_for as scope_for
 
 _TOKEN = re.compile(r"zg_([0-9a-f]{12})_([A-Za-z0-9_-]{32,128})")
 _CATEGORY = re.compile(r"[a-z][a-z0-9_]*")

@@ -1,7 +1,7 @@
 """The scope of a key or a person: which categories, region and school they may reach.
 
-Kept apart from `keys` (which holds the ORM models) so that a service taking a scope, such
-as screening, loads no ORM.
+Below the services and the read models that take a scope (kept apart from
+`services.access.keys`, which holds the ORM models, so that screening loads no ORM).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zoneguard.domain import Role
+from zoneguard.errors import Forbidden
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,26 @@ class Scope:
     def allows(self, *, category: str | None, region: str | None) -> bool:
         """Tell whether a premises of this category in this region is inside the scope."""
         return self.allows_category(category) and self.allows_region(region)
+
+    def narrow(self, region: str | None,
+               categories: list[str] | None) -> tuple[str | None, list[str] | None]:
+        """The region and categories of a read filter inside the scope (Forbidden for more).
+
+        No region or categories asked: the scope's own; asked beyond it: refused.
+        """
+        if self.region_prefix is not None:
+            if region is None:
+                region = self.region_prefix
+            elif not region.startswith(self.region_prefix):
+                raise Forbidden(
+                    f"region {region} is outside this key's region {self.region_prefix}")
+        if self.categories is not None:
+            if categories is None:
+                categories = sorted(self.categories)
+            elif not set(categories) <= self.categories:
+                raise Forbidden("this key may not see " + ", ".join(
+                    sorted(set(categories) - self.categories)))
+        return region, categories
 
 
 UNRESTRICTED = Scope()
