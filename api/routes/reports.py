@@ -193,9 +193,7 @@ async def screening_record_file(screening_id: RowId, fmt: Literal["html", "pdf"]
 async def finding_record_file(finding_id: RowId, fmt: Literal["html", "pdf"],
                               session: SessionDep, rules: RuleSetDep, key: Reader) -> Response:
     """Measurement record of a finding as its last scan measured it."""
-    category, region = await run_in_threadpool(finding_scope, session, finding_id)
-    if not key.scope.allows(category=category, region=region):
-        raise NotFound(f"no finding {finding_id}")
+    await run_in_threadpool(finding_scope, session, finding_id, key.scope)
     html = await run_in_threadpool(finding_record_html, session, finding_id=finding_id,
                                    rule_set=rules)
     return await _record(html, fmt, f"finding-{finding_id}")

@@ -6,8 +6,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from tests.zoneguard.maps.sample import REGION, build_city
 from zoneguard.errors import Forbidden, NotFound
 from zoneguard.queries.nearby import school_by_code
+from zoneguard.reports.record import finding_scope
 from zoneguard.scope import UNRESTRICTED, Scope
 
 BUREAU = Scope(categories=frozenset({"tobacco", "internet_cafe"}), region_prefix="4201")
@@ -38,3 +40,13 @@ def test_a_school_outside_the_scope_is_not_found(session: Session) -> None:
     assert school_by_code(session, "SC-1")["code"] == "SC-1"
     with pytest.raises(NotFound, match="no school with code SC-1"):
         school_by_code(session, "SC-1", scope=BUREAU)
+
+
+def test_a_finding_outside_the_scope_is_not_found(session: Session) -> None:
+    city = build_city(session)
+    assert finding_scope(session, city.cafe_finding, Scope(region_prefix=REGION[:4]))[0] \
+        == "internet_cafe"
+    with pytest.raises(NotFound, match=f"no finding {city.cafe_finding}"):
+        finding_scope(session, city.cafe_finding, Scope(categories=frozenset({"lottery"})))
+    with pytest.raises(NotFound):
+        finding_scope(session, city.cafe_finding, Scope(region_prefix="43"))

@@ -32,6 +32,7 @@ from zoneguard.maps.screening import screening_record
 from zoneguard.reports.case_files import evidence_section
 from zoneguard.reports.svgmap import sketch
 from zoneguard.rules import RuleSet
+from zoneguard.scope import Scope
 
 _GEOD = Geod(ellps="WGS84")
 _SCHOOLS = """
@@ -221,12 +222,13 @@ def screening_record_html(session: Session, *, screening_id: int) -> str:
     return render(f"选址筛查测距记录 #{record.id}", header, measurements, versions)
 
 
-def finding_scope(session: Session, finding_id: int) -> tuple[str, str | None]:
-    """Category and region of a finding's premises (NotFound when there is no such finding)."""
+def finding_scope(session: Session, finding_id: int,
+                  scope: Scope | None = None) -> tuple[str, str | None]:
+    """Category and region of a finding's premises (NotFound if none or outside `scope`)."""
     row = session.execute(text(
         "SELECT p.category, NULLIF(p.region, '') FROM finding f JOIN premises p "
         "ON p.id = f.premises_id WHERE f.id = :id"), {"id": finding_id}).first()
-    if row is None:
+    if row is None or (scope is not None and not scope.allows(category=row[0], region=row[1])):
         raise NotFound(f"no finding {finding_id}")
     return str(row[0]), row[1]
 
