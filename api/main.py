@@ -52,6 +52,7 @@ from zoneguard.db.migrate import head_revision
 from zoneguard.db.ready import ready_engine
 from zoneguard.errors import DatabaseUnavailable
 from zoneguard.imports.uploads import clean_stale, upload_root
+from zoneguard.services.screening_store import screening_writer
 from zoneguard.settings import Settings, get_settings
 
 log = logging.getLogger("zoneguard.api")
@@ -104,6 +105,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = await run_in_threadpool(_connect, settings)
     app.state.engine = engine
     app.state.sessions = sessionmaker(engine, expire_on_commit=False)
+    writer = screening_writer(engine, delay_s=settings.group_commit_delay_s)
+    app.state.screening_writer = writer
     app.state.migration_head = head_revision()
     await run_in_threadpool(fail_interrupted_scans, engine)
     app.state.scans = BackgroundScans(engine, settings,
@@ -111,6 +114,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await writer.close()
         engine.dispose()
 
 

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(
         default=4, ge=1, description="Requests a worker serves at once; more are shed with 503"
     )
+    group_commit_delay_s: float = Field(
+        default=0.0, ge=0, le=0.1, description="Wait before storing a batch of screenings, to "
+        "let more join one commit (0: store what arrived during the previous commit)")
     body_max_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest JSON body")
     basemap: str | None = Field(
         default=None, description="osm | tianditu | amap | none; unset: tianditu when a "
