@@ -9,20 +9,34 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from zoneguard.db.group_commit import GroupCommit
+from zoneguard.domain import Verdict
 from zoneguard.rules import RuleSet
 from zoneguard.services.rulesets import store_rule_set
 
-if TYPE_CHECKING:
-    from zoneguard.services.screening import ScreeningResult
-
 XY = tuple[float, float]
+
+
+class ScreeningResult(Protocol):
+    """What is stored of a screening's answer (`zoneguard.services.screening.ScreeningResult`)."""
+
+    verdict: Verdict
+    category: str
+    point: XY
+    region: str | None
+    on: date
+    record_id: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The answer as JSON-ready data."""
+        ...
 
 
 @dataclass(frozen=True)
