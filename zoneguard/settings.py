@@ -63,7 +63,7 @@ class Settings(BaseSettings):
         default=None, ge=0, description="Requests that may wait for a slot in a worker "
         "(unset: as many as max_in_flight); 0 sheds at once whatever does not run")
     overload_in_flight: int = Field(
-        default=1, ge=1, description="Requests a worker runs at once while it is shedding "
+        default=2, ge=1, description="Requests a worker runs at once while it is shedding "
         "(at most max_in_flight): the served ones keep their latency")
     admission_wait_s: float = Field(
         default=0.1, gt=0, description="Longest wait for a slot while the worker keeps up")
