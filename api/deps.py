@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 import anyio
@@ -10,9 +10,11 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from zoneguard.db.group_commit import GroupCommit
 from zoneguard.errors import DatabaseUnavailable
 from zoneguard.rules import RuleSet
 from zoneguard.services.rulesets import current_rule_set
+from zoneguard.services.screening_store import PendingScreening
 from zoneguard.settings import Settings
 
 
@@ -48,10 +50,44 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
+        if _quiet(session):
+            _finish(session, commit=False)
+            raise
         with anyio.CancelScope(shield=True):  # a client that went away still frees the connection
             await run_in_threadpool(_finish, session, commit=False)
         raise
-    await run_in_threadpool(_finish, session, commit=True)
+    if _quiet(session):
+        _finish(session, commit=True)
+    else:
+        await run_in_threadpool(_finish, session, commit=True)
+
+
+_AUTOCOMMIT = "zoneguard.autocommit"
+
+
+def _quiet(session: Session) -> bool:
+    """Whether finishing the session sends nothing to the server (unused, or autocommit)."""
+    return not session.in_transaction() or bool(session.info.get(_AUTOCOMMIT))
+
+
+def read_without_transaction(session: Session) -> None:
+    """Let a read-only request run its statements in autocommit (no BEGIN, no COMMIT).
+
+    Only a session that has not begun yet: one already in a transaction (a key looked up in
+    it, or a test's savepoint) keeps it.
+    """
+    if not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        session.info[_AUTOCOMMIT] = True
+
+
+async def get_screening_store(request: Request) -> ScreeningStore:
+    """Store a screening with the next group commit of this process (`screening_writer`)."""
+    writer: GroupCommit[PendingScreening] | None = getattr(request.app.state,
+                                                           "screening_writer", None)
+    if writer is None:
+        raise DatabaseUnavailable("the database is not connected")
+    return writer.submit
 
 
 async def get_rule_set(settings: Annotated[Settings, Depends(get_settings)]) -> RuleSet:
@@ -63,3 +99,5 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 # scope="function": commit before the response is sent, so a failed commit becomes the response.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 RuleSetDep = Annotated[RuleSet, Depends(get_rule_set)]
+ScreeningStore = Callable[[PendingScreening], Awaitable[None]]
+ScreeningStoreDep = Annotated[ScreeningStore, Depends(get_screening_store)]

@@ -32,7 +32,7 @@ from zoneguard.db.embedded import EmbeddedCluster
 from zoneguard.services.access.keys import create_key
 from zoneguard.settings import Settings
 
-RAMP = (100, 150, 200, 250, 300, 350)
+RAMP = (100, 200, 300, 350, 400, 450, 500, 550, 600)
 Row = tuple[str, str, str, bool]
 
 
@@ -173,7 +173,7 @@ def _prepare(engine: Engine) -> str:
 def _run(base: str, token: str, settings: Settings, engine: Engine, pgid: int,
          args: argparse.Namespace) -> list[Row]:
     loadgen.run(base, token, 100, 5, seed=1)  # warm-up
-    unloaded = loadgen.run(base, token, 30, 10, seed=2)
+    unloaded = loadgen.run(base, token, 30, 20, seed=2)  # 600 answers: a steadier p99
     cap, ramp = capacity(base, token, args.ramp_seconds)
     print(loadgen.HEADER)
     for r in [unloaded, *ramp]:

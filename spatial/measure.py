@@ -62,6 +62,7 @@ JOIN school s
 WHERE s.closed_on IS NULL OR s.closed_on > :on
 ORDER BY boundary_m, s.id
 """
+_SCREEN_TEXT = text(_SCREEN_SQL)  # built once: parsing a text() costs more than the binding
 
 
 class SchoolCandidate(NamedTuple):
@@ -115,7 +116,7 @@ def schools_near(
     """Schools whose campus (or point) lies within `radius_m` metres of (lon, lat) EPSG:4326."""
     door_lon, door_lat = door if door is not None else (lon, lat)
     rows = db.execute(
-        text(_SCREEN_SQL),
+        _SCREEN_TEXT,
         {"lon": lon, "lat": lat, "door_lon": door_lon, "door_lat": door_lat,
          "radius_m": radius_m, "on": on},
     )

@@ -108,6 +108,14 @@ class DatabaseUnavailable(ZoneGuardError):
     title = "Database unavailable"
 
 
+class ClientGone(ZoneGuardError):
+    """The client went away before its request finished: its work was abandoned, rolled back."""
+
+    status = 499  # nginx's "client closed request": logged, never read by anyone
+    type = "urn:zoneguard:problem:client-gone"
+    title = "Client closed the request"
+
+
 class EnvironmentProblem(ZoneGuardError):
     """Something missing on the machine (PostgreSQL, PostGIS binaries)."""
 

@@ -59,6 +59,17 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(
         default=4, ge=1, description="Requests a worker serves at once; more are shed with 503"
     )
+    max_queued: int | None = Field(
+        default=None, ge=0, description="Requests that may wait for a slot in a worker "
+        "(unset: as many as max_in_flight); 0 sheds at once whatever does not run")
+    overload_in_flight: int = Field(
+        default=2, ge=1, description="Requests a worker runs at once while it is shedding "
+        "(at most max_in_flight): the served ones keep their latency")
+    admission_wait_s: float = Field(
+        default=0.1, gt=0, description="Longest wait for a slot while the worker keeps up")
+    group_commit_delay_s: float = Field(
+        default=0.0, ge=0, le=0.1, description="Wait before storing a batch of screenings, to "
+        "let more join one commit (0: store what arrived during the previous commit)")
     body_max_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest JSON body")
     basemap: str | None = Field(
         default=None, description="osm | tianditu | amap | none; unset: tianditu when a "

@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 
+from api.abandon import unless_client_leaves
 from api.auth import Importer
 from api.deps import SessionDep, SettingsDep
 from api.errors import PayloadTooLarge
@@ -76,8 +77,9 @@ def _check_rows(outcome: ImportOutcome, scope: Scope, skip_invalid: bool) -> Non
 
 @router.post("", response_model=ImportOut, status_code=status.HTTP_201_CREATED,
              responses={413: {"description": "File over the import size limit"}})
-def create_import(
-    session: SessionDep, settings: SettingsDep, key: Importer, response: Response,
+async def create_import(
+    request: Request, session: SessionDep, settings: SettingsDep, key: Importer,
+    response: Response,
     file: Annotated[UploadFile, File(description="CSV, XLSX, GeoJSON, Shapefile (.zip), "
                                                  "GeoPackage or OSM file")],
     kind: Annotated[Literal["schools", "gates", "premises"], Form()],
@@ -92,7 +94,10 @@ def create_import(
     sheet: Annotated[str | None, Form(max_length=100)] = None,
     layer: Annotated[str | None, Form(max_length=100)] = None,
 ) -> dict[str, Any]:
-    """Import a registry file; answers its row-level report (422 with it when refused)."""
+    """Import a registry file; answers its row-level report (422 with it when refused).
+
+    A client that disconnects abandons its import: it stops, and nothing of it is written.
+    """
     scope = key.scope
     if not scope.unrestricted:
         if kind != "premises":
@@ -104,15 +109,21 @@ def create_import(
     if file.size is not None and file.size > settings.import_max_bytes:
         raise PayloadTooLarge(f"the file is larger than the import limit of "
                               f"{settings.import_max_bytes} bytes (ZONEGUARD_IMPORT_MAX_BYTES)")
-    with upload_dir(settings.home) as tmp:  # stale ones are cleaned at start (api.main)
-        path = _save(file, tmp, settings.import_max_bytes)
-        with session.begin_nested():
-            outcome = import_file(
-                session, path, kind=kind, crs=crs, column_map=_column_map(column_map or []),
-                category=category, region=region, dry_run=dry_run, skip_invalid=skip_invalid,
-                close_missing=close_missing, sheet=sheet, layer=layer, actor=key.actor,
-                file_name=file.filename, settings=settings)
-            _check_rows(outcome, scope, skip_invalid)
+    columns = _column_map(column_map or [])
+
+    def work() -> ImportOutcome:
+        with upload_dir(settings.home) as tmp:  # stale ones are cleaned at start (api.main)
+            path = _save(file, tmp, settings.import_max_bytes)
+            with session.begin_nested():
+                outcome = import_file(
+                    session, path, kind=kind, crs=crs, column_map=columns, category=category,
+                    region=region, dry_run=dry_run, skip_invalid=skip_invalid,
+                    close_missing=close_missing, sheet=sheet, layer=layer, actor=key.actor,
+                    file_name=file.filename, settings=settings)
+                _check_rows(outcome, scope, skip_invalid)
+        return outcome
+
+    outcome = await unless_client_leaves(request, session, work)
     if dry_run:
         response.status_code = status.HTTP_200_OK
     return outcome.as_dict()

@@ -10,12 +10,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.deps import get_session
+from api.deps import get_screening_store, get_session
 from api.main import create_app
 from api.scans import get_scan_starter
 from tests.factories import write_rules
 from zoneguard.services.access.keys import create_key
+from zoneguard.services.rulesets import store_rule_set
 from zoneguard.services.scan.run import run_scan
+from zoneguard.services.screening_store import PendingScreening, store_screenings
 from zoneguard.settings import Settings
 
 KeyMaker = Callable[..., dict[str, str]]
@@ -66,7 +68,14 @@ def client(app: FastAPI, live_client: TestClient, session: Session,
         if savepoint.is_active:
             savepoint.commit()
 
+    async def store_screening(pending: PendingScreening) -> None:
+        # What the group-commit writer does, in this test's transaction.
+        with session.begin_nested():
+            store_rule_set(session, pending.rules)
+            store_screenings(session, [pending])
+
     app.dependency_overrides[get_session] = request_session
+    app.dependency_overrides[get_screening_store] = lambda: store_screening
     app.dependency_overrides[get_scan_starter] = lambda: start_scan
     live_client.cookies.clear()  # page tokens of an earlier test name keys rolled back since
     app.state.failed_keys.clear()

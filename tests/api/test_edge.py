@@ -162,6 +162,28 @@ def test_under_sustained_overload_the_excess_is_shed_within_milliseconds() -> No
     asyncio.run(scenario())
 
 
+def test_while_shedding_fewer_requests_run_at_once_and_freed_slots_are_not_handed_on(
+) -> None:
+    async def scenario() -> None:
+        admission = Admission(4, queue_max=4, burst_wait_s=5.0, overload_wait_s=0.005,
+                              overload_limit=1)
+        assert [await admission.enter() for _ in range(3)] == [True] * 3  # keeping up: 3 run
+        admission._overload_at = time.monotonic()  # the worker fell behind just now
+        assert await admission.enter() is False  # 3 running ≥ 1: shed, though 4 would fit
+        waiter = asyncio.create_task(admission.enter())
+        await asyncio.sleep(0)
+        admission.leave()  # 2 still run: the freed slot is not handed to the waiter
+        assert admission.running == 2 and await waiter is False
+        admission.leave()
+        admission.leave()
+        assert admission.running == 0 and await admission.enter() is True  # one may run
+        assert await admission.enter() is False
+        admission.hold_s = 0.0  # overload over: the full limit again
+        assert [await admission.enter() for _ in range(3)] == [True] * 3
+
+    asyncio.run(scenario())
+
+
 def test_a_client_leaving_while_queued_gives_its_place_back() -> None:
     async def scenario() -> None:
         edge, release = _edge_with(Admission(1, burst_wait_s=5.0))

@@ -247,3 +247,40 @@ def test_zoneguard_serve_answers_on_its_port(server: Server, api_settings: Setti
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_an_import_whose_client_disconnects_is_abandoned_and_writes_nothing(
+        server: Server) -> None:
+    rows = "\n".join(f"ABANDON-{i},弃 {i},{114.2 + (i % 1000) * 1e-4:.6f},"
+                     f"{30.7 + (i // 1000) * 1e-4:.6f}" for i in range(150_000))
+    boundary = "zgabandon"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+             for k, v in (("kind", "premises"), ("category", "tobacco"), ("crs", "wgs84"))]
+    body = ("".join(parts) + f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            'filename="abandon.csv"\r\nContent-Type: text/csv\r\n\r\n').encode() \
+        + f"licence_no,name,lon,lat\n{rows}\n".encode() + f"\r\n--{boundary}--\r\n".encode()
+    host, port = server.base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall((f"POST /api/v1/imports HTTP/1.1\r\nHost: {host}\r\n"
+                      f"Authorization: Bearer {server.admin}\r\n"
+                      f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+                      f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
+        time.sleep(0.3)  # the upload is parsed and the import has begun
+    watcher = create_engine(server.url)
+    try:
+        deadline = time.monotonic() + 30
+        busy = 1
+        while busy and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with watcher.connect() as conn:
+                busy = conn.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND (state = 'active' OR "
+                    "state LIKE 'idle in transaction%')")).scalar_one()
+        assert busy == 0  # the worker let go: no statement running, no transaction open
+        with watcher.connect() as conn:
+            written = conn.execute(text(
+                "SELECT count(*) FROM premises WHERE licence_no LIKE 'ABANDON-%'")).scalar_one()
+        assert written == 0  # a finished import would have written its 150,000 rows
+    finally:
+        watcher.dispose()

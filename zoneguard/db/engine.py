@@ -46,6 +46,9 @@ def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
         cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
         cursor.execute("SET TIME ZONE 'UTC'")
         cursor.close()
+        # End the transaction the SET opened: the connection enters the pool idle, so a
+        # request may still switch it to autocommit (a session setting outlives its commit).
+        dbapi_connection.commit()  # type: ignore[attr-defined]
 
     if embedded:
         cluster = cluster_for(settings)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,12 +31,8 @@ from zoneguard.evaluation import (
 from zoneguard.labels import DISCLAIMER, category_label, limit, metres, verdict_label
 from zoneguard.rules import RuleSet
 from zoneguard.scope import Scope
-from zoneguard.services.rulesets import (
-    INSERT_RULE_SET,
-    current_rule_set,
-    rule_set_row,
-    store_rules,
-)
+from zoneguard.services.rulesets import current_rule_set, store_rule_set
+from zoneguard.services.screening_store import pending_screening, store_screenings
 from zoneguard.settings import Settings
 
 XY = tuple[float, float]
@@ -188,39 +183,11 @@ def screen(
     return result
 
 
-# One round trip: the rule set (if this version is new) and the record, whose stored result
-# carries its own id.
-_INSERT_SCREENING = f"""
-WITH rs AS ({INSERT_RULE_SET}),
-new AS (SELECT nextval(pg_get_serial_sequence('screening', 'id')) AS id)
-INSERT INTO screening (id, category, region, location, request, verdict, result,
-                       rule_set_version, actor)
-SELECT new.id, :category, :region, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326),
-       CAST(:request AS jsonb), :verdict,
-       jsonb_set(CAST(:result AS jsonb), '{{id}}', to_jsonb(new.id)), :version, :actor
-FROM new
-RETURNING id, (SELECT id FROM rs) AS new_rule_set_id
-"""
-
-
 def _store(session: Session, result: ScreeningResult, *, rules: RuleSet, actor: str, crs: str,
            point: XY, entrance: XY | None) -> None:
-    request = {"category": result.category, "location": {"x": point[0], "y": point[1],
-               "crs": crs}, "entrance": None if entrance is None else
-               {"x": entrance[0], "y": entrance[1], "crs": crs},
-               "region": result.region, "on": result.on.isoformat()}
-    row = rule_set_row(rules)
-    stored = session.execute(text(_INSERT_SCREENING), {
-        **row, "source": json.dumps(row["source"], ensure_ascii=False),
-        "category": result.category, "region": result.region, "lon": result.point[0],
-        "lat": result.point[1], "request": json.dumps(request, ensure_ascii=False),
-        "verdict": result.verdict.value,
-        "result": json.dumps(result.as_dict(), ensure_ascii=False, default=str),
-        "actor": actor,
-    }).one()
-    result.record_id = int(stored.id)
-    if stored.new_rule_set_id is not None:
-        store_rules(session, rules, int(stored.new_rule_set_id))
+    store_rule_set(session, rules)
+    store_screenings(session, [pending_screening(result, rules=rules, actor=actor, crs=crs,
+                                                 point=point, entrance=entrance)])
 
 
 def remeasure(session: Session, *, premises_id: int, school_id: int, rule_id: str,
