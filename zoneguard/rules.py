@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Hashable, Iterable
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +45,18 @@ def region_chain(region: str | None) -> list[str]:
     """The codes whose rules apply in a region, most local first, ending with CN."""
     if region is None or region == NATIONAL:
         return [NATIONAL]
-    if not isinstance(region, str) or not _REGION.fullmatch(region):
+    if not isinstance(region, str):
+        raise ValidationError(f"region {region!r} is not a GB/T 2260 code", region=region)
+    return list(_chain(region))
+
+
+@lru_cache(maxsize=4096)
+def _chain(region: str) -> tuple[str, ...]:
+    """`region_chain` of a string, cached: scans ask it for every measured pair."""
+    if not _REGION.fullmatch(region):
         raise ValidationError(f"region {region!r} is not a GB/T 2260 code", region=region)
     code = re.sub(r"(?:00)+$", "", region[:6])  # 440100 is the city 4401, 440000 the province
-    return [code[:n] for n in (6, 4, 2) if len(code) >= n] + [NATIONAL]
+    return (*[code[:n] for n in (6, 4, 2) if len(code) >= n], NATIONAL)
 
 
 class RuleSet(BaseModel):
@@ -128,13 +136,26 @@ class RuleSet(BaseModel):
         enrolment: int | None = None,
     ) -> list[ResolvedRule]:
         """Return the rules protecting a school of these levels in a region on a day."""
-        key = (category, tuple(levels), region, on, enrolment)
+        if enrolment is not None and enrolment < 0:
+            raise ValidationError(f"enrolment must not be negative, got {enrolment}")
+        # The answer depends on the enrolment only through its side of each threshold (and
+        # on the region only through its chain), so schools of one band share an entry.
+        band = None if enrolment is None else tuple(enrolment >= c for c in self.enrolment_cuts)
+        key = (category, tuple(levels), tuple(region_chain(region)), on, band)
         memo = self.memo.get(key)
         if memo is None:
             if len(self.memo) > 50_000:
                 self.memo.clear()
-            memo = self.memo[key] = self._applicable(*key)
+            memo = self.memo[key] = self._applicable(category, key[1], region, on, enrolment)
         return list(memo)
+
+    @cached_property
+    def enrolment_cuts(self) -> tuple[int, ...]:
+        """Every enrolment threshold of the rules, ascending (what `applicable` compares)."""
+        cuts = {r.min_enrolment for r in self.rules if r.min_enrolment is not None}
+        for rule in self.rules:
+            cuts.update((rule.min_enrolment_by_level or {}).values())
+        return tuple(sorted(cuts))
 
     @cached_property
     def memo(self) -> dict[tuple[Any, ...], list[ResolvedRule]]:

@@ -283,6 +283,30 @@ def test_single_min_enrolment(tmp_path: Path) -> None:
     assert rules.applicable(**args, on=TODAY)[0].enrolment_unknown
 
 
+@pytest.fixture(scope="module")
+def oracle() -> RuleSet:
+    return load_rule_set(bundled_rules_dir())
+
+
+@settings(max_examples=80, deadline=None)
+@given(enrolments=st.lists(st.one_of(st.none(), st.integers(0, 3_000)), min_size=2, max_size=6),
+       region=st.sampled_from(["330106", "330100", "440106", "110108", "420102", None]),
+       category=st.sampled_from(["gas_station", "tobacco", "internet_cafe", "lottery"]),
+       levels=st.sampled_from([["primary"], ["kindergarten"], ["kindergarten", "primary"]]))
+def test_memoised_resolution_equals_a_fresh_one(
+        bundled: RuleSet, oracle: RuleSet, enrolments: list[int | None], region: str | None,
+        category: str, levels: list[str],
+) -> None:
+    """Schools of one enrolment band share a memo entry: each answer is its own, exactly."""
+    args: dict[str, Any] = {"category": category, "levels": levels, "region": region,
+                            "on": TODAY}
+    for enrolment in enrolments:
+        oracle.memo.clear()  # resolved from the rule files, not from an earlier answer
+        assert bundled.applicable(**args, enrolment=enrolment) == \
+            oracle.applicable(**args, enrolment=enrolment)
+    with pytest.raises(ValidationError, match="negative"):  # never answered from the memo
+        bundled.applicable(**args, enrolment=-1)
+
 def test_bad_arguments(bundled: RuleSet) -> None:
     with pytest.raises(ValidationError, match="college"):
         bundled.applicable(category="lottery", levels=["college"], region=None, on=TODAY)

@@ -68,14 +68,6 @@ _FIELDS = tuple(SchoolCandidate._fields)
 CACHE_KEYS = 50_000  # rule keys (category, levels, regions, enrolment band) kept per judge
 
 
-def _enrolment_cut(rules: RuleSet) -> tuple[int, ...]:
-    """Every enrolment threshold of the rules: `applicable` depends on no more than these."""
-    cuts = {r.min_enrolment for r in rules.rules if r.min_enrolment is not None}
-    for rule in rules.rules:
-        cuts.update((rule.min_enrolment_by_level or {}).values())
-    return tuple(sorted(cuts))
-
-
 class WalkLater(Exception):
     """A pair needs a walk (queries) while the measurement still streams on the connection."""
 
@@ -93,7 +85,7 @@ def make_judge(columns: list[str], plan: Plan) -> RowJudge:
     """A judge of measured rows with `columns` under the plan's rules (see `judge_pairs`)."""
     rules, on, tol = plan.rules, plan.on, plan.tolerances
     reach = {c: rule_reach_m(rules, c) for c in rules.categories()}
-    cuts = _enrolment_cut(rules)
+    cuts = rules.enrolment_cuts  # `applicable` depends on no more than these
     at = {name: columns.index(name) for name in columns}
     school_at = [at[name] for name in _FIELDS]
     levels_at = _FIELDS.index("levels")
