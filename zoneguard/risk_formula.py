@@ -45,8 +45,8 @@ class Points(_Strict):
     def _check(self) -> Points:
         if set(self.verdict) != {"prohibited", "review"}:
             raise ValueError("points.verdict 须且仅须给出 prohibited（禁止）与 review（需复核）")
-        if set(self.kind) != {"facility", "problem"}:
-            raise ValueError("points.kind 须且仅须给出 facility（缺失）与 problem（登记问题）")
+        if set(self.kind) != {"facility", "report"}:
+            raise ValueError("points.kind 须且仅须给出 facility（缺失）与 report（登记问题）")
         if any(v < 0 for v in (*self.verdict.values(), *self.kind.values())):
             raise ValueError("分值不能为负数")
         days = [band.days for band in self.age]
