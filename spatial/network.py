@@ -185,8 +185,8 @@ def read_osm(path: Path) -> NetworkSource:
             elif reason is None:
                 source.ways.append(way)
     if missing:
-        source.warnings.append(f"{missing} way nodes are missing from the extract; the ways "
-                               "are broken there and kept in pieces")
+        source.warnings.append(f"数据中缺少 {missing} 个道路节点：道路在缺点处断开，"
+                               "分段保留")
     return source
 
 

@@ -136,7 +136,7 @@ def test_hostile_files_are_422_problems_and_change_nothing(
     loop = hostile.view_gpkg(tmp_path / "loop.gpkg", recursive=True)
     wide = tmp_path / "wide.csv"
     wide.write_text(",".join(f"c{i}" for i in range(100_000)) + "\n1,2\n")
-    expected = {bomb: "damaged", crc: "bad CRC", loop: "is a view", wide: "100000 columns"}
+    expected = {bomb: "已损坏", crc: "校验和错误", loop: "是视图", wide: "文件有 100000 列"}
     for path, words in expected.items():
         problem = _import_problem(_post_file(client, admin, path))
         assert words in problem["detail"], (path.name, problem["detail"])
@@ -164,7 +164,7 @@ def test_nan_in_a_school_polygon_is_a_row_of_the_report(
         problem = _import_problem(_post_file(client, admin, path))
         (row,) = problem["report"]["problems"]
         assert row["row"] == 1 and row["column"] == "geometry", path.name
-        assert "Infinity or NaN" in row["problem"], path.name
+        assert "Infinity 或 NaN" in row["problem"], path.name
     assert _schools(session) == 0
 
 

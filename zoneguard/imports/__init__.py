@@ -51,7 +51,7 @@ __all__ = [
     "write_report_files",
 ]
 
-_CRS_FORMS = "EPSG:n, wgs84, cgcs2000, gcj02, bd09"
+CRS_FORMS = "wgs84、cgcs2000、gcj02、bd09 或 EPSG:代码"
 
 
 def read_table(
@@ -84,13 +84,14 @@ def _read(path: Path, kind: ImportKind, crs: str | None, column_map: dict[str, s
           category: str | None, region: str | None, known_categories: set[str] | None,
           limits: Limits, sheet: str | None, layer: str | None) -> ParsedImport:
     if kind not in columns.FIELDS:
-        raise FileUnusable(f"unknown import kind {kind!r}; use schools, gates or premises")
+        raise FileUnusable(f"无法识别的导入类型“{kind}”；"
+                           "可选 schools（学校）、gates（校门）、premises（场所）")
     if not path.is_file():
-        raise FileUnusable("no such file")
+        raise FileUnusable("文件不存在")
     fmt = readers.detect_format(path)
     size = readers.input_size(path, fmt)
     if size == 0:
-        raise FileUnusable("the file is empty (0 bytes)")
+        raise FileUnusable("文件是空的（0 字节）")
     if limits.max_bytes is not None and size > limits.max_bytes:
         raise FileUnusable(readers.too_big(size, limits.max_bytes))
     check_region(region)
@@ -98,11 +99,11 @@ def _read(path: Path, kind: ImportKind, crs: str | None, column_map: dict[str, s
         try:
             category = columns.parse_category(category, known_categories)
         except ValueError as exc:
-            raise FileUnusable(f"--category: {exc}") from exc
+            raise FileUnusable(f"场所类别（--category）：{exc}") from exc
     user_crs = _parse_user_crs(crs)
     if fmt == "osm" and user_crs is not None and user_crs.name != "EPSG:4326":
-        raise FileUnusable(f"OSM data is always WGS 84 (EPSG:4326), not {user_crs.name}: "
-                           "omit --crs or pass --crs wgs84")
+        raise FileUnusable(f"OSM 数据一律是 WGS 84（EPSG:4326），不是 {user_crs.name}："
+                           "请不选坐标系，或选 wgs84")
     if fmt == "osm":
         raw = osm.read_osm(path, kind=kind, category=category)
     elif fmt == "csv":
@@ -140,7 +141,7 @@ def _parse_user_crs(crs: str | None) -> CrsSpec | None:
     try:
         return parse_crs(crs)
     except CrsError as exc:
-        raise FileUnusable(f"--crs: {exc}") from exc
+        raise FileUnusable(f"坐标系（--crs）：{exc}") from exc
 
 
 def _same_crs(user: CrsSpec, declared: str, wkt: str | None) -> bool:
@@ -158,20 +159,19 @@ def _resolve_crs(user: CrsSpec | None, raw: readers.RawTable) -> tuple[CrsSpec, 
     if declared is None:
         if user is None:
             raise FileUnusable(
-                f"--crs is required: a {fmt.upper()} file does not say which coordinate "
-                f"system (坐标系) its coordinates use; accepted: {_CRS_FORMS} "
-                "(Amap/Tencent exports are gcj02, Baidu exports bd09)"
+                f"请选择坐标系（--crs）：{fmt.upper()} 文件没有写明坐标用的是哪个坐标系；"
+                f"可选 {CRS_FORMS}（高德、腾讯导出的是 gcj02，百度导出的是 bd09）"
             )
         return user, []
     if user is None:
         confirm = f"--crs {declared}" if declared.startswith("EPSG:") else "--crs EPSG:<code>"
         raise FileUnusable(
-            f"the file declares {declared}; confirm it with {confirm}, or name the CRS "
-            "the coordinates really use (e.g. --crs gcj02 for Amap data). Nothing is guessed"
+            f"文件声明的坐标系是 {declared}：请用 {confirm} 确认，或指明坐标实际所用的坐标系"
+            "（如高德数据选 gcj02）。系统不做猜测"
         )
     if _same_crs(user, declared, raw.declared_wkt):
         return user, []
-    return user, [f"the file declares {declared} but --crs says {user.name}; using {user.name}"]
+    return user, [f"文件声明的坐标系是 {declared}，但所选坐标系是 {user.name}；按 {user.name} 换算"]
 
 
 def _columns(raw: readers.RawTable, kind: ImportKind,
@@ -179,26 +179,25 @@ def _columns(raw: readers.RawTable, kind: ImportKind,
     headers = [str(c) for c in raw.frame.columns]
     for column, fieldname in (column_map or {}).items():
         if column not in headers:
-            raise FileUnusable(f"--column names {column!r}, which the file does not have; "
-                               f"its columns are {headers}")
+            raise FileUnusable(f"列对应（--column）中的列“{column}”在文件中不存在；"
+                               f"文件中的列为：{'、'.join(headers)}")
         if fieldname not in columns.FIELDS[kind]:
-            raise FileUnusable(f"--column maps {column!r} to unknown field {fieldname!r}; "
-                               f"{kind} fields are {list(columns.FIELDS[kind])}")
+            raise FileUnusable(f"列对应（--column）把“{column}”对应到未知字段“{fieldname}”；"
+                               f"可用字段：{'、'.join(columns.FIELDS[kind])}")
     return columns.resolve_columns(headers, kind, column_map)
 
 
 def _derived_warnings(raw: readers.RawTable, cols: dict[str, str], kind: ImportKind) -> list[str]:
     warnings = []
     if raw.geometry is not None and {"lon", "lat"} <= cols.keys():
-        warnings.append(f"the file has a geometry and coordinate columns ({cols['lon']}, "
-                        f"{cols['lat']}); the geometry is used, the columns only where no "
-                        "feature has one")
+        warnings.append(f"文件既有几何又有坐标列（{cols['lon']}、{cols['lat']}）："
+                        "以几何为准，没有几何的要素才用坐标列")
     if kind == "schools" and "code" not in cols:
-        warnings.append("no school code column (学校标识码); codes derived from name and "
-                        "location (gen:<sha1>); they stay stable for the same name and place")
+        warnings.append("没有学校标识码列：按名称和位置生成代码（gen:<sha1>），"
+                        "同名同址的学校代码保持不变")
     if kind == "premises" and "licence_no" not in cols and "source_id" in cols:
-        warnings.append(f"no licence number column (许可证号); licence numbers derived from the "
-                        f"{cols['source_id']!r} column as <file>#<id>")
+        warnings.append(f"没有许可证号列：许可证号由“{cols['source_id']}”列生成，"
+                        "形如 <文件名>#<编号>")
     return warnings
 
 

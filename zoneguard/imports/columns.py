@@ -11,6 +11,7 @@ from typing import Any
 
 from zoneguard import regions
 from zoneguard.domain import Category, GateKind, Level, PremisesStatus
+from zoneguard.labels import category_label
 
 #: Canonical output columns of each kind (besides attributes, source_row and geometry).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -124,6 +125,23 @@ def normalize_header(name: object) -> str:
     return re.sub(r"\((?:°|度|deg|个|人|m)\)$", "", text)
 
 
+#: What each input field is called in a message to a person.
+FIELD_LABELS: dict[str, str] = {
+    "code": "学校标识码", "school_code": "学校标识码", "name": "名称", "levels": "学段",
+    "enrolment": "在校生数", "region": "行政区划代码", "opened_on": "开办日期",
+    "closed_on": "停办日期", "address": "地址", "kind": "类型", "licence_no": "许可证号",
+    "category": "场所类别", "operator": "经营者", "issued_on": "发证日期",
+    "expires_on": "有效期至", "status": "经营状态", "lon": "经度", "lat": "纬度",
+    "entrance_lon": "入口经度", "entrance_lat": "入口纬度", "source_id": "编号",
+    "geometry": "几何",
+}
+
+
+def field_label(fieldname: str) -> str:
+    """Return the Chinese name of an input field (the name itself when unknown)."""
+    return FIELD_LABELS.get(fieldname, fieldname)
+
+
 def aliases(kind: str) -> dict[str, tuple[str, ...]]:
     """Return the header aliases of each input field of `kind`."""
     table = {f: _COMMON.get(f, (f,)) for f in FIELDS[kind]}
@@ -187,7 +205,7 @@ def parse_number(value: Any) -> float | None:
     except ValueError:
         number = math.nan
     if not math.isfinite(number):
-        raise ValueError(f"not a number: {text}")
+        raise ValueError(f"“{text}”不是数字")
     return number
 
 
@@ -204,8 +222,11 @@ def parse_date(value: Any) -> dt.date | None:
         match = pattern.match(text)
         if match and (match.end() == len(text) or text[match.end()] in " T"):
             parts = [int(g) for g in match.groups()] + [1, 1]
-            return dt.date(parts[0], parts[1], parts[2])  # raises ValueError if impossible
-    raise ValueError(text)
+            try:
+                return dt.date(parts[0], parts[1], parts[2])
+            except ValueError:
+                raise ValueError(f"“{text}”不是实际存在的日期") from None
+    raise ValueError(f"“{text}”不是可识别的日期")
 
 
 def parse_count(value: Any) -> int | None:
@@ -214,9 +235,9 @@ def parse_count(value: Any) -> int | None:
     if number is None:
         return None
     if not number.is_integer():
-        raise ValueError(f"not a whole number: {value}")
+        raise ValueError(f"“{value}”不是整数")
     if number < 0:
-        raise ValueError(f"negative number {int(number)}")
+        raise ValueError(f"不能是负数（{int(number)}）")
     return int(number)
 
 
@@ -224,9 +245,8 @@ def parse_region(value: Any, default: str | None = None) -> str | None:
     """Return a GB/T 2260 region code (`default` when blank); raise ValueError otherwise."""
     text = as_text(value) or default
     if text is not None and not REGION_CODE.fullmatch(text):
-        raise ValueError(f"region must be a GB/T 2260 region code such as 310104 (2, 4, 6, 9 or 12 "
-                         f"digits), not {text!r} (district names such as 区县 stay in the "
-                         "attributes)")
+        raise ValueError(f"行政区划代码应为 GB/T 2260 代码（2、4、6、9 或 12 位数字，如 310104），"
+                         f"不能是“{text}”；区县名称等文字请放在其他列")
     return text
 
 
@@ -234,21 +254,22 @@ def parse_levels(value: Any) -> list[str]:
     """Return school levels for a 学段 cell (Chinese, English, lists, Amap types); ValueError."""
     text = as_text(value)
     if text is None:
-        raise ValueError("missing school level (学段)")
+        raise ValueError("学段为空")
     first_segment = text.split("|")[0].split(";")[0]
     if "|" in text or first_segment.endswith(("服务", "住宅", "企业")):
         # Amap POI type: the first `|` alternative is the main type; its last segment the kind
         kind = text.split("|")[0].split(";")[-1].strip()
         if kind in _AMAP_LEVELS:
             return [_AMAP_LEVELS[kind].value]
-        raise ValueError(f"unknown school level {kind!r} (Amap type {text!r})")
+        raise ValueError(f"无法识别的学段“{kind}”（高德类型“{text}”）")
     levels: set[Level] = set()
     for word in (w for w in _LIST_SPLIT.split(normalize_header(text)) if w):
         stem = word.removesuffix("学校") if word.endswith("学校") and word != "学校" else word
         if word in _LEVEL_WORDS or stem in _LEVEL_WORDS:
             levels.update(_LEVEL_WORDS.get(word) or _LEVEL_WORDS[stem])
         else:
-            raise ValueError(f"unknown school level {word!r}")
+            raise ValueError(f"无法识别的学段“{word}”："
+                             "可填幼儿园、小学、初中、高中、中职、特殊教育、高校")
     return [level.value for level in Level if level in levels]
 
 
@@ -256,16 +277,16 @@ def parse_category(value: Any, known: Iterable[str] | None) -> str:
     """Return the canonical category of a cell; raise ValueError for an unknown one."""
     text = as_text(value)
     if text is None:
-        raise ValueError("missing category (类别)")
+        raise ValueError("场所类别为空")
     word = normalize_header(text)
     category = _CATEGORY_WORDS.get(word, word)
     allowed = set(known) if known is not None else None
     if allowed is not None and category not in allowed:
-        names = ", ".join(sorted(allowed))
-        raise ValueError(f"unknown category {text!r}: not in the rule set ({names})")
+        names = "、".join(f"{category_label(c)}（{c}）" for c in sorted(allowed))
+        raise ValueError(f"场所类别“{text}”不在现行规则中；可填：{names}")
     if allowed is None and not _IDENTIFIER.fullmatch(category):
-        canon = ", ".join(c.value for c in Category)
-        raise ValueError(f"unknown category {text!r}; use one of {canon} or a rule-file name")
+        canon = "、".join(f"{category_label(c.value)}（{c.value}）" for c in Category)
+        raise ValueError(f"无法识别的场所类别“{text}”；可填：{canon}，或规则文件中的类别名")
     return category
 
 
@@ -278,7 +299,7 @@ def parse_status(value: Any) -> str:
     for key in (word, word.removeprefix("已"), word.removesuffix("中")):
         if key in _STATUS_WORDS:
             return _STATUS_WORDS[key].value
-    raise ValueError(f"unknown status {text!r}; use {', '.join(s.value for s in PremisesStatus)}")
+    raise ValueError(f"无法识别的经营状态“{text}”；可填：正常、申请中、暂停、吊销、注销")
 
 
 def parse_gate_kind(value: Any) -> tuple[str, bool]:

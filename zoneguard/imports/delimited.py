@@ -38,10 +38,10 @@ def decode_text(data: bytes) -> tuple[str, str]:
         if _looks_like_text(text):
             # A second BOM (a file saved twice) or one encoded in GB18030 is no header text.
             return text.lstrip("\ufeff"), encoding
-    hint = " (it looks like a ZIP/XLSX file: check the extension)" if data[:2] == b"PK" else ""
+    hint = "（它像是 ZIP/XLSX 文件：请检查扩展名）" if data[:2] == b"PK" else ""
     raise FileUnusable(
-        f"unreadable encoding: the file is not UTF-8 or GBK/GB18030 text{hint}. "
-        "Save it as CSV UTF-8 (逗号分隔, UTF-8) and retry"
+        f"无法识别文件编码：文件不是 UTF-8 或 GBK/GB18030 文本{hint}。"
+        "请另存为“CSV UTF-8（逗号分隔）”后重试"
     )
 
 
@@ -91,11 +91,11 @@ def read_records(text: str, delimiter: str, limits: Limits | None = None) -> Raw
         except csv.Error as exc:
             if "field larger than field limit" in str(exc):
                 raise FileUnusable(
-                    f"a cell near record {reader.line_num} is longer than "
-                    f"{csv.field_size_limit()} characters, over the limit of "
-                    f"{limits.max_cell_chars} (ZONEGUARD_IMPORT_MAX_CELL_CHARS)") from exc
+                    f"第 {reader.line_num} 条记录附近有一个单元格超过 "
+                    f"{limits.max_cell_chars} 个字符的上限"
+                    "（ZONEGUARD_IMPORT_MAX_CELL_CHARS）") from exc
             raise FileUnusable(
-                f"malformed CSV near record {reader.line_num}: {exc} (an unclosed quote?)"
+                f"第 {reader.line_num} 条记录附近 CSV 格式有误：{exc}（引号未闭合？）"
             ) from exc
         cells, counts = _blanks_to_none(rows)
         return table_from_rows(range(1, len(cells) + 1), cells, counts, fmt="csv")

@@ -63,7 +63,7 @@ class Fields:
         out = V.texts(self.get(fieldname))
         if missing is not None:
             for i in (i for i, text in enumerate(out) if text is None):
-                self.add(i, fieldname, None, f"missing {missing}")
+                self.add(i, fieldname, None, f"{missing}为空")
         return out
 
     def floats(self, fieldname: str) -> NDArray[np.float64]:
@@ -71,6 +71,6 @@ class Fields:
         values = self.get(fieldname)
         out, undecided = V.numbers(values)
         for i in undecided.tolist():
-            number = self.parse(i, fieldname, values[i], C.parse_number, "not a number")
+            number = self.parse(i, fieldname, values[i], C.parse_number, "不是数字")
             out[i] = np.nan if number is None else number
         return out

@@ -28,12 +28,12 @@ def schema(path: Path) -> list[tuple[str, str, str, str]]:
     try:
         connection = sqlite3.connect(uri, uri=True)
     except sqlite3.Error as exc:
-        raise FileUnusable(f"not a readable GeoPackage (truncated or corrupt?): {exc}") from exc
+        raise FileUnusable(f"无法读取该 GeoPackage（文件不完整或已损坏？）：{exc}") from exc
     try:
         rows = connection.execute(
             "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master").fetchall()
     except sqlite3.Error as exc:
-        raise FileUnusable(f"not a readable GeoPackage (truncated or corrupt?): {exc}") from exc
+        raise FileUnusable(f"无法读取该 GeoPackage（文件不完整或已损坏？）：{exc}") from exc
     finally:
         connection.close()
     return [(str(a), str(b), str(c), str(d)) for a, b, c, d in rows]
@@ -46,16 +46,15 @@ def check_layer(path: Path, layer: str) -> None:
              ("table", "view")}
     kind, sql = kinds.get(layer.lower(), ("", ""))
     if kind == "view":
-        raise FileUnusable(f"the layer {layer!r} is a view (a stored query), not a table: "
-                           "views are refused, as their query may never end. Export the "
-                           "layer as a table and retry")
+        raise FileUnusable(f"图层“{layer}”是视图（保存的查询），不是数据表："
+                           "视图的查询可能永不结束，不予导入。请把图层导出为数据表后重试")
     if kind != "table":
-        raise FileUnusable(f"the layer {layer!r} is not a table of the GeoPackage")
+        raise FileUnusable(f"图层“{layer}”不是该 GeoPackage 中的数据表")
     if sql.lstrip().upper().startswith("CREATE VIRTUAL TABLE"):
-        raise FileUnusable(f"the layer {layer!r} is a virtual table: export it as a table")
+        raise FileUnusable(f"图层“{layer}”是虚拟表：请导出为数据表后重试")
     foreign = [name for kind, name, _, _ in objects
                if kind == "trigger" and not _STANDARD_TRIGGER.match(name)]
     if foreign:
-        raise FileUnusable(f"the GeoPackage holds triggers that are not part of GeoPackage "
-                           f"({', '.join(foreign[:5])}): refused; export the layer to a new "
-                           "GeoPackage and retry")
+        raise FileUnusable(f"该 GeoPackage 含有非 GeoPackage 标准的触发器"
+                           f"（{'、'.join(foreign[:5])}），不予导入；请把图层导出到新的 "
+                           "GeoPackage 后重试")

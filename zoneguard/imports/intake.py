@@ -16,7 +16,8 @@ from zoneguard.imports.report import FileUnusable
 def check_region(region: str | None) -> str | None:
     """`region` when absent or a region code; FileUnusable otherwise."""
     if region is not None and not regions.CODE.fullmatch(region):
-        raise FileUnusable(f"--region must be a GB/T 2260 code such as 430103, not {region!r}")
+        raise FileUnusable(f"行政区划代码（--region）应为 GB/T 2260 代码，如 430103，"
+                           f"不能是“{region}”")
     return region
 
 

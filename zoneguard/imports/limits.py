@@ -48,24 +48,24 @@ class Limits:
         """Refuse a table wider than `max_columns`."""
         if count > self.max_columns:
             raise FileUnusable(
-                f"the file has {count} columns, over the limit of {self.max_columns} "
-                "(ZONEGUARD_IMPORT_MAX_COLUMNS): keep only the columns the import needs")
+                f"文件有 {count} 列，超过 {self.max_columns} 列的上限"
+                "（ZONEGUARD_IMPORT_MAX_COLUMNS）：请只保留导入需要的列")
 
     def check_rows(self, count: int, *, at_least: bool = False) -> None:
         """Refuse a table of more than `max_rows` data rows (`at_least`: count not final)."""
         if count > self.max_rows:
-            rows = f"more than {self.max_rows}" if at_least else f"{count}"
+            rows = f"超过 {self.max_rows}" if at_least else f"有 {count}"
             raise FileUnusable(
-                f"the file has {rows} rows, over the limit of {self.max_rows} "
-                "(ZONEGUARD_IMPORT_MAX_ROWS): split it by district")
+                f"文件{rows} 行，超过 {self.max_rows} 行的上限"
+                "（ZONEGUARD_IMPORT_MAX_ROWS）：请按区县拆分")
 
     def check_cell(self, length: int, where: str = "") -> None:
         """Refuse a cell longer than `max_cell_chars` characters."""
         if length > self.max_cell_chars:
-            at = f" {where}" if where else ""
+            at = where or ""
             raise FileUnusable(
-                f"a cell{at} holds {length} characters, over the limit of "
-                f"{self.max_cell_chars} (ZONEGUARD_IMPORT_MAX_CELL_CHARS)")
+                f"{at}有一个单元格长 {length} 个字符，超过 "
+                f"{self.max_cell_chars} 个字符的上限（ZONEGUARD_IMPORT_MAX_CELL_CHARS）")
 
     def check_frame(self, frame: pd.DataFrame) -> None:
         """Refuse a frame over the column, row or cell limits (text cells only)."""
@@ -76,5 +76,5 @@ class Limits:
             lengths = np.fromiter((len(v) if isinstance(v, str) else 0 for v in values),
                                   dtype=np.int64, count=len(values))
             if len(lengths) and int(lengths.max()) > self.max_cell_chars:
-                self.check_cell(int(lengths.max()), f"of column {name!r}")
+                self.check_cell(int(lengths.max()), f"“{name}”列")
 

@@ -187,11 +187,15 @@ def _scan(path: Path) -> _Scan:
     return scan
 
 
+#: What a kind of import is called in a message.
+_KIND_WORDS = {"schools": "学校", "gates": "校门", "premises": "场所"}
+
+
 def _incomplete(scan: _Scan, relevant: Callable[[dict[str, str]], bool]) -> list[str]:
     built = {a.code for a in scan.areas}
     missing = [code for code, tags in scan.expected.items() if code not in built and relevant(tags)]
-    return [f"{len(missing)} OSM outlines are incomplete in this extract (nodes missing) "
-            f"and were skipped: {', '.join(missing[:20])}"] if missing else []
+    return [f"{len(missing)} 个 OSM 轮廓在本数据中不完整（缺少节点），已跳过："
+            f"{'、'.join(missing[:20])}"] if missing else []
 
 
 def read_osm(path: Path, *, kind: str, category: str | None) -> RawTable:
@@ -199,10 +203,10 @@ def read_osm(path: Path, *, kind: str, category: str | None) -> RawTable:
     try:
         scan = _scan(path)
     except RuntimeError as exc:  # libosmium reports XML/PBF damage as RuntimeError
-        raise FileUnusable(f"cannot read the OSM file (truncated or corrupt?): {exc}") from exc
+        raise FileUnusable(f"无法读取该 OSM 文件（文件不完整或已损坏？）：{exc}") from exc
     warnings = _incomplete(scan, _is_school if kind != "premises" else _is_premises(category))
     if scan.unclosed:
-        warnings.append(f"{scan.unclosed} tagged OSM ways are not closed and were skipped")
+        warnings.append(f"{scan.unclosed} 条带标签的 OSM 线未闭合，已跳过")
     if kind == "schools":
         rows = _schools(scan, warnings)
     elif kind == "gates":
@@ -210,7 +214,7 @@ def read_osm(path: Path, *, kind: str, category: str | None) -> RawTable:
     else:
         rows = _premises(scan, category, warnings)
     if not rows:
-        raise FileUnusable(f"the OSM file holds no {kind} (see zoneguard.imports.osm for tags)")
+        raise FileUnusable(f"该 OSM 文件中没有可导入的{_KIND_WORDS.get(kind, kind)}")
     geometry = np.asarray([r.pop("geometry") for r in rows], dtype=object)
     attributes = [r.pop("attributes") for r in rows]
     frame = pd.DataFrame(rows, dtype=object)
@@ -238,8 +242,7 @@ def _schools(scan: _Scan, warnings: list[str]) -> list[dict[str, Any]]:
     points = [n for n in scan.nodes if _is_school(n.tags)]
     kept = [n for n in points if _name(n) not in names]
     if len(kept) < len(points):
-        warnings.append(f"{len(points) - len(kept)} OSM school nodes duplicate a campus "
-                        "of the same name and were skipped")
+        warnings.append(f"{len(points) - len(kept)} 个 OSM 学校点与同名校园重复，已跳过")
     rows, unnamed = [], 0
     for feature in campuses + kept:
         name = _name(feature)
@@ -250,7 +253,7 @@ def _schools(scan: _Scan, warnings: list[str]) -> list[dict[str, Any]]:
             feature.tags)), "address": _address(feature.tags), "geometry": feature.geometry,
             "attributes": _attributes(feature)})
     if unnamed:
-        warnings.append(f"{unnamed} OSM schools have no name; named after their OSM id")
+        warnings.append(f"{unnamed} 所 OSM 学校没有名称，以其 OSM 编号命名")
     return rows
 
 
@@ -294,5 +297,5 @@ def _premises(scan: _Scan, category: str | None, warnings: list[str]) -> list[di
             "geometry": _location(feature.geometry), "attributes": _attributes(feature),
         })
     if other:
-        warnings.append(f"{other} OSM premises of other categories than {category!r} skipped")
+        warnings.append(f"{other} 个不属于“{category}”类别的 OSM 场所已跳过")
     return rows

@@ -57,7 +57,7 @@ def read_plain(body: bytes, delimiter: str) -> RawTable | None:
                            for j in range(width)])
     body_rows = filled[header_at + 1:]
     if not len(body_rows):
-        raise FileUnusable("the file has a header but no data rows")
+        raise FileUnusable("文件只有表头，没有数据行")
     take = pa.array(body_rows)
     columns = [pc.if_else(pa.array(blank[:, j]), pa.scalar(None, pa.string()), cells[j])
                .take(take) for j in range(width)]

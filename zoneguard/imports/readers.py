@@ -34,7 +34,7 @@ FORMATS = {
     ".geojson": "geojson", ".json": "geojson", ".shp": "shapefile", ".zip": "shapefile",
     ".gpkg": "gpkg", ".osm": "osm", ".pbf": "osm",
 }
-ACCEPTED = "CSV, XLSX, GeoJSON, Shapefile (.shp or .zip), GeoPackage, OSM (.osm, .osm.pbf)"
+ACCEPTED = "CSV、XLSX、GeoJSON、Shapefile（.shp 或 .zip）、GeoPackage、OSM（.osm、.osm.pbf）"
 _SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
 
@@ -42,9 +42,9 @@ def detect_format(path: Path) -> str:
     """Return the format name of `path` from its extension; raise FileUnusable."""
     suffix = path.suffix.lower()
     if suffix == ".xls":
-        raise FileUnusable("legacy Excel .xls is not supported: save it as .xlsx and retry")
+        raise FileUnusable("不支持旧版 Excel .xls 文件：请另存为 .xlsx 后重试")
     if suffix not in FORMATS:
-        raise FileUnusable(f"unknown format {suffix or '(no extension)'!r}; accepted: {ACCEPTED}")
+        raise FileUnusable(f"无法识别的文件格式“{suffix or '（无扩展名）'}”；可导入：{ACCEPTED}")
     return FORMATS[suffix]
 
 
@@ -68,14 +68,15 @@ def read_xlsx(path: Path, sheet: str | None, limits: Limits | None = None) -> Ra
     import openpyxl
 
     limits = limits or Limits()
-    zipped.check_zip(path, limits, "XLSX workbook")
+    zipped.check_zip(path, limits, "XLSX 工作簿")
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zip, XML and key errors alike
-        raise FileUnusable(f"not a readable XLSX workbook (truncated or corrupt?): {exc}") from exc
+        raise FileUnusable(f"无法读取该 XLSX 工作簿（文件不完整或已损坏？）：{exc}") from exc
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
-            raise FileUnusable(f"no sheet {sheet!r}; the workbook has {workbook.sheetnames}")
+            raise FileUnusable(f"没有名为“{sheet}”的工作表；"
+                               f"工作簿中有：{'、'.join(workbook.sheetnames)}")
         worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
         records = _sheet_records(worksheet, limits)
     finally:
@@ -147,10 +148,10 @@ def _unzip_shapefile(path: Path, workdir: Path, limits: Limits) -> Path:
         shps = [m for m in members if m.filename.lower().endswith(".shp")]
         if not shps:
             names = ", ".join(m.filename for m in members[:10]) or "nothing"
-            raise FileUnusable(f"the ZIP holds no .shp shapefile (found: {names})")
+            raise FileUnusable(f"压缩包中没有 .shp 文件（只有：{names}）")
         if len(shps) > 1:
             names = ", ".join(m.filename for m in shps)
-            raise FileUnusable(f"the ZIP holds several shapefiles ({names}); import one at a time")
+            raise FileUnusable(f"压缩包中有多个 Shapefile（{names}）；请一次导入一个")
         stem = shps[0].filename[:-4].lower()
         wanted = [m for m in members if m.filename.lower().rsplit(".", 1)[0] == stem]
         budget = zipped.Budget(limits)
@@ -185,13 +186,13 @@ def read_vector(path: Path, fmt: str, *, layer: str | None, max_bytes: int | Non
     except FileUnusable:
         raise
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, GDAL errors
-        raise FileUnusable(f"cannot read the file (truncated or corrupt?): {exc}") from exc
+        raise FileUnusable(f"无法读取该文件（文件不完整或已损坏？）：{exc}") from exc
     limits.check_rows(len(frame), at_least=len(frame) > limits.max_rows)
     info_encoding = encoding or info.get("encoding")
     if len(frame) == 0:
-        raise FileUnusable("the file has no features")
+        raise FileUnusable("文件中没有任何要素")
     if encoding:
-        warnings.append(f"the .dbf has no .cpg; detected {encoding} text")
+        warnings.append(f".dbf 没有配套的 .cpg 编码文件；按检测到的 {encoding} 编码读取")
     crs = getattr(frame, "crs", None)
     geometry = None
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
@@ -206,17 +207,17 @@ def _gpkg_layer(path: Path, layer: str | None, warnings: list[str]) -> str:
     try:
         layers = [(str(n), g) for n, g in pyogrio.list_layers(path)]
     except Exception as exc:  # GDAL refuses a damaged database
-        raise FileUnusable(f"not a readable GeoPackage (truncated or corrupt?): {exc}") from exc
+        raise FileUnusable(f"无法读取该 GeoPackage（文件不完整或已损坏？）：{exc}") from exc
     names = [n for n, _ in layers]
     if layer is not None:
         if layer not in names:
-            raise FileUnusable(f"no layer {layer!r}; the GeoPackage has {names}")
+            raise FileUnusable(f"没有名为“{layer}”的图层；该 GeoPackage 中有：{names}")
         return layer
     spatial = [n for n, g in layers if g] or names
     if not spatial:
-        raise FileUnusable("the GeoPackage has no layers")
+        raise FileUnusable("该 GeoPackage 中没有图层")
     if len(spatial) > 1:
-        warnings.append(f"the GeoPackage has layers {spatial}; reading {spatial[0]!r}")
+        warnings.append(f"该 GeoPackage 有多个图层（{'、'.join(spatial)}）；读取“{spatial[0]}”")
     return spatial[0]
 
 
@@ -233,5 +234,5 @@ def declared_crs_name(crs: Any) -> str | None:
 
 def too_big(size: int, limit: int, what: str = "") -> str:
     """Return the message for a file over `max_bytes`."""
-    return (f"the file is {size / 1e6:.1f} MB {what}".rstrip() + f", over the limit of "
-            f"{limit / 1e6:.1f} MB: split it by district or raise the limit")
+    return (f"文件{what}有 {size / 1e6:.1f} MB，超过 {limit / 1e6:.1f} MB 的上限："
+            "请按区县拆分，或调高上限")

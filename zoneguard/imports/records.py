@@ -56,11 +56,11 @@ def table_from_rows(numbers: Sequence[int], rows: list[list[Any]], counts: NDArr
         row = data[j]
         if _count(row[width:]):
             problems.append(RowProblem(numbers[body[j]], None, None, (
-                f"{counts[body[j]]} values but the header has {width} columns "
-                "(an unquoted comma in a value?)")))
+                f"本行有 {counts[body[j]]} 个值，表头只有 {width} 列"
+                "（某个值里有未加引号的逗号？）")))
         data[j] = (row + [None] * width)[:width]
     if not data:
-        raise FileUnusable("the file has a header but no data rows")
+        raise FileUnusable("文件只有表头，没有数据行")
     frame = pd.DataFrame(data, columns=header, dtype=object)
     return RawTable(frame, None, [numbers[i] for i in body], None, fmt, problems=problems)
 
@@ -73,7 +73,7 @@ def find_header(counts: NDArray[np.intp]) -> tuple[NDArray[np.intp], int]:
     """
     filled = np.flatnonzero(counts)
     if not len(filled):
-        raise FileUnusable("the file is empty: it has no header and no rows")
+        raise FileUnusable("文件是空的：没有表头，也没有数据行")
     header_at = next(
         (i for i, k in enumerate(filled[:_HEADER_SCAN_ROWS].tolist()) if counts[k] >= 2), 0
     )

@@ -101,9 +101,8 @@ class ParsedImport:
     def as_problem(self) -> ImportProblem:
         """Return the ImportProblem an all-or-nothing import raises for rejected rows."""
         return ImportProblem(
-            f"{self.file_name}: {len(self.rejected_rows)} of {len(self.frame)} rows have "
-            "problems; nothing was imported. Fix the rows listed in the report "
-            "(导入报告) or import with skip-invalid.",
+            f"{self.file_name}：{len(self.frame)} 行中有 {len(self.rejected_rows)} 行有问题，"
+            "整个文件未导入。请按导入报告修改这些行，或选择“跳过有问题的行”后再导入。",
             report=self.summary(),
         )
 

@@ -67,13 +67,15 @@ def check_required(raw: RawTable, cols: dict[str, str], ctx: Context) -> None:
         if "licence_no" not in cols and "source_id" not in cols:
             missing.append("licence_no")
         if "category" not in cols and ctx.category is None:
-            missing.append("category (or pass --category)")
+            missing.append("category")
     if missing:
         table = C.aliases(ctx.kind)
-        wanted = "; ".join(f"{m} ({'/'.join(table.get(m.split()[0], ())[:4])})" for m in missing)
+        wanted = "；".join(f"{C.field_label(m)}（可用列名：{'、'.join(table.get(m, ())[:4])}）"
+                          for m in missing)
+        category = "；或选定场所类别（--category）" if "category" in missing else ""
         raise FileUnusable(
-            f"missing required columns: {wanted}. The file has {list(raw.frame.columns)}; "
-            "rename a column or map it with --column 'COLUMN=field'"
+            f"缺少必需的列：{wanted}。文件中的列为：{'、'.join(map(str, raw.frame.columns))}；"
+            f"请改列名，或用 --column '列名=字段' 指定对应关系{category}"
         )
 
 
@@ -119,7 +121,7 @@ def _locate(raw: RawTable, regions: list[str | None], ctx: Context,
     coords, owner = shapely.get_coordinates(src, return_index=True)
     infinite = np.bincount(owner[~np.isfinite(coords).all(axis=1)], minlength=rows.n) > 0
     for i in np.flatnonzero(infinite).tolist():
-        rows.add(i, "geometry", None, "coordinates are not finite numbers (Infinity or NaN)")
+        rows.add(i, "geometry", None, "坐标不是有限的数（Infinity 或 NaN）")
     src[infinite] = None
     if {"lon", "lat"} <= rows.values.keys() and shapely.is_missing(src).all():
         # coordinate columns are used only when the file has no geometry at all: beside
@@ -141,16 +143,14 @@ def _locate(raw: RawTable, regions: list[str | None], ctx: Context,
     converted = np.isfinite(wx) & np.isfinite(wy)
     where_missing = "geometry" if raw.geometry is not None else "lon"
     for i in [i for i in np.flatnonzero(~present).tolist() if i not in rows.flagged]:
-        rows.add(i, where_missing, None, "missing coordinates (经纬度为空)")
+        rows.add(i, where_missing, None, "经纬度为空")
     bad = ~present
     for mask, column, message in (
-        (swapped, "lon", "latitude and longitude look swapped (经纬度颠倒): {where} is not in "
-         "China but the swapped pair is; swap the columns"),
-        (out_of_range, "lon", "coordinates {where} out of range for {crs}"),
-        (~converted, "geometry", "coordinates {where} cannot be converted from {crs}: "
-         "check --crs"),
-        (outside, "lon", "coordinates {where} lie outside China (境外坐标): check --crs "
-         "({crs}) and the coordinates"),
+        (swapped, "lon", "经纬度疑似颠倒：{where} 不在中国境内，对调后在境内；"
+         "请对调经度、纬度两列"),
+        (out_of_range, "lon", "坐标 {where} 超出坐标系 {crs} 的取值范围"),
+        (~converted, "geometry", "坐标 {where} 无法从坐标系 {crs} 换算：请核对所选坐标系"),
+        (outside, "lon", "坐标 {where} 在中国境外：请核对所选坐标系（{crs}）和坐标"),
     ):
         for i in np.flatnonzero(mask & ~bad).tolist():
             where = f"({sx[i]:.6f}, {sy[i]:.6f})"
@@ -170,16 +170,15 @@ def _shape(geom: Any, i: int, kind: str, rows: Fields) -> Any:
     if gtype == "Point":
         return geom
     if kind in _POINT_ONLY or gtype not in ("Polygon", "MultiPolygon"):
-        wanted = "a point" if kind in _POINT_ONLY else "a point or a polygon"
-        rows.add(i, "geometry", gtype, f"geometry must be {wanted}, not {gtype}")
+        wanted = "点" if kind in _POINT_ONLY else "点或面"
+        rows.add(i, "geometry", gtype, f"几何类型应为{wanted}，不能是 {gtype}")
         return None
     parts = shapely.get_parts(geom)
     valid = geom.is_valid
     fixed = shapely.get_parts(shapely.get_parts(geom if valid else shapely.make_valid(geom)))
     repaired = shapely.MultiPolygon([p for p in fixed if p.geom_type == "Polygon"])
     if repaired.area == 0 or min(len(set(p.exterior.coords)) for p in parts) < 3:
-        rows.add(i, "geometry", gtype, "degenerate polygon (zero area or fewer than 3 distinct "
-                 "points): draw the campus outline again")
+        rows.add(i, "geometry", gtype, "校园边界退化（面积为零或不足 3 个不同的点）：请重新勾绘")
         return None
     if valid:
         return repaired
@@ -187,23 +186,22 @@ def _shape(geom: Any, i: int, kind: str, rows: Fields) -> Any:
     if len(repaired.geoms) > len(parts):
         # A self-crossing outline (a bowtie) falls apart when repaired: which of the pieces
         # is the campus is a guess, so the row is refused rather than silently reshaped.
-        rows.add(i, "geometry", gtype, f"self-intersecting outline ({reason}): repaired it "
-                 f"would fall apart into {len(repaired.geoms)} pieces; redraw the campus "
-                 "outline (自相交的校园边界)")
+        rows.add(i, "geometry", gtype, f"校园边界自相交（{reason}）：修复后会碎成 "
+                 f"{len(repaired.geoms)} 块，无法判断哪一块是校园；请重新勾绘")
         return None
-    rows.add(i, "geometry", gtype, f"invalid polygon ({reason}) repaired with make_valid; "
-             "check the outline", "warning")
+    rows.add(i, "geometry", gtype, f"校园边界无效（{reason}），已自动修复；请核对边界", "warning")
     return repaired
 
 
 def _dates(rows: Fields, first: str, second: str) -> tuple[list[Any], list[Any]]:
-    message = "bad date {exc!s:.40} (use YYYY-MM-DD)"
+    message = "{exc!s:.60}：请写成 YYYY-MM-DD，如 2024-09-01"
     start = rows.parsed(first, C.parse_date, message)
     end = rows.parsed(second, C.parse_date, message)
     if first in rows.values and second in rows.values:
         for i, (a, b) in enumerate(zip(start, end, strict=True)):
             if a is not None and b is not None and b < a:
-                rows.add(i, second, b.isoformat(), f"{second} {b} is before {first} {a}")
+                rows.add(i, second, b.isoformat(),
+                         f"{C.field_label(second)} {b} 早于{C.field_label(first)} {a}")
     return start, end
 
 
@@ -214,11 +212,11 @@ def _duplicates(keys: list[list[Any]], fieldname: str, label: str, rows: Fields)
     shown = keys[0]
     for i in (i for i in repeats if shown[i] is not None):
         also = rows.numbers[int(first[i])]
-        rows.add(i, fieldname, shown[i], f"duplicate {label} (also on row {also})")
+        rows.add(i, fieldname, shown[i], f"{label}重复（第 {also} 行也是）")
 
 
 def _schools(geoms: np.ndarray[Any, Any], record: dict[str, Any], rows: Fields) -> None:
-    record["name"] = names = rows.text("name", "school name (学校名称)")
+    record["name"] = names = rows.text("name", "学校名称")
     levels = rows.parsed("levels", C.parse_levels)
     record["levels"] = [None if v is None else list(v) for v in levels]  # one list per row
     record["code"] = codes = rows.text("code")
@@ -226,8 +224,9 @@ def _schools(geoms: np.ndarray[Any, Any], record: dict[str, Any], rows: Fields) 
         if code is None and geoms[i] is not None and names[i] is not None:
             codes[i] = _derived_code(names[i] or "", geoms[i])
             if "code" in rows.values:
-                rows.add(i, "code", None, f"no school code; derived {codes[i]}", "warning")
-    _duplicates([codes], "code", "school code", rows)
+                rows.add(i, "code", None, f"没有学校标识码，已按名称和位置生成 {codes[i]}",
+                         "warning")
+    _duplicates([codes], "code", "学校标识码", rows)
     record["enrolment"] = pd.array(rows.parsed("enrolment", C.parse_count), dtype="Int64")
     record["opened_on"], record["closed_on"] = _dates(rows, "opened_on", "closed_on")
     record["address"] = rows.text("address")
@@ -242,12 +241,12 @@ def _derived_code(name: str, geom: Any) -> str:
 
 
 def _gates(record: dict[str, Any], rows: Fields) -> None:
-    record["school_code"] = rows.text("school_code", "school code (学校标识码)")
+    record["school_code"] = rows.text("school_code", "学校标识码")
     values = rows.get("kind")
     kinds = cast(list[tuple[str, bool]], V.map_cells(values, C.parse_gate_kind)[0])
     for i, (_, known) in enumerate(kinds):
         if not known:
-            rows.add(i, "kind", values[i], "unknown gate kind; recorded as other", "warning")
+            rows.add(i, "kind", values[i], "无法识别的出入口类型，按“其他”记录", "warning")
     record["kind"] = [kind for kind, _ in kinds]
     record["name"] = rows.text("name")
 
@@ -255,11 +254,11 @@ def _gates(record: dict[str, Any], rows: Fields) -> None:
 def _premises(geoms: np.ndarray[Any, Any], record: dict[str, Any], ctx: Context,
               rows: Fields) -> None:
     if "licence_no" in rows.values:
-        record["licence_no"] = rows.text("licence_no", "licence number (许可证号)")
+        record["licence_no"] = rows.text("licence_no", "许可证号")
     else:
-        ids = rows.text("source_id", "id to derive the licence number from")
+        ids = rows.text("source_id", "用来生成许可证号的编号")
         record["licence_no"] = [None if s is None else f"{ctx.file_stem}#{s}" for s in ids]
-    record["name"] = rows.text("name", "name (名称)")
+    record["name"] = rows.text("name", "名称")
     rows.values["category"] = [t or ctx.category for t in V.texts(rows.get("category"))]
     record["category"] = rows.parsed(
         "category", lambda v: C.parse_category(v, ctx.known_categories))
@@ -270,7 +269,7 @@ def _premises(geoms: np.ndarray[Any, Any], record: dict[str, Any], ctx: Context,
     if ctx.max_entrance_m is not None:
         far_entrances(geoms, record["entrance"], ctx.max_entrance_m, rows)
     keys = [record["licence_no"], record["category"], record["region"]]
-    _duplicates(keys, "licence_no", "licence number in this category and region", rows)
+    _duplicates(keys, "licence_no", "同一类别、同一区划内的许可证号", rows)
 
 
 def _entrances(ctx: Context, rows: Fields) -> list[Any]:
@@ -282,7 +281,7 @@ def _entrances(ctx: Context, rows: Fields) -> list[Any]:
     xs, ys = rows.get("entrance_lon"), rows.get("entrance_lat")
     for i in np.flatnonzero(shapely.is_missing(points)).tolist():
         if i not in new and not (C.is_blank(xs[i]) and C.is_blank(ys[i])):
-            rows.add(i, "entrance_lon", xs[i], "entrance needs both longitude and latitude")
+            rows.add(i, "entrance_lon", xs[i], "入口须同时填写经度和纬度")
     converted = geometries_to_wgs84(points, ctx.crs)
     x, y = shapely.get_x(converted), shapely.get_y(converted)
     converted[~(np.isfinite(x) & np.isfinite(y))] = None

@@ -38,29 +38,29 @@ def end_record(path: Path) -> tuple[int, int]:
         tail = handle.read()
     at = tail.rfind(_EOCD)
     if at < 0 or len(tail) - at < _EOCD_SIZE:
-        raise FileUnusable("not a valid ZIP archive (truncated or corrupt?)")
+        raise FileUnusable("不是有效的 ZIP 压缩包（文件不完整或已损坏？）")
     count, directory = struct.unpack("<HI", tail[at + 10 : at + 16])
     return count, directory
 
 
 @contextmanager
-def open_zip(path: Path, limits: Limits, what: str = "ZIP archive") -> Iterator[zipfile.ZipFile]:
+def open_zip(path: Path, limits: Limits, what: str = "ZIP 压缩包") -> Iterator[zipfile.ZipFile]:
     """Open a ZIP after checking its member count and directory size against `limits`."""
     count, directory = end_record(path)
     if count > limits.max_members or \
             directory > limits.max_members * _DIRECTORY_BYTES_PER_MEMBER:
         raise FileUnusable(
-            f"the {what} holds too many members ({count} declared, directory of {directory} "
-            f"bytes); at most {limits.max_members} (ZONEGUARD_IMPORT_MAX_MEMBERS)")
+            f"{what}中的文件过多（声明 {count} 个，目录 {directory} 字节）；"
+            f"最多 {limits.max_members} 个（ZONEGUARD_IMPORT_MAX_MEMBERS）")
     try:
         archive = zipfile.ZipFile(path)
     except DAMAGE as exc:
-        raise FileUnusable(f"not a valid {what} (truncated or corrupt?): {exc}") from exc
+        raise FileUnusable(f"不是有效的{what}（文件不完整或已损坏？）：{exc}") from exc
     with archive:
         members = archive.infolist()
         if len(members) > limits.max_members:
-            raise FileUnusable(f"the {what} holds {len(members)} members, over the limit of "
-                               f"{limits.max_members} (ZONEGUARD_IMPORT_MAX_MEMBERS)")
+            raise FileUnusable(f"{what}中有 {len(members)} 个文件，超过 "
+                               f"{limits.max_members} 个的上限（ZONEGUARD_IMPORT_MAX_MEMBERS）")
         for member in members:
             _check_name(member.filename, what)
         declared = sum(m.file_size for m in members)
@@ -72,15 +72,15 @@ def open_zip(path: Path, limits: Limits, what: str = "ZIP archive") -> Iterator[
 def _check_name(name: str, what: str) -> None:
     parts = PurePosixPath(name.replace("\\", "/")).parts
     if name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
-        raise FileUnusable(f"the {what} holds a member with an unsafe path {name[:200]!r} "
-                           "(absolute or leaving the archive): refused")
+        raise FileUnusable(f"{what}中的文件“{name[:200]}”路径不安全"
+                           "（绝对路径或指向压缩包之外），不予导入")
 
 
 def unpacked_too_big(size: int, limits: Limits) -> str:
     """Return the message for an archive that unpacks to more than the limit."""
-    return (f"the archive unpacks to more than {limits.max_unpacked_bytes / 1e6:.1f} MB "
-            f"(at least {size / 1e6:.1f} MB; ZONEGUARD_IMPORT_MAX_UNPACKED_BYTES): "
-            "refused as a possible ZIP bomb")
+    return (f"压缩包解压后超过 {limits.max_unpacked_bytes / 1e6:.1f} MB"
+            f"（至少 {size / 1e6:.1f} MB；ZONEGUARD_IMPORT_MAX_UNPACKED_BYTES），"
+            "疑似压缩炸弹，不予导入")
 
 
 class Budget:
@@ -100,14 +100,14 @@ class Budget:
                         raise FileUnusable(unpacked_too_big(used, self.limits))
                     yield chunk
         except RuntimeError as exc:  # zipfile: encrypted member, password required
-            raise FileUnusable(f"the ZIP member {member.filename!r} is password-protected: "
-                               "unpack it and retry") from exc
+            raise FileUnusable(f"压缩包中的“{member.filename}”设有密码："
+                               "请解压后重试") from exc
         except NotImplementedError as exc:  # an unsupported compression method
-            raise FileUnusable(f"the ZIP member {member.filename!r} uses an unsupported "
-                               f"compression ({exc})") from exc
+            raise FileUnusable(f"压缩包中的“{member.filename}”使用了不支持的"
+                               f"压缩方式（{exc}）") from exc
         except DAMAGE as exc:
-            raise FileUnusable(f"the ZIP member {member.filename!r} is damaged (bad CRC, "
-                               f"truncated or lying sizes): {exc}") from exc
+            raise FileUnusable(f"压缩包中的“{member.filename}”已损坏（校验和错误、"
+                               f"不完整或大小不符）：{exc}") from exc
 
     def extract(self, archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path) -> None:
         """Write the member to `target` (its name is never used as a path)."""

@@ -93,3 +93,27 @@ def test_roles_that_do_not_import_and_forged_forms_are_refused(
                       data={"csrf_token": "forged", "kind": "premises", "crs": "wgs84"})
     assert forged.status_code == 403 and "页面已过期" in forged.text
     assert _count(session) == 0
+
+
+def test_row_and_file_problems_are_written_in_chinese(
+        web: TestClient, person: Callable[..., str], session: Session) -> None:
+    _as(web, person, "admin")
+    body = ("许可证号,名称,类别,行政区划代码,发证日期,经度,纬度\n"
+            "TX-1,便利店一,烟草,430103,2024-02-30,112.985,28.195\n"
+            "TX-2,便利店二,酒吧,430103,2024-01-01,112.986,28.196\n"
+            "TX-3,便利店三,烟草,430103,2024-01-01,东经112度,28.197\n"
+            "TX-4,便利店四,烟草,430103,2024-01-01,28.198,112.987\n")
+    status, page = _upload(web, body, skip_invalid="1")
+    cells = re.findall(r'<tr class="wb-problem-error"><td>(\d+)</td><td>拒绝</td>'
+                       r'<td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>', page)
+    assert status == 200 and [(row, column) for row, column, _, _ in cells] == [
+        ("2", "发证日期"), ("3", "类别"), ("4", "经度"), ("5", "经度")]
+    reasons = [reason for _, _, _, reason in cells]
+    assert reasons[0] == "“2024-02-30”不是实际存在的日期：请写成 YYYY-MM-DD，如 2024-09-01"
+    assert reasons[1].startswith("场所类别“酒吧”不在现行规则中；可填：")
+    assert reasons[2] == "不是数字" and cells[2][2] == "东经112度"
+    assert reasons[3].startswith("经纬度疑似颠倒：")
+    for reason in reasons:  # no English sentence reaches the clerk
+        assert not re.search(r"[A-Za-z]{3,} [a-z]{2,}", reason), reason
+    status, page = _upload(web, "名称,经度,纬度\n便利店,112.985,28.195\n")
+    assert status == 422 and "缺少必需的列：许可证号" in page and _count(session) == 0

@@ -48,7 +48,7 @@ def test_random_bytes_are_an_unreadable_encoding(tmp_path: Path) -> None:
     data = random.Random(7).randbytes(4096)
     (tmp_path / "noise.csv").write_bytes(data)
     error = problem_of(tmp_path / "noise.csv")
-    assert "unreadable encoding" in error.detail
+    assert "无法识别文件编码" in error.detail
     assert "UTF-8" in error.detail
 
 
@@ -64,7 +64,7 @@ def test_truncated_geojson_is_corrupt(tmp_path: Path) -> None:
     write(tmp_path / "cut.geojson", text[:5000])
     error = problem_of(tmp_path / "cut.geojson", kind="premises", crs="gcj02",
                        category="tobacco")
-    assert "truncated or corrupt" in error.detail
+    assert "文件不完整或已损坏" in error.detail
 
 
 def test_truncated_xlsx_is_corrupt(tmp_path: Path) -> None:
@@ -73,13 +73,13 @@ def test_truncated_xlsx_is_corrupt(tmp_path: Path) -> None:
     workbook.save(tmp_path / "full.xlsx")
     data = (tmp_path / "full.xlsx").read_bytes()
     (tmp_path / "cut.xlsx").write_bytes(data[: len(data) // 2])
-    assert "truncated or corrupt" in problem_of(tmp_path / "cut.xlsx").detail
+    assert "文件不完整或已损坏" in problem_of(tmp_path / "cut.xlsx").detail
 
 
 def test_truncated_osm_is_corrupt(tmp_path: Path) -> None:
     data = (REAL / "helsinki.osm.pbf").read_bytes()
     (tmp_path / "cut.osm.pbf").write_bytes(data[: len(data) // 3])
-    assert "truncated or corrupt" in problem_of(tmp_path / "cut.osm.pbf", crs=None).detail
+    assert "文件不完整或已损坏" in problem_of(tmp_path / "cut.osm.pbf", crs=None).detail
 
 
 def test_text_in_a_number_column_is_a_row_problem(tmp_path: Path) -> None:
@@ -89,7 +89,7 @@ def test_text_in_a_number_column_is_a_row_problem(tmp_path: Path) -> None:
     assert parsed.rejected_rows == {3}
     (problem,) = parsed.problems
     assert (problem.row, problem.column, problem.value) == (3, "经度", "东经121度")
-    assert problem.problem == "not a number"
+    assert problem.problem == "不是数字"
     assert len(parsed.valid_frame()) == 2
 
 
@@ -97,7 +97,7 @@ def test_swapped_coordinates_are_detected_and_named(tmp_path: Path) -> None:
     path = write(tmp_path / "s.csv", SCHOOL_HEADER + "一小,小学,1,31.23,121.47\n")
     parsed = read_table(path, kind="schools", crs="wgs84")
     (problem,) = parsed.problems
-    assert problem.row == 2 and "swapped" in problem.problem and "经纬度颠倒" in problem.problem
+    assert problem.row == 2 and "经纬度疑似颠倒" in problem.problem
 
 
 def test_swapped_coordinates_in_range_are_caught_by_the_china_check(tmp_path: Path) -> None:
@@ -105,25 +105,25 @@ def test_swapped_coordinates_in_range_are_caught_by_the_china_check(tmp_path: Pa
     path = write(tmp_path / "s.csv", body)
     parsed = read_table(path, kind="schools", crs="wgs84")
     assert parsed.rejected_rows == {2}
-    assert "swapped" in parsed.problems[-1].problem
+    assert "经纬度疑似颠倒" in parsed.problems[-1].problem
 
 
 def test_china_check_only_applies_to_chinese_data(tmp_path: Path) -> None:
     body = "名称,学段,经度,纬度\n巴黎小学,小学,2.35,48.85\n"
     assert read_table(write(tmp_path / "a.csv", body), kind="schools", crs="wgs84").ok
     parsed = read_table(write(tmp_path / "b.csv", body), kind="schools", crs="gcj02")
-    assert "outside China" in parsed.problems[-1].problem
+    assert "在中国境外" in parsed.problems[-1].problem
     parsed = read_table(write(tmp_path / "c.csv", body), kind="schools", crs="wgs84",
                         region="310104")
-    assert "outside China" in parsed.problems[-1].problem
+    assert "在中国境外" in parsed.problems[-1].problem
 
 
 def test_missing_coordinates_and_out_of_range(tmp_path: Path) -> None:
     path = write(tmp_path / "s.csv", SCHOOL_HEADER + "一小,小学,1,,\n二小,小学,2,200,95\n")
     parsed = read_table(path, kind="schools", crs="wgs84")
     assert [p.row for p in parsed.problems] == [2, 3]
-    assert "missing coordinates" in parsed.problems[0].problem
-    assert "out of range" in parsed.problems[1].problem
+    assert "经纬度为空" in parsed.problems[0].problem
+    assert "超出坐标系" in parsed.problems[1].problem
 
 
 def test_bowtie_polygon_is_refused_with_a_clear_message(tmp_path: Path) -> None:
@@ -133,8 +133,8 @@ def test_bowtie_polygon_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     parsed = read_table(path, kind="schools", crs="EPSG:4326")
     assert parsed.rejected_rows == {1}
     (problem,) = parsed.problems
-    assert problem.severity == "error" and "self-intersecting outline" in problem.problem
-    assert "2 pieces" in problem.problem
+    assert problem.severity == "error" and "校园边界自相交" in problem.problem
+    assert "碎成 2 块" in problem.problem
 
 
 def test_an_invalid_polygon_that_repairs_into_one_piece_is_kept_and_reported(
@@ -148,7 +148,7 @@ def test_an_invalid_polygon_that_repairs_into_one_piece_is_kept_and_reported(
     parsed = read_table(path, kind="schools", crs="EPSG:4326")
     assert parsed.ok
     (problem,) = parsed.problems
-    assert problem.severity == "warning" and "repaired with make_valid" in problem.problem
+    assert problem.severity == "warning" and "已自动修复" in problem.problem
     geom = parsed.frame.geometry.iloc[0]
     assert geom.geom_type == "MultiPolygon" and geom.is_valid and len(geom.geoms) == 1
     assert parsed.frame.precision.iloc[0] == "boundary"
@@ -165,8 +165,8 @@ def test_degenerate_and_empty_polygons_are_rejected(tmp_path: Path) -> None:
     parsed = read_table(path, kind="schools", crs="EPSG:4326")
     assert parsed.rejected_rows == {1, 2, 3, 4}
     text = [p.problem for p in sorted(parsed.problems, key=lambda p: p.row)]
-    assert "degenerate" in text[0] and "degenerate" in text[1]
-    assert "missing coordinates" in text[2]
+    assert "校园边界退化" in text[0] and "校园边界退化" in text[1]
+    assert "经纬度为空" in text[2]
     assert "LineString" in text[3]
 
 
@@ -174,33 +174,33 @@ def test_zip_without_a_shapefile(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "x.zip", "w") as archive:
         archive.writestr("readme.txt", "学校名单")
     error = problem_of(tmp_path / "x.zip")
-    assert "no .shp" in error.detail and "readme.txt" in error.detail
+    assert "没有 .shp 文件" in error.detail and "readme.txt" in error.detail
 
 
 def test_zip_that_is_not_a_zip(tmp_path: Path) -> None:
     write(tmp_path / "x.zip", "not a zip at all")
-    assert "not a valid ZIP" in problem_of(tmp_path / "x.zip").detail
+    assert "不是有效的 ZIP 压缩包" in problem_of(tmp_path / "x.zip").detail
 
 
 def test_file_over_max_bytes(tmp_path: Path) -> None:
     path = write(tmp_path / "s.csv", SCHOOL_HEADER + "一小,小学,1,121.47,31.23\n" * 100)
     error = problem_of(path, max_bytes=1000)
-    assert "over the limit" in error.detail
+    assert "的上限" in error.detail
 
 
 def test_empty_and_header_only_files(tmp_path: Path) -> None:
-    assert "empty" in problem_of(write(tmp_path / "e.csv", "")).detail
-    assert "empty" in problem_of(write(tmp_path / "b.csv", "\n\n  \n")).detail
-    assert "no data rows" in problem_of(write(tmp_path / "h.csv", SCHOOL_HEADER)).detail
-    assert "empty" in problem_of(write(tmp_path / "e.geojson", "")).detail
+    assert "文件是空的" in problem_of(write(tmp_path / "e.csv", "")).detail
+    assert "文件是空的" in problem_of(write(tmp_path / "b.csv", "\n\n  \n")).detail
+    assert "没有数据行" in problem_of(write(tmp_path / "h.csv", SCHOOL_HEADER)).detail
+    assert "文件是空的" in problem_of(write(tmp_path / "e.geojson", "")).detail
     empty_fc = '{"type": "FeatureCollection", "features": []}'
-    assert "no features" in problem_of(write(tmp_path / "n.geojson", empty_fc)).detail
+    assert "没有任何要素" in problem_of(write(tmp_path / "n.geojson", empty_fc)).detail
 
 
 def test_missing_crs(tmp_path: Path) -> None:
     path = write(tmp_path / "s.csv", SCHOOL_HEADER + "一小,小学,1,121.47,31.23\n")
     error = problem_of(path, crs=None)
-    assert "--crs is required" in error.detail
+    assert "请选择坐标系" in error.detail
     assert "gcj02" in error.detail and "bd09" in error.detail and "cgcs2000" in error.detail
 
 
@@ -213,39 +213,39 @@ def test_declared_crs_must_be_confirmed(tmp_path: Path) -> None:
     point = {"type": "Point", "coordinates": [121.47, 31.23]}
     path = write(tmp_path / "s.geojson", feature_collection(point))
     error = problem_of(path, crs=None)
-    assert "declares EPSG:4326" in error.detail and "--crs EPSG:4326" in error.detail
+    assert "文件声明的坐标系是 EPSG:4326" in error.detail and "--crs EPSG:4326" in error.detail
     assert not any("declares" in w for w in read_table(path, kind="schools", crs="wgs84").warnings)
 
 
 def test_osm_refuses_a_non_wgs84_crs() -> None:
     error = problem_of(REAL / "beijing_haidian.osm", crs="gcj02")
-    assert "always WGS 84" in error.detail
+    assert "一律是 WGS 84" in error.detail
 
 
 def test_unknown_format_and_legacy_excel(tmp_path: Path) -> None:
-    assert "unknown format" in problem_of(write(tmp_path / "s.dwg", "x")).detail
-    assert "save it as .xlsx" in problem_of(write(tmp_path / "s.xls", "x")).detail
+    assert "无法识别的文件格式" in problem_of(write(tmp_path / "s.dwg", "x")).detail
+    assert "请另存为 .xlsx" in problem_of(write(tmp_path / "s.xls", "x")).detail
 
 
 def test_missing_required_columns_name_the_aliases(tmp_path: Path) -> None:
     path = write(tmp_path / "s.csv", "学校名称,经度,纬度\n一小,121.47,31.23\n")
     error = problem_of(path)
-    assert "levels" in error.detail and "学段" in error.detail and "--column" in error.detail
+    assert "缺少必需的列：学段" in error.detail and "--column" in error.detail
     path = write(tmp_path / "p.csv", "名称,经度,纬度\n烟酒店,121.47,31.23\n")
     error = problem_of(path, kind="premises")
-    assert "licence_no" in error.detail and "category" in error.detail
+    assert "许可证号" in error.detail and "场所类别" in error.detail
 
 
 def test_column_map_naming_a_missing_column(tmp_path: Path) -> None:
     path = write(tmp_path / "s.csv", SCHOOL_HEADER + "一小,小学,1,121.47,31.23\n")
     error = problem_of(path, column_map={"学校": "name"})
-    assert "does not have" in error.detail
+    assert "在文件中不存在" in error.detail
 
 
 def test_unquoted_comma_is_a_row_problem(tmp_path: Path) -> None:
     path = write(tmp_path / "s.csv", SCHOOL_HEADER + "一小,小学,1,121.47,31.23,多余\n")
     parsed = read_table(path, kind="schools", crs="wgs84")
-    assert parsed.rejected_rows == {2} and "unquoted comma" in parsed.problems[0].problem
+    assert parsed.rejected_rows == {2} and "未加引号的逗号" in parsed.problems[0].problem
 
 
 def test_gbk_csv_reads_chinese(tmp_path: Path) -> None:
@@ -281,7 +281,7 @@ def test_gbk_shapefile_without_cpg_reads_chinese(tmp_path: Path) -> None:
     assert parsed.frame.name.tolist() == ["北京市第一中学", "海淀区实验小学"]
     assert parsed.frame.levels.tolist() == [["secondary"], ["primary"]]
     assert parsed.encoding == "GB18030"
-    assert any("no .cpg" in w for w in parsed.warnings)
+    assert any("没有配套的 .cpg" in w for w in parsed.warnings)
 
 
 def test_zipped_gbk_shapefile_reads_chinese(tmp_path: Path) -> None:
@@ -300,7 +300,7 @@ def test_zip_with_two_shapefiles(tmp_path: Path) -> None:
         for part in tmp_path.glob("gbk.*"):
             archive.write(part, part.name)
             archive.write(part, "other" + part.suffix)
-    assert "several shapefiles" in problem_of(tmp_path / "two.zip").detail
+    assert "有多个 Shapefile" in problem_of(tmp_path / "two.zip").detail
 
 
 def test_row_level_value_problems(tmp_path: Path) -> None:
@@ -311,12 +311,12 @@ def test_row_level_value_problems(tmp_path: Path) -> None:
                  ",小学,4,many,,121.50,31.23\n")
     parsed = read_table(path, kind="schools", crs="wgs84")
     found = {(p.row, p.column): p.problem for p in parsed.problems}
-    assert "negative" in found[(2, "在校生数")]
-    assert "unknown school level" in found[(3, "学段")]
-    assert "bad date" in found[(3, "建校日期")]
-    assert "duplicate school code (also on row 2)" in found[(4, "学校标识码")]
-    assert "missing school name" in found[(5, "学校名称")]
-    assert "not a number" in found[(5, "在校生数")]
+    assert "不能是负数" in found[(2, "在校生数")]
+    assert "无法识别的学段" in found[(3, "学段")]
+    assert "不是实际存在的日期" in found[(3, "建校日期")]
+    assert "学校标识码重复（第 2 行也是）" in found[(4, "学校标识码")]
+    assert "学校名称为空" in found[(5, "学校名称")]
+    assert "不是数字" in found[(5, "在校生数")]
     assert parsed.rejected_rows == {2, 3, 4, 5}
     assert str(parsed.frame.enrolment.dtype) == "Int64"
 
@@ -331,8 +331,8 @@ def test_premises_row_problems(tmp_path: Path) -> None:
     parsed = read_table(path, kind="premises", crs="wgs84", known_categories={
         "internet_cafe", "lottery"})
     found = {(p.row, p.column): p.problem for p in parsed.problems}
-    assert "duplicate licence" in found[(3, "许可证号")]
-    assert "not in the rule set" in found[(5, "类别")]
+    assert "许可证号重复" in found[(3, "许可证号")]
+    assert "不在现行规则中" in found[(5, "类别")]
     assert "GB/T 2260" in found[(6, "区划代码")]
     assert parsed.rejected_rows == {3, 5, 6}
     assert parsed.frame.status.tolist()[:2] == ["active", "active"]
@@ -341,7 +341,7 @@ def test_premises_row_problems(tmp_path: Path) -> None:
 
 def test_unclosed_quote_is_malformed(tmp_path: Path) -> None:
     path = write(tmp_path / "s.csv", SCHOOL_HEADER + '"一小,小学,1,121.47,31.23\n')
-    assert "malformed CSV" in problem_of(path).detail
+    assert "CSV 格式有误" in problem_of(path).detail
 
 
 def test_infinite_coordinates_are_a_row_problem_not_a_crash(tmp_path: Path) -> None:
@@ -354,4 +354,4 @@ def test_infinite_coordinates_are_a_row_problem_not_a_crash(tmp_path: Path) -> N
     parsed = read_table(path, kind="schools", crs="EPSG:4326")
     assert parsed.rejected_rows == {1}
     assert [p.problem for p in parsed.problems] == [
-        "coordinates are not finite numbers (Infinity or NaN)"]
+        "坐标不是有限的数（Infinity 或 NaN）"]

@@ -36,7 +36,7 @@ def test_bad_crc_zip_is_a_clear_error(db: Engine, tmp_path: Path) -> None:
     bomb = hostile.zipped_shapefile(shp, tmp_path / "bomb.zip", dbf_bytes=64 << 20,
                                     declared_dbf_size=1000)
     loop = hostile.view_gpkg(tmp_path / "loop.gpkg", recursive=True)
-    for path, words in ((crc, "bad CRC"), (bomb, "damaged"), (loop, "is a view")):
+    for path, words in ((crc, "校验和错误"), (bomb, "已损坏"), (loop, "是视图")):
         result = runner.invoke(app, ["import", "schools", str(path), "--crs", "EPSG:4326"])
         assert result.exit_code == 1, result.output
         assert isinstance(result.exception, SystemExit)
@@ -54,6 +54,6 @@ def test_import_limits_are_read_from_the_environment(db: Engine, tmp_path: Path,
     path.write_text("学校名称,学段,经度,纬度\n一小,小学,112.98,28.19\n", encoding="utf-8")
     result = runner.invoke(app, ["import", "schools", str(path), "--crs", "wgs84"])
     assert result.exit_code == 1
-    assert "4 columns, over the limit of 3" in _flat(result.stderr)
+    assert "文件有 4 列，超过 3 列的上限" in _flat(result.stderr)
     with db.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM school")).scalar_one() == 0

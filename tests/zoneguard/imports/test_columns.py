@@ -96,9 +96,9 @@ def test_categories_are_mapped(value: str, category: str) -> None:
 
 
 def test_category_outside_known_categories_is_refused() -> None:
-    with pytest.raises(ValueError, match="not in the rule set"):
+    with pytest.raises(ValueError, match="不在现行规则中"):
         C.parse_category("pub", {"tobacco", "lottery"})
-    with pytest.raises(ValueError, match="unknown category"):
+    with pytest.raises(ValueError, match="无法识别的场所类别"):
         C.parse_category("酒吧", None)
 
 
@@ -133,7 +133,7 @@ def test_status_and_gate_kind_mapping() -> None:
 def test_counts_and_regions() -> None:
     assert C.parse_count("1,234") == 1234
     assert C.parse_count(12.0) == 12
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(ValueError, match="不能是负数"):
         C.parse_count("-3")
     with pytest.raises(ValueError):
         C.parse_count("很多")

@@ -45,7 +45,7 @@ def test_xlsx_with_a_title_row_dates_and_numeric_codes(tmp_path: Path) -> None:
     assert frame.levels.tolist() == [["primary"], ["secondary"]]
     assert frame.attributes.iloc[0]["建校日期"] == "1958-09-01T00:00:00"
     assert parsed.source_crs == "EPSG:4490"
-    with pytest.raises(ImportProblem, match="no sheet"):
+    with pytest.raises(ImportProblem, match="没有名为“Sheet9”的工作表"):
         read_table(tmp_path / "schools.xlsx", kind="schools", crs="wgs84", sheet="Sheet9")
 
 
@@ -57,7 +57,7 @@ def test_geopackage_polygons_in_cgcs2000_gauss_kruger(tmp_path: Path) -> None:
     frame = gpd.GeoDataFrame({"学校名称": ["某某中学"], "学段": ["完全中学"], "学校代码": ["A1"]},
                              geometry=[projected], crs="EPSG:4547")
     frame.to_file(tmp_path / "campus.gpkg", layer="campus", driver="GPKG")
-    with pytest.raises(ImportProblem, match="declares EPSG:4547"):
+    with pytest.raises(ImportProblem, match="文件声明的坐标系是 EPSG:4547"):
         read_table(tmp_path / "campus.gpkg", kind="schools", crs=None)
     parsed = read_table(tmp_path / "campus.gpkg", kind="schools", crs="EPSG:4547")
     geom = parsed.frame.geometry.iloc[0]
@@ -71,7 +71,7 @@ def test_declared_crs_differing_from_crs_warns(tmp_path: Path) -> None:
                              geometry=[shapely.Point(113.0, 28.2)], crs="EPSG:4490")
     frame.to_file(tmp_path / "s.geojson", driver="GeoJSON")
     parsed = read_table(tmp_path / "s.geojson", kind="schools", crs="gcj02")
-    assert "the file declares EPSG:4490 but --crs says gcj02; using gcj02" in parsed.warnings
+    assert "文件声明的坐标系是 EPSG:4490，但所选坐标系是 gcj02；按 gcj02 换算" in parsed.warnings
 
 
 @settings(max_examples=40, deadline=None)
@@ -96,7 +96,7 @@ def test_entrance_needs_both_coordinates(tmp_path: Path) -> None:
                     "甲,L1,彩票,113.0,28.2,113.0001,\n乙,L2,彩票,113.0,28.2,,\n", encoding="utf-8")
     parsed = read_table(path, kind="premises", crs="wgs84")
     assert parsed.rejected_rows == {2}
-    assert "both longitude and latitude" in parsed.problems[0].problem
+    assert "须同时填写经度和纬度" in parsed.problems[0].problem
     assert parsed.frame.entrance.tolist() == [None, None]
 
 
@@ -129,7 +129,7 @@ def test_coordinate_columns_only_stand_in_when_no_feature_has_a_geometry(tmp_pat
     (tmp_path / "mixed.geojson").write_text(features, encoding="utf-8")
     parsed = read_table(tmp_path / "mixed.geojson", kind="schools", crs="wgs84")
     assert parsed.frame.geometry.iloc[0].x == 113.0
-    assert parsed.rejected_rows == {2} and "missing coordinates" in parsed.problems[0].problem
+    assert parsed.rejected_rows == {2} and "经纬度为空" in parsed.problems[0].problem
 
 
 def test_utf16_text_export(tmp_path: Path) -> None:

@@ -56,14 +56,14 @@ def test_zip_bomb_that_lies_about_its_size_is_refused(tmp_path: Path) -> None:
     with zipfile.ZipFile(bomb) as archive:
         assert archive.getinfo("schools.dbf").file_size == 1000  # the lie is in place
     detail = refused(bomb)
-    assert "schools.dbf" in detail and "damaged" in detail
+    assert "schools.dbf" in detail and "已损坏" in detail
 
 
 def test_zip_bomb_with_honest_sizes_is_refused_before_unpacking(tmp_path: Path) -> None:
     bomb = hostile.zipped_shapefile(hostile.school_shapefile(tmp_path), tmp_path / "big.zip",
                                     dbf_bytes=16 << 20)
     detail = refused(bomb, SMALL)
-    assert "ZONEGUARD_IMPORT_MAX_UNPACKED_BYTES" in detail and "ZIP bomb" in detail
+    assert "ZONEGUARD_IMPORT_MAX_UNPACKED_BYTES" in detail and "疑似压缩炸弹" in detail
 
 
 def test_unpacking_counts_real_bytes_not_declared_ones(tmp_path: Path) -> None:
@@ -72,14 +72,14 @@ def test_unpacking_counts_real_bytes_not_declared_ones(tmp_path: Path) -> None:
     target = tmp_path / "out.dbf"
     with zipfile.ZipFile(bomb) as archive, pytest.raises(Exception) as info:
         Budget(SMALL).extract(archive, archive.getinfo("schools.dbf"), target)
-    assert "unpacks to more than 8.4 MB" in str(info.value)
+    assert "解压后超过 8.4 MB" in str(info.value)
     assert target.stat().st_size <= 8 << 20  # stopped at the budget, not at the member's end
 
 
 def test_zip_with_a_bad_crc_is_a_clear_error(tmp_path: Path) -> None:
     archive = hostile.zipped_shapefile(hostile.school_shapefile(tmp_path), tmp_path / "crc.zip")
     hostile.corrupt_crc(archive, "schools.shp")
-    assert "bad CRC" in refused(archive)
+    assert "校验和错误" in refused(archive)
 
 
 def test_zip_with_too_many_members_is_refused(tmp_path: Path) -> None:
@@ -101,7 +101,7 @@ def test_zip_whose_end_record_understates_its_members_is_refused(tmp_path: Path)
     end = data.rfind(b"PK\x05\x06")
     struct.pack_into("<HH", data, end + 8, 1, 1)  # one member declared, 2000 in the directory
     archive.write_bytes(bytes(data))
-    assert "too many members" in refused(archive, SMALL)
+    assert "中的文件过多" in refused(archive, SMALL)
 
 
 def test_zip_member_leaving_the_archive_is_refused(tmp_path: Path) -> None:
@@ -109,7 +109,7 @@ def test_zip_member_leaving_the_archive_is_refused(tmp_path: Path) -> None:
     archive = hostile.zipped_shapefile(shp, tmp_path / "slip.zip")
     with zipfile.ZipFile(archive, "a") as extra:
         extra.writestr("../../etc/cron.d/evil", "x")
-    assert "unsafe path" in refused(archive)
+    assert "路径不安全" in refused(archive)
     assert not (tmp_path.parent.parent / "etc").exists()
 
 
@@ -119,22 +119,22 @@ def test_xlsx_that_lies_about_its_sizes_is_refused(tmp_path: Path) -> None:
     book.active.append(["一小", "小学", 112.98, 28.19])
     book.save(tmp_path / "book.xlsx")
     hostile.corrupt_crc(tmp_path / "book.xlsx", "xl/worksheets/sheet1.xml")
-    assert "damaged" in refused(tmp_path / "book.xlsx", crs="wgs84")
+    assert "已损坏" in refused(tmp_path / "book.xlsx", crs="wgs84")
 
 
 def test_recursive_view_layer_is_refused_at_once(tmp_path: Path) -> None:
     gpkg = hostile.view_gpkg(tmp_path / "loop.gpkg", recursive=True)
-    assert "is a view" in refused(gpkg)
+    assert "是视图" in refused(gpkg)
 
 
 def test_million_row_view_layer_is_refused(tmp_path: Path) -> None:
     gpkg = hostile.view_gpkg(tmp_path / "rows.gpkg", recursive=False)
     assert gpkg.stat().st_size < 200_000
-    assert "is a view" in refused(gpkg, layer="schools")
+    assert "是视图" in refused(gpkg, layer="schools")
 
 
 def test_geopackage_with_a_foreign_trigger_is_refused(tmp_path: Path) -> None:
-    assert "triggers" in refused(hostile.trigger_gpkg(tmp_path / "t.gpkg"))
+    assert "触发器" in refused(hostile.trigger_gpkg(tmp_path / "t.gpkg"))
 
 
 def _points_gpkg(path: Path, rows: int) -> Path:
@@ -147,7 +147,7 @@ def _points_gpkg(path: Path, rows: int) -> Path:
 
 def test_rows_over_the_limit_are_refused_from_the_feature_count(tmp_path: Path) -> None:
     detail = refused(_points_gpkg(tmp_path / "ten.gpkg", 10), SMALL)
-    assert "10 rows" in detail and "ZONEGUARD_IMPORT_MAX_ROWS" in detail
+    assert "文件有 10 行" in detail and "ZONEGUARD_IMPORT_MAX_ROWS" in detail
 
 
 def test_rows_over_the_limit_are_refused_when_the_count_lies(tmp_path: Path) -> None:
@@ -155,7 +155,7 @@ def test_rows_over_the_limit_are_refused_when_the_count_lies(tmp_path: Path) -> 
     with sqlite3.connect(gpkg) as db:
         db.execute("UPDATE gpkg_ogr_contents SET feature_count = 1")
     detail = refused(gpkg, SMALL)
-    assert "more than 5 rows" in detail
+    assert "文件超过 5 行" in detail
 
 
 def test_a_geopackage_within_the_limits_is_read(tmp_path: Path) -> None:
@@ -171,14 +171,14 @@ def test_csv_with_a_million_columns_is_refused_quickly(tmp_path: Path) -> None:
     started = time.perf_counter()
     detail = refused(path, crs="wgs84")
     assert time.perf_counter() - started < 5
-    assert "1000000 columns" in detail and "500" in detail
+    assert "文件有 1000000 列" in detail and "500" in detail
 
 
 def test_xlsx_with_too_many_columns_is_refused(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
     book.active.append(["名称", "学段", "经度", "纬度", *(f"x{i}" for i in range(30))])
     book.save(tmp_path / "wide.xlsx")
-    assert "34 columns" in refused(tmp_path / "wide.xlsx", SMALL, crs="wgs84")
+    assert "文件有 34 列" in refused(tmp_path / "wide.xlsx", SMALL, crs="wgs84")
 
 
 def test_xlsx_with_too_many_rows_is_refused(tmp_path: Path) -> None:
@@ -197,14 +197,14 @@ def test_csv_cell_over_the_limit_is_refused(tmp_path: Path, quoted: bool) -> Non
     cell = f'"{cell}"' if quoted else cell
     path.write_text(f"学校名称,学段,经度,纬度\n{cell},小学,112.98,28.19\n", encoding="utf-8")
     detail = refused(path, SMALL, crs="wgs84")
-    assert "1500 characters" in detail and "ZONEGUARD_IMPORT_MAX_CELL_CHARS" in detail
+    assert "长 1500 个字符" in detail and "ZONEGUARD_IMPORT_MAX_CELL_CHARS" in detail
 
 
 def test_csv_with_too_many_rows_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "rows.csv"
     body = "".join(f"学校{i},小学,112.98,28.19\n" for i in range(6))
     path.write_text("学校名称,学段,经度,纬度\n" + body, encoding="utf-8")
-    assert "6 rows" in refused(path, SMALL, crs="wgs84")
+    assert "文件有 6 行" in refused(path, SMALL, crs="wgs84")
 
 
 def _nan_polygon_files(directory: Path) -> list[Path]:
@@ -237,7 +237,7 @@ def test_nan_in_a_school_polygon_is_a_rejected_row(tmp_path: Path) -> None:
         assert parsed.rejected_rows == {1}, path.name
         (problem,) = parsed.problems
         assert problem.column == "geometry" and problem.severity == "error"
-        assert "not finite numbers (Infinity or NaN)" in problem.problem, path.name
+        assert "坐标不是有限的数（Infinity 或 NaN）" in problem.problem, path.name
 
 
 def test_zip_bomb_memory_stays_flat(tmp_path: Path) -> None:
@@ -261,7 +261,7 @@ def test_zip_bomb_memory_stays_flat(tmp_path: Path) -> None:
                             text=True, timeout=120, cwd=ROOT, check=True)
     detail, numbers = result.stdout.strip().splitlines()
     before_mb, after_mb = map(int, numbers.split())
-    assert "damaged" in detail
+    assert "已损坏" in detail
     assert after_mb - before_mb < 64, (before_mb, after_mb)
 
 
@@ -271,7 +271,7 @@ def test_xlsx_cell_over_the_limit_is_refused(tmp_path: Path) -> None:
     book.active.append(["长" * 1500, "小学", 112.98, 28.19])
     book.save(tmp_path / "cell.xlsx")
     detail = refused(tmp_path / "cell.xlsx", SMALL, crs="wgs84")
-    assert "1500 characters" in detail and "'名称'" in detail
+    assert "长 1500 个字符" in detail and "“名称”列" in detail
 
 
 def test_xlsx_wide_only_in_blank_cells_is_read(tmp_path: Path) -> None:
@@ -288,13 +288,13 @@ def test_rows_are_bounded_for_geojson_and_osm(tmp_path: Path) -> None:
     real = ROOT / "data" / "real"
     tobacco = refused(real / "changsha_tianxin_tobacco.geojson", Limits(max_rows=100),
                       kind="premises", crs="gcj02", category="tobacco")
-    assert "1386 rows, over the limit of 100" in tobacco
+    assert "文件有 1386 行，超过 100 行的上限" in tobacco
     osm = refused(real / "beijing_haidian.osm", Limits(max_rows=5), crs=None)
-    assert "11 rows, over the limit of 5" in osm  # 9 campuses and 2 school points
+    assert "文件有 11 行，超过 5 行的上限" in osm  # 9 campuses and 2 school points
 
 
 def test_network_import_refuses_a_view_layer(session: Session, tmp_path: Path) -> None:
     gpkg = hostile.view_gpkg(tmp_path / "streets.gpkg", recursive=True)
     with pytest.raises(ImportProblem) as info:
         import_network(session, path=gpkg, crs="EPSG:4326")
-    assert "is a view" in info.value.detail
+    assert "是视图" in info.value.detail

@@ -30,7 +30,7 @@ def test_a_bad_region_is_refused_in_the_same_words_by_both_paths(
                     settings=settings)
     with pytest.raises(ImportProblem) as network_refusal:
         import_network(session, path=streets, region="43x", crs="EPSG:4326")
-    expected = "--region must be a GB/T 2260 code such as 430103, not '43x'"
+    expected = "行政区划代码（--region）应为 GB/T 2260 代码，如 430103，不能是“43x”"
     assert expected in file_refusal.value.detail
     assert network_refusal.value.detail == expected
 

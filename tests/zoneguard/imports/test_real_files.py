@@ -94,8 +94,8 @@ def test_shanghai_reads_every_school_with_readme_level_counts(shanghai: ParsedIm
 def test_shanghai_other_types_are_unknown_level_problems(shanghai: ParsedImport) -> None:
     problems = shanghai.problems
     assert len(problems) == 11 and len(shanghai.rejected_rows) == 11
-    assert all(p.column == "type" and "unknown school level" in p.problem for p in problems)
-    kinds = Counter(p.problem.split("'")[1] for p in problems)
+    assert all(p.column == "type" and "无法识别的学段" in p.problem for p in problems)
+    kinds = Counter(p.problem.split("“")[1].split("”")[0] for p in problems)
     assert kinds == {"成人教育": 4, "宿舍": 2, "出版社": 2, "剧场": 1, "游乐场": 1, "综合体育馆": 1}
     vocational = shanghai.frame[shanghai.frame.levels.apply(lambda v: v == ["vocational"])]
     assert sorted(vocational.name) == ["上海市宝山区第一职工业余中学", "上海电机学院继续教育学院"]
@@ -109,7 +109,7 @@ def test_shanghai_rows_codes_and_attributes(shanghai: ParsedImport) -> None:
     assert first["attributes"]["adname"] == "黄浦区" and first["attributes"]["pname"] == "上海市"
     assert first.geometry.equals_exact(shapely.Point(121.46436687022374, 31.204217797406105), 0)
     assert frame.code.str.fullmatch(r"gen:[0-9a-f]{16}").all() and frame.code.is_unique
-    assert any("no school code column" in w for w in shanghai.warnings)
+    assert any("没有学校标识码列" in w for w in shanghai.warnings)
     json.dumps(frame.attributes.tolist())
     again = read_table(REAL / "shanghai_schools_amap.csv", kind="schools", crs="wgs84")
     assert again.frame.code.tolist() == frame.code.tolist()
@@ -136,8 +136,8 @@ def test_changsha_reads_all_retailers_with_a_crs_warning(changsha: ParsedImport)
     frame = changsha.frame
     assert len(frame) == 1386 and changsha.ok and changsha.problems == []
     assert changsha.declared_crs == "EPSG:4326" and changsha.source_crs == "gcj02"
-    assert "the file declares EPSG:4326 but --crs says gcj02; using gcj02" in changsha.warnings
-    assert any("licence numbers derived" in w for w in changsha.warnings)
+    assert "文件声明的坐标系是 EPSG:4326，但所选坐标系是 gcj02；按 gcj02 换算" in changsha.warnings
+    assert any("许可证号由“id”列生成" in w for w in changsha.warnings)
     assert frame.licence_no.iloc[0] == "changsha_tianxin_tobacco#1" and frame.licence_no.is_unique
     assert (frame.category == "tobacco").all() and (frame.status == "active").all()
     assert frame.name.iloc[0] == "红大自选批发部" and frame.attributes.iloc[0]["纬度"] == 28.179366

@@ -22,14 +22,14 @@ def test_report_and_rejected_files(tmp_path: Path) -> None:
     assert report.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel needs the BOM
     with report.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert rows[0]["row"] == "0" and "no school code column" in rows[0]["problem"]
+    assert rows[0]["row"] == "0" and "没有学校标识码列" in rows[0]["problem"]
     assert [(r["row"], r["column"]) for r in rows[1:]] == [("3", "学段"), ("4", "经度")]
     with rejected.open(encoding="utf-8-sig", newline="") as handle:
         bad = list(csv.DictReader(handle))
     assert [r["source_row"] for r in bad] == ["3", "4"]
     assert bad[0]["备注"] == "含,逗号" and bad[0]["学校名称"] == "二小"
-    assert "学段: unknown school level" in bad[0]["problem"]
-    assert bad[1]["经度"] == "abc" and "not a number" in bad[1]["problem"]
+    assert "学段: 无法识别的学段" in bad[0]["problem"]
+    assert bad[1]["经度"] == "abc" and "不是数字" in bad[1]["problem"]
 
 
 def test_summary_and_problem_are_json(tmp_path: Path) -> None:
@@ -40,7 +40,7 @@ def test_summary_and_problem_are_json(tmp_path: Path) -> None:
     json.dumps(parsed.summary())
     json.dumps(parsed.frame.attributes.tolist())
     problem = parsed.as_problem()
-    assert isinstance(problem, ImportProblem) and "1 of 2 rows" in problem.detail
+    assert isinstance(problem, ImportProblem) and "2 行中有 1 行有问题" in problem.detail
     assert problem.extra["report"]["rejected"] == 1
     valid = parsed.valid_frame()
     assert valid.name.tolist() == ["一小"]

@@ -144,7 +144,7 @@ def test_a_rows_problems_do_not_depend_on_the_rest_of_the_file(tmp_path: Path) -
         alone = tmp_path / f"alone{k}.csv"
         alone.write_text(f"{header}X{k},坏{k},\"{x}\",\"{y}\"\n", encoding="utf-8")
         assert big.get(3002 + k) == _problems(alone).get(2), (x, y)
-    assert big[3002] == [("经度", "东经113度", "not a number")]
-    assert big[3002 + 10] == [("纬度", "inf", "not a number")]
+    assert big[3002] == [("经度", "东经113度", "不是数字")]
+    assert big[3002 + 10] == [("纬度", "inf", "不是数字")]
     assert 3002 + 5 not in big and 3002 + 6 not in big and 3002 + 11 not in big
-    assert "swapped" in big[3002 + 3][0][2] and "out of range" in big[3002 + 8][0][2]
+    assert "经纬度疑似颠倒" in big[3002 + 3][0][2] and "超出坐标系" in big[3002 + 8][0][2]

@@ -138,7 +138,7 @@ def test_schools_gates_and_osm_campuses(session: Session, settings: Settings,
     assert import_file(session, gates, kind="gates", crs="wgs84",
                        settings=settings).inserted == 0
     unknown = _csv(tmp_path, "school_code,kind,lon,lat\nnope,main,116.35,40.0\n", name="u.csv")
-    with pytest.raises(ImportProblem, match="rows have problems"):
+    with pytest.raises(ImportProblem, match="行有问题，整个文件未导入"):
         import_file(session, unknown, kind="gates", crs="wgs84", settings=settings)
 
 
@@ -176,7 +176,7 @@ def test_broken_inputs_leave_the_database_exactly_as_it_was(
         assert len(caught.value.detail) > 20, label
         assert _counts(session) == before, label
     small = settings.model_copy(update={"import_max_bytes": 10})
-    with pytest.raises(ImportProblem, match="limit|large|bytes"):
+    with pytest.raises(ImportProblem, match="上限"):
         import_file(session, _csv(tmp_path, PREMISES_CSV, name="big.csv"), kind="premises",
                     crs="wgs84", category="tobacco", region="430103", settings=small)
     assert _counts(session) == before
@@ -194,7 +194,7 @@ def test_bowtie_campus_is_refused_and_nothing_is_written(session: Session, setti
     before = _counts(session)
     with pytest.raises(ImportProblem) as caught:
         import_file(session, path, kind="schools", crs="wgs84", settings=settings)
-    assert "self-intersecting outline" in json.dumps(caught.value.extra["report"],
+    assert "校园边界自相交" in json.dumps(caught.value.extra["report"],
                                                      ensure_ascii=False)
     assert _counts(session) == before
 

@@ -141,7 +141,7 @@ def test_a_pbf_way_cut_by_the_extract_is_not_bridged_across_the_gap(session: Ses
             if a in nodes and b in nodes:  # not a point cut at a fence crossing
                 assert frozenset((a, b)) in steps
                 checked += 1
-    assert checked > 4000 and "broken there" in result.warnings[0]
+    assert checked > 4000 and "道路在缺点处断开" in result.warnings[0]
 
 
 def test_motorways_without_foot_access_are_left_out(session: Session) -> None:
@@ -221,11 +221,11 @@ def test_a_failed_replace_leaves_the_old_network_untouched(session: Session,
                                                             tmp_path: Path) -> None:
     import_network(session, path=SHENZHEN, region="440307")
     points = _geojson(tmp_path, [(shapely.Point(114.2, 22.69), {})])
-    with pytest.raises(ImportProblem, match="must hold lines"):
+    with pytest.raises(ImportProblem, match="应为线数据"):
         import_network(session, path=points, region="440307", crs="wgs84", replace=True)
     only_fence = _geojson(tmp_path, [(LineString([(114.2, 22.69), (114.21, 22.69)]),
                                       {"barrier": "fence"})], "fence.geojson")
-    with pytest.raises(ImportProblem, match="no walkable way"):
+    with pytest.raises(ImportProblem, match="没有可步行的道路"):
         import_network(session, path=only_fence, region="440307", crs="wgs84", replace=True)
     assert session.execute(text("SELECT count(*) FROM network_edge")).scalar_one() == 904
 
@@ -246,7 +246,7 @@ def test_survey_lines_need_a_crs_and_are_converted_from_gcj02(session: Session,
 
 
 def test_osm_is_always_wgs84(session: Session) -> None:
-    with pytest.raises(ImportProblem, match="always WGS 84"):
+    with pytest.raises(ImportProblem, match="一律是 WGS 84"):
         import_network(session, path=SHENZHEN, crs="gcj02")
     with pytest.raises(ValidationError, match="GB/T 2260"):
         import_network(session, path=SHENZHEN, region="44x")
@@ -269,6 +269,6 @@ def test_survey_lines_connect_where_one_ends_on_another(session: Session,
 def test_cli_status_and_a_missing_file(session: Session) -> None:
     runner = CliRunner()
     missing = runner.invoke(app, ["network", "import", "/nonexistent/city.osm.pbf"])
-    assert missing.exit_code == 1 and "no such file" in missing.output
+    assert missing.exit_code == 1 and "文件不存在" in missing.output
     status = runner.invoke(app, ["network", "status", "--json"])
     assert status.exit_code == 0 and json.loads(status.output) == []

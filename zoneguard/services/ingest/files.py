@@ -274,7 +274,7 @@ def _write_gates(session: Session, frame: Any, outcome: ImportOutcome, parsed: P
     if unknown:
         for row, code in unknown:
             parsed.problems.append(RowProblem(row, "school_code", code,
-                                              "no school with this code is registered"))
+                                              "没有登记此学校标识码的学校"))
             parsed.rejected_rows.add(row)
         raise _rejected(parsed)
     params = {"import_id": outcome.import_id, "source": parsed.file_name}

@@ -16,12 +16,11 @@ from spatial.crs import CrsSpec, geometries_to_wgs84, parse_crs
 from spatial.errors import CrsError
 from spatial.network import Network, NetworkSource, build_network, lines_source, read_osm
 from zoneguard.errors import Conflict, CrsProblem, ImportProblem
-from zoneguard.imports import readers
+from zoneguard.imports import CRS_FORMS, readers
 from zoneguard.imports.intake import check_region, file_sha256
 from zoneguard.imports.report import FileUnusable
 from zoneguard.models import ImportRecord
 
-_CRS_FORMS = "EPSG:n, wgs84, cgcs2000, gcj02, bd09"
 _SAME_REGION = "region IS NOT DISTINCT FROM :region"
 
 
@@ -61,17 +60,17 @@ def import_network(
     except FileUnusable as exc:
         raise ImportProblem(exc.detail) from None
     if not path.is_file():
-        raise ImportProblem(f"no such file: {path}")
+        raise ImportProblem(f"文件不存在：{path}")
     source, source_crs = _read(path, crs, layer, max_bytes)
     network = build_network(source)
     if not network.edges:
-        raise ImportProblem(f"{path.name} holds no walkable way (excluded: "
-                            f"{network.report['excluded']})", report=network.report)
+        raise ImportProblem(f"{path.name} 中没有可步行的道路（已排除："
+                            f"{network.report['excluded']}）", report=network.report)
     existing = session.execute(text(f"SELECT count(*) FROM network_edge WHERE {_SAME_REGION}"),
                                {"region": region}).scalar_one()
     if existing and not replace:
-        raise Conflict(f"region {region or '(none)'} already has a walking network of "
-                       f"{existing} edges; use --replace to replace it")
+        raise Conflict(f"区划 {region or '（未指定）'} 已有 {existing} 条边的步行路网；"
+                       "如要替换，请加 --replace")
     if existing:
         session.execute(text(f"DELETE FROM network_edge WHERE {_SAME_REGION}"), {"region": region})
         session.execute(text(f"DELETE FROM network_vertex WHERE {_SAME_REGION}"),
@@ -115,29 +114,28 @@ def _read(path: Path, crs: str | None, layer: str | None,
         fmt = readers.detect_format(path)
         if fmt == "osm":
             if crs is not None and _parse(crs).name != "EPSG:4326":
-                raise ImportProblem("OpenStreetMap data is always WGS 84 (EPSG:4326); "
-                                    f"--crs {crs} does not apply")
+                raise ImportProblem("OpenStreetMap 数据一律是 WGS 84（EPSG:4326），"
+                                    f"不适用坐标系 {crs}")
             return read_osm(path), "EPSG:4326"
         if fmt in ("csv", "xlsx"):
-            raise ImportProblem("a network file holds lines: use OSM, GeoJSON, GeoPackage "
-                                "or Shapefile")
+            raise ImportProblem("路网文件应为线数据：请用 OSM、GeoJSON、GeoPackage 或 Shapefile")
         raw = readers.read_vector(path, fmt, layer=layer, max_bytes=max_bytes)
     except FileUnusable as exc:
         raise ImportProblem(f"{path.name}: {exc}") from None
     except RuntimeError as exc:  # osmium refuses a broken file
-        raise ImportProblem(f"{path.name}: cannot read the OSM file: {exc}") from None
+        raise ImportProblem(f"{path.name}：无法读取该 OSM 文件：{exc}") from None
     spec, warnings = _resolve_crs(crs, raw.declared_crs)
     if raw.geometry is None:
-        raise ImportProblem(f"{path.name} has no geometry column")
+        raise ImportProblem(f"{path.name} 没有几何列")
     kinds = {g.geom_type for g in raw.geometry if g is not None}
     if not kinds <= {"LineString", "MultiLineString"}:
-        raise ImportProblem(f"{path.name} must hold lines, not {sorted(kinds)}")
+        raise ImportProblem(f"{path.name} 应为线数据，不能是 {'、'.join(sorted(kinds))}")
     geoms = geometries_to_wgs84(np.asarray(raw.geometry, dtype=object), spec)
     bad = int(np.count_nonzero(~shapely.is_valid_input(geoms) | shapely.is_empty(geoms)))
     coords = shapely.get_coordinates(geoms)
     if bad or not np.isfinite(coords).all() or (np.abs(coords[:, 1]) > 90).any():
-        raise CrsProblem(f"{path.name}: coordinates do not convert from {spec.name} to valid "
-                         "WGS 84 positions; check --crs")
+        raise CrsProblem(f"{path.name}：坐标无法从 {spec.name} 换算成有效的 WGS 84 位置；"
+                         "请核对坐标系")
     attrs = [{str(k): v for k, v in row.items() if v is not None}
              for row in raw.frame.to_dict(orient="records")]
     source = lines_source(geoms, attrs)
@@ -149,18 +147,18 @@ def _parse(crs: str) -> CrsSpec:
     try:
         return parse_crs(crs)
     except CrsError as exc:
-        raise CrsProblem(f"--crs: {exc}") from None
+        raise CrsProblem(f"坐标系（--crs）：{exc}") from None
 
 
 def _resolve_crs(crs: str | None, declared: str | None) -> tuple[CrsSpec, list[str]]:
     if crs is None:
-        said = f"the file declares {declared}; confirm it with --crs" if declared else \
-            "the file does not say which coordinate system its lines use; give --crs"
-        raise CrsProblem(f"{said} ({_CRS_FORMS}). Nothing is guessed")
+        said = f"文件声明的坐标系是 {declared}，请用 --crs 确认" if declared else \
+            "文件没有写明线数据用的是哪个坐标系，请用 --crs 指定"
+        raise CrsProblem(f"{said}（{CRS_FORMS}）。系统不做猜测")
     spec = _parse(crs)
     if declared is not None and declared != spec.name:
-        return spec, [f"the file declares {declared} but --crs says {spec.name}; "
-                      f"using {spec.name}"]
+        return spec, [f"文件声明的坐标系是 {declared}，但所选坐标系是 {spec.name}；"
+                      f"按 {spec.name} 换算"]
     return spec, []
 
 
