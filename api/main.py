@@ -36,6 +36,7 @@ from api.routes import (
     premises,
     problems,
     reports,
+    risk,
     rules,
     scans,
     schools,
@@ -162,7 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     api = APIRouter(prefix="/api/v1", responses=PROBLEMS)
     for module in (screenings, schools, premises, imports, scans, findings, rules, workflow,
-                   case_routes, supervision_routes, audit_routes, problems):
+                   case_routes, supervision_routes, audit_routes, problems, risk):
         api.include_router(module.router)
         app.state.metrics.register_routes("/api/v1", module.router)
     api.include_router(reports.api_router)  # the figures as JSON; the files stay at /reports

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zoneguard import regions
 from zoneguard.domain import Role
 from zoneguard.errors import Forbidden
+from zoneguard.labels import category_label
 
 
 @dataclass(frozen=True)
@@ -48,14 +50,14 @@ class Scope:
             if region is None:
                 region = self.region_prefix
             elif not region.startswith(self.region_prefix):
-                raise Forbidden(
-                    f"region {region} is outside this key's region {self.region_prefix}")
+                raise Forbidden(f"区划 {regions.labelled(region)} 不在您的权限范围"
+                                f"（{regions.labelled(self.region_prefix)}）内")
         if self.categories is not None:
             if categories is None:
                 categories = sorted(self.categories)
             elif not set(categories) <= self.categories:
-                raise Forbidden("this key may not see " + ", ".join(
-                    sorted(set(categories) - self.categories)))
+                raise Forbidden("您的权限不含以下场所类别：" + "、".join(
+                    category_label(c) for c in sorted(set(categories) - self.categories)))
         return region, categories
 
 

@@ -19,7 +19,6 @@ from api.auth import Reader
 from api.deps import RuleSetDep, SessionDep, SettingsDep
 from api.geojson import parse_bbox
 from api.schemas.common import CategoryName, RegionCode, RowId
-from zoneguard.errors import NotFound
 from zoneguard.maps.city import city_map
 from zoneguard.maps.page import render_page
 from zoneguard.maps.permitted import permitted_map
@@ -68,9 +67,7 @@ def screening(
     rules: RuleSetDep, key: Reader,
 ) -> HTMLResponse:
     """The map of a stored screening: applied-for point, schools, measured lines, verdict."""
-    record = screening_record(session, screening_id)
-    if not key.scope.allows(category=record.category, region=record.region):
-        raise NotFound(f"no screening {screening_id}")
+    screening_record(session, screening_id, scope=key.scope)
     spec = screening_map(session, screening_id=screening_id, settings=settings, rule_set=rules)
     return HTMLResponse(render_page(spec, settings=settings))
 

@@ -22,7 +22,6 @@ from api.auth import Reader
 from api.deps import RuleSetDep, SessionDep, SettingsDep
 from api.routes.maps import Categories
 from api.schemas.common import RegionCode, RowId
-from zoneguard.errors import NotFound
 from zoneguard.maps.screening import screening_record
 from zoneguard.queries.nearby import school_by_code
 from zoneguard.reports.exports import FORMATS, export_bytes
@@ -180,9 +179,7 @@ async def _record(html: str, fmt: str, name: str) -> Response:
 async def screening_record_file(screening_id: RowId, fmt: Literal["html", "pdf"],
                                 session: SessionDep, key: Reader) -> Response:
     """Measurement record of a screening: points, distances, rules, versions, sketch."""
-    record = await run_in_threadpool(screening_record, session, screening_id)
-    if not key.scope.allows(category=record.category, region=record.region):
-        raise NotFound(f"no screening {screening_id}")
+    await run_in_threadpool(screening_record, session, screening_id, key.scope)
     html = await run_in_threadpool(screening_record_html, session, screening_id=screening_id)
     return await _record(html, fmt, f"screening-{screening_id}")
 

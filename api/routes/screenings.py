@@ -13,8 +13,7 @@ from api.auth import Reader, Screener
 from api.deps import ScreeningStoreDep, SessionDep, SettingsDep, read_without_transaction
 from api.schemas.common import RowId
 from api.schemas.screening import ScreeningIn, ScreeningOut
-from zoneguard.errors import Forbidden, NotFound
-from zoneguard.models import ScreeningRecord
+from zoneguard.maps.screening import screening_record
 from zoneguard.services.access.principal import Principal
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.services.screening import screen
@@ -27,21 +26,13 @@ router = APIRouter(prefix="/screenings", tags=["screenings"])
 def _measure(body: ScreeningIn, session: Session, settings: Settings,
              key: Principal) -> PendingScreening:
     """Screen (reads only, in the worker thread) and prepare the record and its audit entry."""
-    scope = key.scope
-    region = body.region
-    if region is None and scope.region_prefix is not None:
-        region = scope.region_prefix
-    if not scope.allows_category(body.category):
-        raise Forbidden(f"this key may not screen {body.category}")
-    if not scope.allows_region(region):
-        raise Forbidden(f"region {region} is outside this key's region {scope.region_prefix}")
     read_without_transaction(session)
     rules = current_rule_set(settings)
     point = (body.location.lon, body.location.lat)
     entrance = None if body.entrance is None else (body.entrance.lon, body.entrance.lat)
     result = screen(session, category=body.category, point=point, crs=body.location.crs,
-                    region=region, on=body.on, entrance=entrance, actor=key.actor,
-                    settings=settings, scope=scope, rule_set=rules, store=False)
+                    region=body.region, on=body.on, entrance=entrance, actor=key.actor,
+                    settings=settings, scope=key.scope, rule_set=rules, store=False)
     audit = {"category": result.category, "region": result.region,
              "verdict": result.verdict.value, "location": list(result.point),
              "rule_set_version": result.rule_set_version}
@@ -65,9 +56,7 @@ async def create_screening(body: ScreeningIn, session: SessionDep, settings: Set
 @router.get("/{screening_id}", response_model=ScreeningOut)
 def get_screening(screening_id: RowId, session: SessionDep, key: Reader) -> Response:
     """A stored screening record, exactly as it was answered."""
-    record = session.get(ScreeningRecord, screening_id)
-    if record is None or not key.scope.allows(category=record.category, region=record.region):
-        raise NotFound(f"no screening {screening_id}")
+    record = screening_record(session, screening_id, scope=key.scope)
     return _json(record.result, status.HTTP_200_OK)
 
 

@@ -22,13 +22,16 @@ from api.web.session import LoginDep, to_login
 from zoneguard.errors import NotFound
 from zoneguard.maps import assets
 from zoneguard.maps.page import spec_json
-from zoneguard.maps.school import school_map
+from zoneguard.maps.school import school_map_of
 from zoneguard.queries.nearby import premises_near, school_by_code
 from zoneguard.reports.exports import FORMATS
 from zoneguard.reports.school_sheet import PREMISES_HEADERS, premises_rows, school_sheet_bytes
+from zoneguard.risk_formula import risk_formula
 from zoneguard.rules import RuleSet
 from zoneguard.services.access.principal import Principal
 from zoneguard.services.access.web_sessions import WebLogin
+from zoneguard.services.cases.findings import local_today
+from zoneguard.services.cases.risk import school_risk_by_id
 from zoneguard.settings import Settings
 
 router = APIRouter(include_in_schema=False)
@@ -68,13 +71,15 @@ def _scope_args(principal: Principal) -> dict[str, Any]:
 def _view(session: Session, principal: Principal, code: str, settings: Settings,
           rules: RuleSet) -> dict[str, Any]:
     school = _school(session, principal, code)
-    args = _scope_args(principal)
-    spec = school_map(session, code=code, settings=settings, rule_set=rules, **args)
+    args, today = _scope_args(principal), date.today()
+    nearby = premises_near(session, school, rule_set=rules, settings=settings, on=today, **args)
+    spec = school_map_of(session, school, nearby, settings=settings, rule_set=rules, on=today,
+                         categories=args["categories"])
     _workbench_links(spec)
-    nearby = premises_near(session, school, rule_set=rules, settings=settings,
-                           on=date.today(), **args)
+    risk = school_risk_by_id(session, school["id"], today=local_today(settings.timezone))
     return {"school": school, "spec": spec_json(spec), "headers": PREMISES_HEADERS,
-            "rows": premises_rows(nearby), "finding_column": FINDING_COLUMN}
+            "rows": premises_rows(nearby), "finding_column": FINDING_COLUMN, "risk": risk,
+            "risk_notice": risk_formula().notice}
 
 
 def _missing(request: Request, login: WebLogin, code: str) -> Response:

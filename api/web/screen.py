@@ -15,10 +15,10 @@ from api.schemas.common import RowId
 from api.web.data import pick_spec, store_application
 from api.web.render import HERE, MODE_TEXT, VERDICT_TEXT, render, render_text, security_headers
 from api.web.session import LoginDep, form_ok, to_login
-from zoneguard.errors import Forbidden, NotFound, ZoneGuardError
+from zoneguard.errors import ZoneGuardError
 from zoneguard.maps import assets
 from zoneguard.maps.page import spec_json
-from zoneguard.maps.screening import screening_map
+from zoneguard.maps.screening import screening_map, screening_record
 from zoneguard.models import ScreeningRecord
 from zoneguard.reports.record import html_to_pdf
 from zoneguard.services.access.audit import audit
@@ -104,8 +104,6 @@ def _screen(session: SessionDep, principal: Principal, values: dict[str, str],
             rules: RuleSetDep, settings: SettingsDep) -> int:
     if values["category"] not in rules.categories():
         raise ZoneGuardError("请选择场所类别")
-    if not principal.scope.allows_category(values["category"]):
-        raise Forbidden("无权筛查该类别")
     if values["mode"] not in MODE_TEXT:
         raise ZoneGuardError("请选择受理类型（新办、延续或变更）")
     x, y = _number(values["lon"], "经度/X"), _number(values["lat"], "纬度/Y")
@@ -115,10 +113,9 @@ def _screen(session: SessionDep, principal: Principal, values: dict[str, str],
     ey = _number(values["entrance_lat"], "入口纬度")
     if (ex is None) != (ey is None):
         raise ZoneGuardError("入口坐标需同时填写经度和纬度")
-    region = principal.scope.region_prefix
     with session.begin_nested():  # a refused input leaves nothing behind
         result = screen(session, category=values["category"], point=(x, y), crs=values["crs"],
-                        region=region, entrance=None if ex is None or ey is None else (ex, ey),
+                        region=None, entrance=None if ex is None or ey is None else (ex, ey),
                         actor=principal.actor, settings=settings, rule_set=rules,
                         scope=principal.scope)
         assert result.record_id is not None
@@ -134,11 +131,7 @@ def _screen(session: SessionDep, principal: Principal, values: dict[str, str],
 
 
 def _record(session: SessionDep, login: WebLogin, screening_id: int) -> ScreeningRecord:
-    record = session.get(ScreeningRecord, screening_id)
-    if record is None or not login.user.principal.scope.allows(
-            category=record.category, region=record.region):
-        raise NotFound(f"no screening {screening_id}")
-    return record
+    return screening_record(session, screening_id, scope=login.user.principal.scope)
 
 
 def _view(record: ScreeningRecord) -> dict[str, Any]:

@@ -25,9 +25,9 @@ def test_a_filter_inside_the_scope_is_kept() -> None:
 
 
 def test_a_filter_beyond_the_scope_is_refused() -> None:
-    with pytest.raises(Forbidden, match="outside this key's region 4201"):
+    with pytest.raises(Forbidden, match="不在您的权限范围"):
         BUREAU.narrow("4301", None)
-    with pytest.raises(Forbidden, match="may not see bar"):
+    with pytest.raises(Forbidden, match="您的权限不含以下场所类别：酒吧"):
         BUREAU.narrow(None, ["tobacco", "bar"])
 
 

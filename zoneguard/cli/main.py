@@ -14,6 +14,7 @@ from zoneguard.cli import rules as rules_cli
 from zoneguard.cli import supervision as supervision_cli
 from zoneguard.cli.audit import audit_command
 from zoneguard.cli.demo import demo_command
+from zoneguard.cli.risk import risk_command
 from zoneguard.cli.scan import scan_command
 from zoneguard.cli.schedule import schedule_command
 from zoneguard.cli.screen import screen_command
@@ -52,4 +53,5 @@ app.command("demo")(demo_command)
 app.add_typer(facilities.facility_app, name="facility")
 app.add_typer(facilities.requirements_app, name="requirements")
 app.command("coverage")(facilities.coverage_command)
+app.command("risk")(risk_command)
 app.add_typer(inspect.app, name="inspect")

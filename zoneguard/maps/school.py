@@ -74,8 +74,20 @@ def school_map(
     """Spec of one school's map; `region` limits the premises shown (a key's scope)."""
     rules = rule_set or current_rule_set(settings)
     day = on or date.today()
-    basemap = basemap_for(settings)
     school = school_by_code(session, code)
+    nearby = premises_near(session, school, rule_set=rules, settings=settings, on=day,
+                           categories=categories, region=region)
+    return school_map_of(session, school, nearby, settings=settings, rule_set=rules, on=day,
+                         categories=categories, link_query=link_query)
+
+
+def school_map_of(
+    session: Session, school: dict[str, Any], nearby: Sequence[Nearby], *, settings: Settings,
+    rule_set: RuleSet, on: date, categories: Sequence[str] | None = None, link_query: str = "",
+) -> dict[str, Any]:
+    """Spec of one school's map from its row and its premises as already read."""
+    rules, day = rule_set, on
+    basemap = basemap_for(settings)
     spec = new_spec(f"{school['name']}（{school['code']}）周边场所测距图", basemap)
     spec["link_query"] = link_query
     cats = sorted(set(categories)) if categories else sorted(rules.categories())
@@ -86,8 +98,6 @@ def school_map(
     overlays.append(layers.overlay("gates", "校门", layers.gate_features(
         gates, {school["id"]: school["name"]}), group="基础",
         style_={"color": "#000000", "fillColor": "#ffd700", "radius": 5, "fillOpacity": 1}))
-    nearby = premises_near(session, school, rule_set=rules, settings=settings, on=day,
-                           categories=categories, region=region)
     overlays.append(layers.overlay(
         "premises", "场所", [layers.premises_feature(premises_row(i)) for i in nearby],
         group="场所", filtered=True, cluster=True))

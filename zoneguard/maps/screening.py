@@ -18,14 +18,17 @@ from zoneguard.maps.city import school_overlay, zone_overlays
 from zoneguard.maps.page import new_spec
 from zoneguard.models import ScreeningRecord
 from zoneguard.rules import RuleSet
+from zoneguard.scope import Scope
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings
 
 
-def screening_record(session: Session, screening_id: int) -> ScreeningRecord:
-    """The stored screening (NotFound otherwise)."""
+def screening_record(session: Session, screening_id: int,
+                     scope: Scope | None = None) -> ScreeningRecord:
+    """The stored screening (NotFound if there is none or it lies outside `scope`)."""
     record = session.get(ScreeningRecord, screening_id)
-    if record is None:
+    if record is None or (scope is not None and not scope.allows(
+            category=record.category, region=record.region)):
         raise NotFound(f"no screening {screening_id}")
     return record
 

@@ -23,7 +23,9 @@ from zoneguard.maps import style
 from zoneguard.queries.nearby import Nearby, premises_near, school_by_code
 from zoneguard.reports.human import beijing
 from zoneguard.reports.xlsx import BOLD, table, workbook_bytes
+from zoneguard.risk_formula import risk_formula
 from zoneguard.rules import RuleSet
+from zoneguard.services.cases.risk import SchoolRisk, school_risk_by_id
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings
 
@@ -61,8 +63,12 @@ def premises_rows(nearby: Sequence[Nearby]) -> list[list[Any]]:
     return [[n, *row] for n, (_, row) in enumerate(rows, 1)]
 
 
-def school_details(school: dict[str, Any], rule_set: RuleSet, on: date) -> list[list[Any]]:
-    """Label/value rows describing the school and the basis of the sheet."""
+def school_details(school: dict[str, Any], rule_set: RuleSet, on: date,
+                   risk: SchoolRisk | None = None) -> list[list[Any]]:
+    """Label/value rows describing the school, its risk grade and the basis of the sheet."""
+    graded = [] if risk is None else [
+        ["风险等级（分级管控）", risk.summary], ["风险分值依据", risk.basis],
+        ["风险分级说明", risk_formula().notice]]
     return [
         ["学校名称", school["name"]], ["学校标识码", school["code"]],
         ["学段", style.levels_label(school["levels"])], ["在校生数", school["enrolment"]],
@@ -75,7 +81,7 @@ def school_details(school: dict[str, Any], rule_set: RuleSet, on: date) -> list[
         ["制表时间（北京时间）", beijing(datetime.now(UTC).replace(microsecond=0))],
         ["测量说明", "距离为 WGS 84 椭球面测地线距离：边界规则自场所点至校园边界，校门规则"
                     "自场所入口至最近校门；步行规则需路网。与选址筛查同一测距路径。"],
-    ]
+    ] + graded
 
 
 def school_workbook(
@@ -92,7 +98,8 @@ def school_workbook(
     info = wb.active
     info.title = "学校信息"
     put_at(info, "A1", f"{school['name']} {DISTANCE_SHEET}").font = BOLD
-    last = table(info, ["项目", "内容"], school_details(school, rules, day), start_row=3,
+    risk = school_risk_by_id(session, school["id"], today=day)
+    last = table(info, ["项目", "内容"], school_details(school, rules, day, risk), start_row=3,
                  widths=[18, 70])
     for row in info.iter_rows(min_row=4, max_row=last, min_col=2, max_col=2):
         row[0].alignment = Alignment(wrap_text=True, vertical="top")

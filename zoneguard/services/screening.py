@@ -143,12 +143,18 @@ def screen(
     rule_set: RuleSet | None = None,
     scope: Scope | None = None,
 ) -> ScreeningResult:
-    """Screen an application of `category` at `point` (in `crs`) against the rules in force."""
+    """Screen an application of `category` at `point` (in `crs`) against the rules in force.
+
+    A caller's `scope` applies here: no region given means the scope's own; a category or
+    region beyond it is refused (Forbidden) before anything is measured.
+    """
     cfg = settings
     rules = rule_set or current_rule_set(cfg)
     if category not in rules.categories():
         known = ", ".join(sorted(rules.categories()))
         raise ValidationError(f"unknown category {category!r}; the rules name: {known}")
+    if scope is not None:
+        region, _ = scope.narrow(region, [category])
     if region is not None:
         regions.check(region)
     day = on or date.today()

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from pyproj import Geod
 from shapely.geometry import box
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from tests.api.web.conftest import login
@@ -60,6 +61,10 @@ def test_a_school_with_a_slash_in_its_code_shows_its_map_and_sheet(
     assert not [h for h in hrefs if h.startswith("/api/") or "api_key" in h]
     assert 'href="/schools/osm%3Away/123/sheet.xlsx"' in page.text
     assert "api_key" not in page.text
+    # 禁止 40, found today: 橙 starts at 40 (data/risk.yaml) → 橙（40 分），建议每周排查
+    risk = re.search(r'<p id="school-risk">(.*?)</p>', page.text, re.S)
+    assert risk is not None and "橙（40 分），建议每周排查" in risk.group(1)
+    assert f"问题#{made['finding']}：禁止 +40" in risk.group(1) and "非法定" in risk.group(1)
 
 
 def test_the_sheet_downloads_on_the_session_within_the_scope(
@@ -100,3 +105,22 @@ def test_reports_are_links_that_work_on_the_session(
     assert "NEAR-1" in csv.text and "LOT-1" not in csv.text  # the viewer's category only
     web.cookies.clear()
     assert web.get("/reports/summary.xlsx").status_code == 401
+
+
+def test_the_school_page_reads_its_premises_once(
+        web: TestClient, person: Callable[..., str], session: Session) -> None:
+    _school(session)
+    _login(web, person, "governance")
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        page = web.get("/schools/osm:way/123")
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert page.status_code == 200 and "近网吧" in page.text
+    # the premises within reach of the campus: one read serves the map and the sheet
+    assert sum("FROM school s JOIN premises p" in s for s in statements) == 1

@@ -33,6 +33,13 @@ def test_school_sheet_lists_every_premises_within_reach_cell_by_cell(session, se
     assert info["学段"] == "小学" and info["在校生数"] == 900 and info["校门数"] == 1
     assert info["位置精度"] == "校园边界（多边形）" and info["判定日期"].date() == date(2024, 5, 1)
     assert info["规则集版本"].startswith("rs-")
+    # two open 禁止 (40 each) and a 需复核 (15), data/risk.yaml: 95 ≥ 80 → 红 whatever else adds
+    assert info["风险等级（分级管控）"].startswith("红（") and "建议每日排查" in \
+        info["风险等级（分级管控）"]
+    for finding in (city.cafe_finding, city.xss_finding):  # tests/zoneguard/maps/sample.py
+        assert f"问题#{finding}：禁止 +40" in info["风险分值依据"]
+    assert f"问题#{city.tobacco_finding}：需复核 +15" in info["风险分值依据"]
+    assert "非法定" in info["风险分级说明"]
 
     rows = list(wb["周边场所距离核查表"].iter_rows(values_only=True))
     assert rows[0] == PREMISES_HEADERS

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zoneguard.domain import ACTIVE_STATES
+from zoneguard.errors import NotFound
 from zoneguard.models import Finding, School
 from zoneguard.risk_formula import RiskFormula, risk_formula
-from zoneguard.services.access.keys import Scope
+from zoneguard.scope import Scope
 from zoneguard.services.cases.workflow import supervision_level
 
 
@@ -36,6 +37,17 @@ class SchoolRisk:
     grade_name: str
     frequency: str
     reasons: tuple[Reason, ...] = field(default=())
+
+    @property
+    def summary(self) -> str:
+        """The grade as people read it: 橙（50 分），建议每周排查."""
+        return f"{self.grade_name}（{self.score} 分），建议每{self.frequency}排查"
+
+    @property
+    def basis(self) -> str:
+        """The findings behind the score, one clause each (无未办结问题 when none)."""
+        return "；".join(f"问题#{r.finding_id}：{'、'.join(r.parts)}"
+                        for r in self.reasons) or "无未办结问题"
 
 
 def _finding_points(formula: RiskFormula, row: object, today: date) -> Reason:
@@ -63,6 +75,7 @@ def _finding_points(formula: RiskFormula, row: object, today: date) -> Reason:
 def school_risks(
     session: Session, *, today: date, scope: Scope | None = None, region: str | None = None,
     school_code: str | None = None, formula: RiskFormula | None = None,
+    school_id: int | None = None,
 ) -> list[SchoolRisk]:
     """Every school in scope (and region prefix) with its grade; two set-based queries."""
     formula = formula or risk_formula()
@@ -74,6 +87,8 @@ def school_risks(
         schools = schools.where(School.id == scope.school_id)
     if school_code is not None:
         schools = schools.where(School.code == school_code)
+    if school_id is not None:
+        schools = schools.where(School.id == school_id)
     rows = session.execute(schools).all()
     ids = [r.id for r in rows]
     seen_on = func.date(func.timezone("Asia/Shanghai", Finding.first_seen))
@@ -95,3 +110,12 @@ def school_risks(
                               grade=grade.code, grade_name=grade.name,
                               frequency=grade.frequency, reasons=mine))
     return out
+
+
+def school_risk_by_id(session: Session, school_id: int, *, today: date,
+                      scope: Scope | None = None) -> SchoolRisk:
+    """One school's risk (NotFound when there is no such school or it is outside `scope`)."""
+    found = school_risks(session, today=today, scope=scope, school_id=school_id)
+    if not found:
+        raise NotFound(f"no school {school_id}")
+    return found[0]
