@@ -63,6 +63,7 @@ SCAN = frozenset({Role.ADMIN, Role.GOVERNANCE})
 MOVE = frozenset({Role.ADMIN, Role.GOVERNANCE, Role.BUREAU})
 WRITE_PREMISES = frozenset({Role.ADMIN, Role.BUREAU})
 ADMIN = frozenset({Role.ADMIN})
+FACILITIES = frozenset({Role.ADMIN, Role.GOVERNANCE, Role.BUREAU})
 
 
 class KeyCache:
@@ -199,6 +200,7 @@ ScanRunner = Annotated[Principal, Depends(require(SCAN))]
 Mover = Annotated[Principal, Depends(require(MOVE))]
 PremisesWriter = Annotated[Principal, Depends(require(WRITE_PREMISES))]
 Admin = Annotated[Principal, Depends(require(ADMIN))]
+FacilityWriter = Annotated[Principal, Depends(require(FACILITIES))]
 
 
 async def metrics_access(

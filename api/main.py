@@ -29,6 +29,7 @@ from api.routes import assets as asset_routes
 from api.routes import audit as audit_routes
 from api.routes import cases as case_routes
 from api.routes import (
+    facilities,
     findings,
     health,
     imports,
@@ -163,7 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     api = APIRouter(prefix="/api/v1", responses=PROBLEMS)
     for module in (screenings, schools, premises, imports, scans, findings, rules, workflow,
-                   case_routes, supervision_routes, audit_routes, problems, risk):
+                   case_routes, supervision_routes, audit_routes, problems, risk, facilities):
         api.include_router(module.router)
         app.state.metrics.register_routes("/api/v1", module.router)
     api.include_router(reports.api_router)  # the figures as JSON; the files stay at /reports

@@ -9,12 +9,25 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from spatial.crs import to_wgs84
+from spatial.errors import CrsError
 from zoneguard import regions
 from zoneguard.errors import Conflict, Forbidden, NotFound, ValidationError
 from zoneguard.facility_kinds import facility_kinds, kind_code
 from zoneguard.models import Facility
 from zoneguard.services.access.audit import audit
 from zoneguard.services.access.keys import Scope
+
+
+def _wgs84(x: float, y: float, crs: str) -> tuple[float, float]:
+    """x/y in `crs` as WGS 84 lon/lat (GCJ-02 and BD-09 inverted exactly)."""
+    if crs in ("EPSG:4326", "wgs84"):
+        return x, y
+    try:
+        lon, lat = to_wgs84(x, y, crs)
+    except CrsError as exc:
+        raise ValidationError(f"坐标系：{exc}") from None
+    return float(lon), float(lat)
 
 
 def _point(lon: float, lat: float) -> str:
@@ -38,16 +51,7 @@ def derived_code(kind: str, name: str, lon: float, lat: float) -> str:
 
 def as_dict(session: Session, facility: Facility) -> dict[str, Any]:
     """A facility as JSON (lon/lat in WGS 84, the kind's 中文名)."""
-    lon, lat = session.execute(select(func.ST_X(Facility.location), func.ST_Y(Facility.location))
-                               .where(Facility.id == facility.id)).one()
-    kind = facility_kinds().get(facility.kind)
-    return {"id": facility.id, "code": facility.code, "kind": facility.kind,
-            "kind_name": kind.name if kind else facility.kind, "name": facility.name,
-            "school_id": facility.school_id, "region": facility.region,
-            "location": {"lon": lon, "lat": lat}, "direction_deg": facility.direction_deg,
-            "fov_deg": facility.fov_deg, "status": facility.status,
-            "installed_on": facility.installed_on, "retired_on": facility.retired_on,
-            "source": facility.source, "attributes": facility.attributes}
+    return as_dicts(session, [facility])[0]
 
 
 def add_facility(session: Session, *, kind: str, name: str, lon: float, lat: float,
@@ -55,8 +59,10 @@ def add_facility(session: Session, *, kind: str, name: str, lon: float, lat: flo
                  code: str | None = None, direction_deg: float | None = None,
                  fov_deg: float | None = None, installed_on: date | None = None,
                  source: str | None = None, attributes: dict[str, Any] | None = None,
-                 actor: str = "cli", scope: Scope | None = None) -> Facility:
-    """Register one facility at lon/lat (EPSG:4326)."""
+                 actor: str = "cli", scope: Scope | None = None,
+                 crs: str = "EPSG:4326") -> Facility:
+    """Register one facility at lon/lat (in `crs`; stored as WGS 84)."""
+    lon, lat = _wgs84(lon, lat, crs)
     kind = kind_code(kind)
     _check_region(region, scope)
     if not name.strip():
@@ -93,8 +99,10 @@ def get_facility(session: Session, facility_id: int, scope: Scope | None = None)
 
 
 def move_facility(session: Session, facility_id: int, *, lon: float, lat: float,
-                  actor: str = "cli", scope: Scope | None = None) -> Facility:
-    """Move a facility to lon/lat (EPSG:4326)."""
+                  actor: str = "cli", scope: Scope | None = None,
+                  crs: str = "EPSG:4326") -> Facility:
+    """Move a facility to lon/lat (in `crs`; stored as WGS 84)."""
+    lon, lat = _wgs84(lon, lat, crs)
     facility = get_facility(session, facility_id, scope)
     facility.location = _point(lon, lat)
     facility.updated_at = func.now()
@@ -119,9 +127,10 @@ def retire_facility(session: Session, facility_id: int, *, on: date, actor: str 
 
 def list_facilities(session: Session, *, region: str | None = None, kind: str | None = None,
                     school_id: int | None = None, include_retired: bool = False,
-                    scope: Scope | None = None, limit: int = 1000) -> list[Facility]:
+                    scope: Scope | None = None, limit: int = 1000,
+                    offset: int = 0) -> list[Facility]:
     """Facilities matching the filters, by id."""
-    query = select(Facility).order_by(Facility.id).limit(limit)
+    query = select(Facility).order_by(Facility.id).limit(limit).offset(offset)
     if region:
         query = query.where(Facility.region.startswith(region, autoescape=True))
     if scope is not None and scope.region_prefix:
@@ -133,3 +142,25 @@ def list_facilities(session: Session, *, region: str | None = None, kind: str | 
     if not include_retired:
         query = query.where(Facility.status == "active")
     return list(session.scalars(query))
+
+
+def as_dicts(session: Session, facilities: list[Facility]) -> list[dict[str, Any]]:
+    """Facilities as JSON (as `as_dict`), their coordinates read in one query."""
+    if not facilities:
+        return []
+    points = {row.id: (row.lon, row.lat) for row in session.execute(
+        select(Facility.id, func.ST_X(Facility.location).label("lon"),
+               func.ST_Y(Facility.location).label("lat"))
+        .where(Facility.id.in_([f.id for f in facilities])))}
+    kinds = facility_kinds()
+    out = []
+    for f in facilities:
+        lon, lat = points[f.id]
+        kind = kinds.get(f.kind)
+        out.append({"id": f.id, "code": f.code, "kind": f.kind,
+                    "kind_name": kind.name if kind else f.kind, "name": f.name,
+                    "school_id": f.school_id, "region": f.region,
+                    "location": {"lon": lon, "lat": lat}, "direction_deg": f.direction_deg,
+                    "fov_deg": f.fov_deg, "status": f.status, "installed_on": f.installed_on,
+                    "retired_on": f.retired_on, "source": f.source, "attributes": f.attributes})
+    return out

@@ -1,0 +1,106 @@
+"""`/api/v1/facilities` (add, list, move, retire) and `/api/v1/coverage`, scoped by key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pyproj import Geod
+from sqlalchemy.orm import Session
+
+from api.deps import get_rule_set
+from tests.factories import RULES_YAML, add_gate, add_school, write_rules
+from tests.oracle import wgs_to_gcj
+from tests.zoneguard.services.facilities.conftest import REQUIREMENTS, campus, offset
+from zoneguard.rules import load_rule_set
+
+GEOD = Geod(ellps="WGS84")
+SIGN = {"kind": "警示标牌", "name": "校园安全区域警示牌", "region": "420102"}
+
+
+@pytest.fixture
+def requirements(app: FastAPI, tmp_path: Path) -> Iterator[None]:
+    """The app judges with the requirements of 42 (tests/zoneguard/services/facilities)."""
+    directory = write_rules(tmp_path / "rules", RULES_YAML)
+    (directory / "42-requirements.yaml").write_text(REQUIREMENTS, encoding="utf-8")
+    rules = load_rule_set(directory)
+    app.dependency_overrides[get_rule_set] = lambda: rules
+    yield
+    app.dependency_overrides.pop(get_rule_set, None)
+
+
+def test_a_facility_placed_in_gcj02_is_stored_in_wgs84(
+        client: TestClient, admin: dict[str, str]) -> None:
+    lon, lat = 114.3, 30.55
+    gx, gy = wgs_to_gcj(lon, lat)  # the published forward formula: the test's oracle
+    made = client.post("/api/v1/facilities", headers=admin, json={
+        **SIGN, "location": {"lon": gx, "lat": gy, "crs": "gcj02"}})
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert body["kind"] == "warning_sign" and body["kind_name"] == "警示标牌"
+    stored = (body["location"]["lon"], body["location"]["lat"])
+    assert GEOD.inv(lon, lat, *stored)[2] < 0.01  # the exact inverse, within a centimetre
+
+
+def test_move_and_retire_and_the_list(client: TestClient, admin: dict[str, str]) -> None:
+    made = client.post("/api/v1/facilities", headers=admin, json={
+        **SIGN, "location": {"lon": 114.3, "lat": 30.55}}).json()
+    moved = client.post(f"/api/v1/facilities/{made['id']}/move", headers=admin,
+                        json={"location": {"lon": 114.301, "lat": 30.551}})
+    assert moved.status_code == 200
+    assert moved.json()["location"] == {"lon": 114.301, "lat": 30.551}
+    listed = client.get("/api/v1/facilities", params={"kind": "警示标牌"}, headers=admin).json()
+    assert [f["id"] for f in listed["facilities"]] == [made["id"]]
+    retired = client.post(f"/api/v1/facilities/{made['id']}/retire", headers=admin,
+                          json={"retired_on": "2026-12-01"})
+    assert retired.json()["status"] == "retired" and retired.json()["retired_on"] == "2026-12-01"
+    assert client.get("/api/v1/facilities", headers=admin).json()["facilities"] == []
+    again = client.post(f"/api/v1/facilities/{made['id']}/retire", headers=admin, json={})
+    assert again.status_code == 409 and "已于 2026-12-01 撤除" in again.json()["detail"]
+
+
+def test_a_bureau_works_only_in_its_region(
+        client: TestClient, admin: dict[str, str],
+        key_for: Callable[..., dict[str, str]]) -> None:
+    bureau = key_for("bureau", categories=["tobacco"], region="4301")
+    refused = client.post("/api/v1/facilities", headers=bureau, json={
+        **SIGN, "location": {"lon": 114.3, "lat": 30.55}})
+    assert refused.status_code == 403 and "不在您的权限范围内" in refused.json()["detail"]
+    theirs = client.post("/api/v1/facilities", headers=admin, json={
+        **SIGN, "location": {"lon": 114.3, "lat": 30.55}}).json()
+    assert client.get("/api/v1/facilities", headers=bureau).json()["facilities"] == []
+    assert client.get(f"/api/v1/facilities/{theirs['id']}", headers=bureau).status_code == 404
+    moved = client.post(f"/api/v1/facilities/{theirs['id']}/move", headers=bureau,
+                        json={"location": {"lon": 112.9, "lat": 28.2}})
+    assert moved.status_code == 404
+    viewer = key_for("viewer")
+    assert client.post("/api/v1/facilities", headers=viewer, json={
+        **SIGN, "location": {"lon": 114.3, "lat": 30.55}}).status_code == 403
+
+
+def test_coverage_counts_the_schools_meeting_each_requirement(
+        client: TestClient, admin: dict[str, str], session: Session,
+        key_for: Callable[..., dict[str, str]],
+        requirements: None) -> None:  # noqa: ARG001 - the fixture sets the rules
+    centres = [offset(114.30, 30.55, 90, 2000.0 * n) for n in (1, 2)]
+    for n, (lon, lat) in enumerate(centres, 1):
+        sid = add_school(session, f"CV{n}", campus(lon, lat), region="420102")
+        add_gate(session, sid, *offset(lon, lat, 180, 50), kind="main")
+    # a sign 190 m east of the first campus's east wall (within 200 m); none at the second
+    sign = offset(*centres[0], 90, 50 + 190)
+    client.post("/api/v1/facilities", headers=admin, json={
+        **SIGN, "location": {"lon": sign[0], "lat": sign[1]}})
+    answer = client.get("/api/v1/coverage", params={"region": "420102"}, headers=admin).json()
+    row = next(r for r in answer["districts"] if r["requirement_id"] == "t.warning_sign")
+    assert (row["schools"], row["met"], row["rate"], row["target"], row["reached"]) == \
+        (2, 1, 0.5, 1.0, False)
+    missing = {s["code"]: [m["requirement_id"] for m in s["missing"]]
+               for s in answer["schools"]}
+    assert "t.warning_sign" not in missing["CV1"] and "t.warning_sign" in missing["CV2"]
+    bureau = key_for("bureau", categories=["tobacco"], region="4301")
+    assert client.get("/api/v1/coverage", headers=bureau).json()["schools"] == []
+    beyond = client.get("/api/v1/coverage", params={"region": "420102"}, headers=bureau)
+    assert beyond.status_code == 403 and "不在您的权限范围" in beyond.json()["detail"]
