@@ -24,6 +24,7 @@ from api.routes.maps import Categories
 from api.schemas.common import RegionCode, RowId
 from zoneguard.maps.screening import screening_record
 from zoneguard.queries.nearby import school_by_code
+from zoneguard.reports.coverage_sheet import coverage_bytes
 from zoneguard.reports.exports import FORMATS, export_bytes
 from zoneguard.reports.joint_sheet import joint_sheet_bytes
 from zoneguard.reports.period_html import period_pdf
@@ -99,6 +100,18 @@ def summary(session: SessionDep, key: Reader, region: RegionCode | None = None,
     region, categories = key.scope.narrow(region, category)
     body = summary_bytes(session, region=region, categories=categories, last_scans=last_scans)
     return _file(body, XLSX, f"summary-{region or 'all'}.xlsx")
+
+
+@router.get("/coverage.xlsx", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "Facility coverage"}})
+def coverage_sheet(session: SessionDep, settings: SettingsDep, rules: RuleSetDep, key: Reader,
+                   region: RegionCode | None = None) -> Response:
+    """设施覆盖率: per district and requirement against its target, and each school's gaps."""
+    region, _ = key.scope.narrow(region, None)
+    body = coverage_bytes(session, rules=rules, on=local_today(settings.timezone),
+                          region=region)
+    return _file(body, XLSX, f"coverage-{region or 'all'}.xlsx",
+                 f"设施覆盖率-{region or '全部'}.xlsx")
 
 
 @router.get("/exports/{what}.{fmt}", response_class=Response,

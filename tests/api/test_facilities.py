@@ -12,10 +12,9 @@ from pyproj import Geod
 from sqlalchemy.orm import Session
 
 from api.deps import get_rule_set
-from tests.factories import RULES_YAML, add_gate, add_school, write_rules
+from tests.factories import add_gate, add_school
 from tests.oracle import wgs_to_gcj
-from tests.zoneguard.services.facilities.conftest import REQUIREMENTS, campus, offset
-from zoneguard.rules import load_rule_set
+from tests.zoneguard.services.facilities.conftest import campus, offset, requirement_rules
 
 GEOD = Geod(ellps="WGS84")
 SIGN = {"kind": "警示标牌", "name": "校园安全区域警示牌", "region": "420102"}
@@ -24,9 +23,7 @@ SIGN = {"kind": "警示标牌", "name": "校园安全区域警示牌", "region":
 @pytest.fixture
 def requirements(app: FastAPI, tmp_path: Path) -> Iterator[None]:
     """The app judges with the requirements of 42 (tests/zoneguard/services/facilities)."""
-    directory = write_rules(tmp_path / "rules", RULES_YAML)
-    (directory / "42-requirements.yaml").write_text(REQUIREMENTS, encoding="utf-8")
-    rules = load_rule_set(directory)
+    rules = requirement_rules(tmp_path / "rules")
     app.dependency_overrides[get_rule_set] = lambda: rules
     yield
     app.dependency_overrides.pop(get_rule_set, None)

@@ -56,6 +56,24 @@ def summary_report(region: str | None = typer.Option(None, "--region"), out: Pat
     console.print(f"wrote {out}", highlight=False)
 
 
+@report_app.command("coverage")
+@handle_errors
+def coverage_report(region: str | None = typer.Option(None, "--region"), out: Path = OUT) -> None:
+    """设施覆盖率：各区县各项必备设施的达标学校数、达标率与目标，及各校缺失说明."""
+    from zoneguard import regions
+    from zoneguard.reports.coverage_sheet import coverage_bytes
+    from zoneguard.services.cases.findings import local_today
+    from zoneguard.services.rulesets import current_rule_set
+
+    if region is not None:
+        regions.check(region)
+    cfg = settings()
+    with open_session() as session:
+        out.write_bytes(coverage_bytes(session, rules=current_rule_set(cfg),
+                                       on=local_today(cfg.timezone), region=region))
+    console.print(f"wrote {out}", highlight=False)
+
+
 def _period_code(month: str | None, quarter: str | None, year: str | None) -> str | None:
     given = [v for v in (month, quarter, year) if v is not None]
     if len(given) > 1:

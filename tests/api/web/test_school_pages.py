@@ -100,6 +100,9 @@ def test_reports_are_links_that_work_on_the_session(
     assert "/reports/summary.xlsx" in links and "/reports/exports/findings.csv" in links
     summary = web.get("/reports/summary.xlsx")
     assert summary.status_code == 200 and summary.content[:2] == b"PK"
+    assert "/reports/coverage.xlsx" in links
+    coverage = web.get("/reports/coverage.xlsx")
+    assert coverage.status_code == 200 and coverage.content[:2] == b"PK"
     csv = web.get("/reports/exports/premises.csv")
     assert csv.status_code == 200
     assert "NEAR-1" in csv.text and "LOT-1" not in csv.text  # the viewer's category only

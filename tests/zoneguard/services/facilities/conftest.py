@@ -50,9 +50,14 @@ def campus(lon: float, lat: float, half_m: float = 50.0) -> Polygon:
     return Polygon([(w, s), (e, s), (e, n), (w, n)])
 
 
+def requirement_rules(directory: Path) -> RuleSet:
+    """The test bans (CN) and the requirements of 42, written under `directory`."""
+    write_rules(directory, RULES_YAML)
+    (directory / "42-requirements.yaml").write_text(REQUIREMENTS, encoding="utf-8")
+    return load_rule_set(directory)
+
+
 @pytest.fixture
 def rules(tmp_path: Path) -> RuleSet:
     """The test bans (CN) and the requirements of 42."""
-    directory = write_rules(tmp_path / "rules", RULES_YAML)
-    (directory / "42-requirements.yaml").write_text(REQUIREMENTS, encoding="utf-8")
-    return load_rule_set(directory)
+    return requirement_rules(tmp_path / "rules")
