@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import osmium
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 from shapely import affinity
 from shapely import wkt as shapely_wkt
 from shapely.geometry import Polygon, mapping
@@ -102,6 +102,35 @@ def haidian_premises(rng: np.random.Generator) -> list[dict]:
     return rows
 
 
+#: Synthetic facilities at each gate: (kind, share of gates that have one, metres from the gate).
+FACILITY_PLAN = (("anti_ram", "防冲撞设施", 0.8, (5, 40)),
+                 ("traffic_sign", "交通标志", 0.7, (60, 190)),
+                 ("guard_post", "护学岗", 0.9, (5, 20)),
+                 ("camera", "监控摄像头", 0.6, (10, 30)),
+                 ("warning_sign", "警示标牌", 0.75, (20, 120)))
+
+
+def changsha_facilities(gates: list[dict], rng: np.random.Generator) -> list[dict]:
+    """Synthetic facilities around the synthetic 天心区 gates; some gates lack some kinds."""
+    geod = Geod(ellps="WGS84")
+    rows = []
+    for gate in gates:
+        for kind, label, share, (near, far) in FACILITY_PLAN:
+            if rng.uniform() >= share:
+                continue
+            bearing, dist = rng.uniform(0, 360), rng.uniform(near, far)
+            lon, lat, back = geod.fwd(gate["lon"], gate["lat"], bearing, dist)
+            camera = kind == "camera"
+            rows.append({
+                "设施编号": f"SYN-FAC-{len(rows) + 1:04d}", "设施类型": label,
+                "名称": f"{gate['school_code']} {label}（合成）", "学校标识码": gate["school_code"],
+                "经度": f"{lon:.7f}", "纬度": f"{lat:.7f}",
+                # a camera faces the gate (the back azimuth), give or take 20 degrees
+                "朝向": f"{(back + rng.uniform(-20, 20)) % 360:.1f}" if camera else "",
+                "视场角": "90" if camera else "", "行政区划代码": "430103", "synthetic": "true"})
+    return rows
+
+
 def main() -> None:
     rng = np.random.default_rng(SEED)
     SAMPLE.mkdir(exist_ok=True)
@@ -119,7 +148,14 @@ def main() -> None:
         out = csv.DictWriter(f, fieldnames=list(premises[0]))
         out.writeheader()
         out.writerows(premises)
-    print(f"{len(schools)} campuses, {len(gates)} gates, {len(premises)} premises")
+    facilities = changsha_facilities(gates, np.random.default_rng(SEED + 1))
+    with (SAMPLE / "changsha_facilities_synthetic.csv").open("w", encoding="utf-8",
+                                                             newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(facilities[0]))
+        out.writeheader()
+        out.writerows(facilities)
+    print(f"{len(schools)} campuses, {len(gates)} gates, {len(premises)} premises, "
+          f"{len(facilities)} facilities")
 
 
 if __name__ == "__main__":

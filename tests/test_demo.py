@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 import httpx
+from pyproj import Geod
 
 from tests.browser.cdp import Browser
 from tests.conftest import ARTIFACTS
@@ -40,6 +42,19 @@ def _examples(output: str) -> list[tuple[str, dict[str, object], str]]:
             token = args[args.index("-H") + 1].split("Bearer ")[1]
             found.append((expect.group(1), body, token))
     return found
+
+
+def _gates_with(kind: str, within_m: float) -> int:
+    """Synthetic 天心区 main gates with a facility of `kind` within `within_m` (pyproj.Geod)."""
+    geod = Geod(ellps="WGS84")
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    with (sample / "changsha_gates_synthetic.csv").open(encoding="utf-8") as handle:
+        gates = [(float(g["lon"]), float(g["lat"])) for g in csv.DictReader(handle)]
+    with (sample / "changsha_facilities_synthetic.csv").open(encoding="utf-8") as handle:
+        places = [(float(f["经度"]), float(f["纬度"])) for f in csv.DictReader(handle)
+                  if f["设施类型"] == kind]
+    return sum(any(geod.inv(gx, gy, fx, fy)[2] <= within_m for fx, fy in places)
+               for gx, gy in gates)
 
 
 def test_demo_brings_everything_up_and_its_examples_hold(tmp_path: Path) -> None:
@@ -75,6 +90,13 @@ def test_demo_brings_everything_up_and_its_examples_hold(tmp_path: Path) -> None
             assert reply.status_code in (200, 201), reply.text
             assert reply.json()["verdict"] == verdict
         assert httpx.get(f"{base}/docs", timeout=10).status_code == 200
+        auth = {"Authorization": f"Bearer {examples[0][2]}"}
+        coverage = httpx.get(f"{base}/api/v1/coverage", params={"region": "430103"},
+                             headers=auth, timeout=60).json()
+        row = next(r for r in coverage["districts"]
+                   if r["requirement_id"] == "cn.req.anti_ram.main_gate")
+        assert (row["schools"], row["met"]) == (36, _gates_with("防冲撞设施", 50.0)), row
+        assert row["reached"] is False  # the synthetic file leaves some gates without
         login = re.search(r"workbench: +(\S+)/login +user (\S+) +password (\S+)", output)
         assert login is not None and login.group(1) == base, output
         with httpx.Client(base_url=base, timeout=30, follow_redirects=True) as web:

@@ -20,12 +20,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from zoneguard.db.engine import session_scope
-from zoneguard.demo_data import REAL, load_sample
+from zoneguard.demo_data import REAL, load_facilities, load_sample
 from zoneguard.errors import Conflict, ZoneGuardError
 from zoneguard.maps.city import city_map
 from zoneguard.maps.page import render_page
 from zoneguard.reports.school_sheet import school_sheet_bytes
 from zoneguard.services.access.keys import create_key, verify_key
+from zoneguard.services.cases.findings import local_today
+from zoneguard.services.facilities.check import run_check
 from zoneguard.services.ingest.network import import_network, network_status
 from zoneguard.services.rulesets import current_rule_set, store_rule_set
 from zoneguard.services.scan.run import ScanSummary, run_scan
@@ -64,9 +66,14 @@ def prepare(engine: Engine, settings: Settings, step: Step) -> DemoResult:
             step(f"street network {path.name}")
             if loaded.get(region) != path.name:
                 import_network(session, path=path, region=region, replace=True, actor="demo")
+        step("facilities (synthetic)")
+        load_facilities(session)
     step("scan")
     summary = run_scan(engine, trigger="manual", wait=True, settings=settings, actor="demo")
     with session_scope(engine) as session:
+        step("required facilities check")
+        run_check(session, rules=current_rule_set(settings), on=local_today(settings.timezone),
+                  actor="demo")
         step("city map")
         city = out / "city_map.html"
         city.write_text(render_page(city_map(session, settings=settings, region="4301"),

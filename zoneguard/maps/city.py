@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from zoneguard import regions
 from zoneguard.maps import data, layers, style
 from zoneguard.maps.basemaps import basemap_for
+from zoneguard.maps.facility_layers import colour_by_risk, facility_overlays, risk_legend
 from zoneguard.maps.page import new_spec
 from zoneguard.rules import RuleSet
 from zoneguard.services.rulesets import current_rule_set
@@ -67,7 +68,10 @@ def city_map(
     schools = data.schools(session, region=region, on=day)
     zone_cats = cats or sorted(rules.categories())
     overlays = zone_overlays(session, rules, schools, categories=zone_cats, on=day, region=region)
-    overlays.append(school_overlay(schools))
+    campuses = school_overlay(schools)
+    colour_by_risk(session, campuses["data"]["features"], on=day, region=region)
+    overlays.append(campuses)
+    overlays.extend(facility_overlays(session, rules, on=day, region=region))
     total = data.count_premises(session, region=region, categories=cats)
     if tiles_url is not None and total > LARGE_MAP_FEATURES:
         flagged = data.premises(session, region=region, categories=cats, flagged=True,
@@ -96,8 +100,12 @@ def city_map(
     spec["bounds"] = layers.bounds(overlays)
     spec["legend"] = layers.legend(
         cats or [c["value"] for c in spec["filters"]["categories"]],
-        zones=[float(ov["id"].split(":")[1]) for ov in overlays if ov["id"].startswith("zones:")])
-    spec["summary"] = {"schools": len(schools), "premises": total, "findings": len(rings),
+        zones=[float(ov["id"].split(":")[1]) for ov in overlays if ov["id"].startswith("zones:")],
+        extra=risk_legend())
+    duties = {ov["id"]: len(ov["data"]["features"]) for ov in overlays
+              if ov["id"] in ("facilities", "missing")}
+    spec["summary"] = {**duties, "schools": len(schools), "premises": total,
+                       "findings": len(rings),
                        "lines": len(lines), "tiles": tiles_url is not None
                        and total > LARGE_MAP_FEATURES}
     return spec
