@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from zoneguard.db.engine import session_scope
-from zoneguard.demo_data import REAL, load_facilities, load_sample
+from zoneguard.demo_data import REAL, load_sample
 from zoneguard.errors import Conflict, ZoneGuardError
 from zoneguard.maps.city import city_map
 from zoneguard.maps.page import render_page
@@ -66,8 +66,6 @@ def prepare(engine: Engine, settings: Settings, step: Step) -> DemoResult:
             step(f"street network {path.name}")
             if loaded.get(region) != path.name:
                 import_network(session, path=path, region=region, replace=True, actor="demo")
-        step("facilities (synthetic)")
-        load_facilities(session)
     step("scan")
     summary = run_scan(engine, trigger="manual", wait=True, settings=settings, actor="demo")
     with session_scope(engine) as session:

@@ -9,17 +9,13 @@ premises around the Haidian campuses.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zoneguard.imports import ImportKind
-from zoneguard.models import Facility, School
-from zoneguard.services.facilities.registry import add_facility
 from zoneguard.services.ingest.files import ImportOutcome, import_file
 from zoneguard.settings import PROJECT_ROOT, Settings
 
@@ -55,6 +51,8 @@ SAMPLE_FILES: tuple[SampleFile, ...] = (
                SAMPLE / "changsha_schools_synthetic.geojson", "wgs84", real=False),
     SampleFile("Tianxin gates (synthetic)", "gates", SAMPLE / "changsha_gates_synthetic.csv",
                "wgs84", real=False),
+    SampleFile("Tianxin required facilities (synthetic)", "facilities",
+               SAMPLE / "changsha_facilities_synthetic.csv", "wgs84", real=False),
     SampleFile("Tianxin tobacco registry (real, GCJ-02)", "premises",
                REAL / "changsha_tianxin_tobacco.geojson", "gcj02", category="tobacco",
                region="430103"),
@@ -75,29 +73,3 @@ def load_sample(session: Session, *, settings: Settings,
                                     skip_invalid=True, actor="demo", settings=settings))
     return outcomes
 
-
-FACILITIES = SAMPLE / "changsha_facilities_synthetic.csv"
-
-
-def load_facilities(session: Session, path: Path = FACILITIES) -> int:
-    """Register the synthetic 天心区 facilities not registered yet; return how many were new.
-
-    The file is the demo's own (data/make_sample.py writes it with Chinese headers); it is
-    read here row by row into the facility registry, which checks each kind and place.
-    """
-    known = set(session.scalars(select(Facility.code)))
-    schools = dict(session.execute(select(School.code, School.id)).tuples().all())
-    added = 0
-    with path.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            if row["设施编号"] in known:
-                continue
-            add_facility(session, kind=row["设施类型"], name=row["名称"], code=row["设施编号"],
-                         lon=float(row["经度"]), lat=float(row["纬度"]),
-                         region=row["行政区划代码"] or None,
-                         school_id=schools.get(row["学校标识码"]),
-                         direction_deg=float(row["朝向"]) if row["朝向"] else None,
-                         fov_deg=float(row["视场角"]) if row["视场角"] else None,
-                         source=path.name, attributes={"synthetic": True}, actor="demo")
-            added += 1
-    return added

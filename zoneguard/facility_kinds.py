@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -46,11 +47,19 @@ def _fold(text: str) -> str:
 def parse_kind(value: object) -> str:
     """Return the code of a kind named by code, 中文名 or alias; raise ValueError otherwise."""
     text = _fold(str(value)) if value is not None else ""
+    if not text:
+        raise ValueError("设施类型为空")
     for kind in facility_kinds().values():
         if text in {kind.code, _fold(kind.name), *map(_fold, kind.aliases)}:
             return kind.code
     names = "、".join(f"{k.name}（{k.code}）" for k in facility_kinds().values())
-    raise ValueError(f"unknown facility kind {value!r}; one of {names}")
+    raise ValueError(f"无法识别的设施类型“{value}”；可填：{names}")
+
+
+def derived_facility_code(kind: str, name: str, lon: float, lat: float) -> str:
+    """A stable code for a facility without one: kind, name and place (about 1 m)."""
+    digest = hashlib.sha1(f"{kind}|{name}|{lon:.5f}|{lat:.5f}".encode()).hexdigest()
+    return f"gen:{digest[:16]}"
 
 
 def kind_code(value: str) -> str:

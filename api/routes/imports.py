@@ -14,10 +14,10 @@ from api.deps import SessionDep, SettingsDep
 from api.errors import PayloadTooLarge
 from api.schemas.common import CategoryName, CrsName, RegionCode
 from api.schemas.imports import ImportOut
-from zoneguard.errors import Forbidden, ValidationError
+from zoneguard.errors import ValidationError
 from zoneguard.imports.uploads import upload_dir
-from zoneguard.services.access.keys import Scope
 from zoneguard.services.ingest.files import ImportOutcome, import_file
+from zoneguard.services.ingest.scope import check_choices
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 _CHUNK = 1 << 20
@@ -59,22 +59,6 @@ def _column_map(entries: list[str]) -> dict[str, str] | None:
     return mapping or None
 
 
-def _check_rows(outcome: ImportOutcome, scope: Scope, skip_invalid: bool) -> None:
-    """Refuse an import by a scoped key that holds rows outside its categories or region."""
-    parsed = outcome.parsed
-    if scope.unrestricted or parsed is None:
-        return
-    frame = parsed.valid_frame() if skip_invalid else parsed.frame
-    for column in ("category", "region"):
-        if column not in frame.columns:
-            raise Forbidden(f"cannot tell the {column} of the rows: not within this key's scope")
-    for category, region in zip(frame["category"], frame["region"], strict=True):
-        text = str(region) if isinstance(region, str) and region else None
-        if not scope.allows(category=str(category), region=text):
-            raise Forbidden(f"the file holds {category} premises in region {text or '(none)'}, "
-                            f"outside this key's scope; nothing was imported")
-
-
 @router.post("", response_model=ImportOut, status_code=status.HTTP_201_CREATED,
              responses={413: {"description": "File over the import size limit"}})
 async def create_import(
@@ -82,7 +66,7 @@ async def create_import(
     response: Response,
     file: Annotated[UploadFile, File(description="CSV, XLSX, GeoJSON, Shapefile (.zip), "
                                                  "GeoPackage or OSM file")],
-    kind: Annotated[Literal["schools", "gates", "premises"], Form()],
+    kind: Annotated[Literal["schools", "gates", "premises", "facilities"], Form()],
     crs: Annotated[CrsName | None, Form(description="CRS of the coordinates")] = None,
     category: Annotated[CategoryName | None, Form()] = None,
     region: Annotated[RegionCode | None, Form()] = None,
@@ -98,14 +82,7 @@ async def create_import(
 
     A client that disconnects abandons its import: it stops, and nothing of it is written.
     """
-    scope = key.scope
-    if not scope.unrestricted:
-        if kind != "premises":
-            raise Forbidden("this key may import premises only")
-        if category is not None and not scope.allows_category(category):
-            raise Forbidden(f"this key may not import {category}")
-        if region is not None and not scope.allows_region(region):
-            raise Forbidden(f"region {region} is outside this key's region")
+    check_choices(key.scope, kind=kind, category=category, region=region)
     if file.size is not None and file.size > settings.import_max_bytes:
         raise PayloadTooLarge(f"the file is larger than the import limit of "
                               f"{settings.import_max_bytes} bytes (ZONEGUARD_IMPORT_MAX_BYTES)")
@@ -119,8 +96,7 @@ async def create_import(
                     session, path, kind=kind, crs=crs, column_map=columns, category=category,
                     region=region, dry_run=dry_run, skip_invalid=skip_invalid,
                     close_missing=close_missing, sheet=sheet, layer=layer, actor=key.actor,
-                    file_name=file.filename, settings=settings)
-                _check_rows(outcome, scope, skip_invalid)
+                    file_name=file.filename, settings=settings, scope=key.scope)
         return outcome
 
     outcome = await unless_client_leaves(request, session, work)

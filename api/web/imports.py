@@ -15,15 +15,17 @@ from api.web.render import render
 from api.web.screen import CRS_CHOICES
 from api.web.session import LoginDep, form_ok, to_login
 from api.web.staging import Staged, discard, load, root_dir, stage
-from zoneguard.errors import Forbidden, ImportProblem, ValidationError, ZoneGuardError
+from zoneguard.errors import ImportProblem, ValidationError, ZoneGuardError
 from zoneguard.rules import RuleSet
 from zoneguard.services.access.keys import Scope
 from zoneguard.services.access.web_sessions import WebLogin
-from zoneguard.services.ingest.files import ImportOutcome, import_file
+from zoneguard.services.ingest.files import import_file
+from zoneguard.services.ingest.scope import SCOPED_KINDS, check_choices
 from zoneguard.settings import Settings
 
 router = APIRouter(include_in_schema=False)
-KINDS = {"premises": "场所登记", "schools": "学校登记", "gates": "校门"}
+KINDS = {"premises": "场所登记", "schools": "学校登记", "gates": "校门",
+         "facilities": "必备设施（警示标牌、护学岗、监控等）"}
 FILE_CRS = ("", "文件自带坐标系（GeoJSON、GeoPackage、Shapefile）")
 Text = Annotated[str, Form(max_length=200)]
 
@@ -31,7 +33,7 @@ Text = Annotated[str, Form(max_length=200)]
 def _page(request: Request, login: WebLogin, rules: RuleSet, *, status_code: int = 200,
           **context: Any) -> Response:
     scope = login.user.principal.scope
-    kinds = KINDS if scope.unrestricted else {"premises": KINDS["premises"]}
+    kinds = KINDS if scope.unrestricted else {k: KINDS[k] for k in SCOPED_KINDS}
     categories = [c for c in sorted(rules.categories()) if scope.allows_category(c)]
     values = {"kind": "premises", "crs": "wgs84", "category": "", "region": "",
               **context.pop("values", {})}
@@ -48,33 +50,10 @@ def _refused(request: Request, login: WebLogin) -> Response:
 
 def _check_choices(scope: Scope, kind: str, category: str | None, region: str | None) -> None:
     if kind not in KINDS:
-        raise ValidationError("请选择导入内容（场所、学校或校门）")
+        raise ValidationError("请选择导入内容（场所、学校、校门或设施）")
     if region is not None and not (region.isascii() and region.isdigit() and len(region) <= 12):
         raise ValidationError(f"行政区划代码应为不超过 12 位的数字：{region}")
-    if scope.unrestricted:
-        return
-    if kind != "premises":
-        raise Forbidden("您的角色只能导入场所登记")
-    if category is not None and not scope.allows_category(category):
-        raise Forbidden("无权导入该类别的场所")
-    if region is not None and not scope.allows_region(region):
-        raise Forbidden(f"行政区划 {region} 不在您的权限范围内")
-
-
-def _check_rows(outcome: ImportOutcome, scope: Scope, skip_invalid: bool) -> None:
-    """Refuse a file whose rows fall outside a scoped person's categories or region."""
-    parsed = outcome.parsed
-    if scope.unrestricted or parsed is None:
-        return
-    frame = parsed.valid_frame() if skip_invalid else parsed.frame
-    for column in ("category", "region"):
-        if column not in frame.columns:
-            raise Forbidden("无法判断文件各行的类别或行政区划，不在您的权限范围内；未导入")
-    for category, region in zip(frame["category"], frame["region"], strict=True):
-        text = str(region) if isinstance(region, str) and region else None
-        if not scope.allows(category=str(category), region=text):
-            raise Forbidden(f"文件含有您权限范围以外的场所（类别 {category}，区划 "
-                            f"{text or '无'}）；未导入")
+    check_choices(scope, kind=kind, category=category, region=region)
 
 
 def _run(session: Session, staged: Staged, login: WebLogin, settings: Settings, *,
@@ -85,8 +64,7 @@ def _run(session: Session, staged: Staged, login: WebLogin, settings: Settings, 
             session, staged.path(root_dir()), kind=staged.kind,  # type: ignore[arg-type]
             crs=staged.crs, category=staged.category, region=staged.region, dry_run=dry_run,
             skip_invalid=staged.skip_invalid, actor=principal.actor,
-            file_name=staged.file_name, settings=settings)
-        _check_rows(outcome, principal.scope, staged.skip_invalid)
+            file_name=staged.file_name, settings=settings, scope=principal.scope)
     return outcome.as_dict()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -101,3 +102,23 @@ def test_coverage_counts_the_schools_meeting_each_requirement(
     assert client.get("/api/v1/coverage", headers=bureau).json()["schools"] == []
     beyond = client.get("/api/v1/coverage", params={"region": "420102"}, headers=bureau)
     assert beyond.status_code == 403 and "不在您的权限范围" in beyond.json()["detail"]
+
+
+def test_a_facilities_file_is_imported_over_http_within_the_key_region(
+        client: TestClient, admin: dict[str, str],
+        key_for: Callable[..., dict[str, str]]) -> None:
+    body = ("设施编号,设施类型,设施名称,经度,纬度,行政区划代码\n"
+            "H-1,防冲撞设施,正门升降柱,114.3,30.55,420102\n").encode()
+
+    def upload(headers: dict[str, str]) -> Any:
+        return client.post("/api/v1/imports", headers=headers,
+                           files={"file": ("设施.csv", body, "text/csv")},
+                           data={"kind": "facilities", "crs": "wgs84"})
+
+    refused = upload(key_for("bureau", categories=["tobacco"], region="4301"))
+    assert refused.status_code == 403 and "权限范围以外的设施" in refused.json()["detail"]
+    assert client.get("/api/v1/facilities", headers=admin).json()["facilities"] == []
+    done = upload(admin)
+    assert done.status_code == 201 and done.json()["inserted"] == 1
+    (made,) = client.get("/api/v1/facilities", headers=admin).json()["facilities"]
+    assert (made["code"], made["kind"], made["kind_name"]) == ("H-1", "anti_ram", "防冲撞设施")

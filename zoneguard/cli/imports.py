@@ -119,3 +119,4 @@ def _common(kind: ImportKind):  # type: ignore[no-untyped-def]
 app.command("schools")(_common("schools"))
 app.command("gates")(_common("gates"))
 app.command("premises")(_common("premises"))
+app.command("facilities")(_common("facilities"))

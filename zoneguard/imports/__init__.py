@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal
 
 import pyarrow as pa
 from pyproj import CRS
@@ -57,7 +56,7 @@ CRS_FORMS = "wgs84、cgcs2000、gcj02、bd09 或 EPSG:代码"
 def read_table(
     path: Path,
     *,
-    kind: Literal["schools", "gates", "premises"],
+    kind: ImportKind,
     crs: str | None,
     column_map: dict[str, str] | None = None,
     category: str | None = None,
@@ -85,7 +84,8 @@ def _read(path: Path, kind: ImportKind, crs: str | None, column_map: dict[str, s
           limits: Limits, sheet: str | None, layer: str | None) -> ParsedImport:
     if kind not in columns.FIELDS:
         raise FileUnusable(f"无法识别的导入类型“{kind}”；"
-                           "可选 schools（学校）、gates（校门）、premises（场所）")
+                           "可选 schools（学校）、gates（校门）、premises（场所）、"
+                           "facilities（设施）")
     if not path.is_file():
         raise FileUnusable("文件不存在")
     fmt = readers.detect_format(path)
@@ -104,6 +104,8 @@ def _read(path: Path, kind: ImportKind, crs: str | None, column_map: dict[str, s
     if fmt == "osm" and user_crs is not None and user_crs.name != "EPSG:4326":
         raise FileUnusable(f"OSM 数据一律是 WGS 84（EPSG:4326），不是 {user_crs.name}："
                            "请不选坐标系，或选 wgs84")
+    if fmt == "osm" and kind == "facilities":
+        raise FileUnusable("OSM 文件不能导入设施：请用 CSV、XLSX、GeoJSON、Shapefile 或 GeoPackage")
     if fmt == "osm":
         raw = osm.read_osm(path, kind=kind, category=category)
     elif fmt == "csv":

@@ -20,6 +20,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "gates": ("school_code", "kind", "name"),
     "premises": ("licence_no", "name", "category", "address", "operator", "region",
                  "issued_on", "expires_on", "status", "entrance"),
+    "facilities": ("code", "kind", "name", "school_code", "region", "direction_deg", "fov_deg",
+                   "installed_on", "address"),
 }
 #: Input fields each kind understands (lon/lat/entrance_*/source_id are inputs, not columns).
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -29,6 +31,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "premises": ("licence_no", "name", "category", "address", "operator", "region",
                  "issued_on", "expires_on", "status", "lon", "lat", "entrance_lon",
                  "entrance_lat", "source_id"),
+    "facilities": ("code", "kind", "name", "school_code", "region", "direction_deg", "fov_deg",
+                   "installed_on", "address", "lon", "lat"),
 }
 
 _COMMON: dict[str, tuple[str, ...]] = {
@@ -62,6 +66,15 @@ _BY_KIND: dict[str, dict[str, tuple[str, ...]]] = {
         "name": ("门名称", "出入口名称") + _COMMON["name"],
     },
     "premises": {"category": _COMMON["category"] + ("类型", "type")},
+    "facilities": {
+        "code": ("设施编号", "编号", "code", "facility_code"),
+        "kind": ("设施类型", "设施类别", "类型", "kind", "type"),
+        "name": ("设施名称",) + _COMMON["name"],
+        "school_code": _COMMON["code"],
+        "direction_deg": ("朝向", "方向", "方位角", "direction", "direction_deg", "bearing"),
+        "fov_deg": ("视场角", "视角", "fov", "fov_deg"),
+        "installed_on": ("安装日期", "设置日期", "installed_on"),
+    },
 }
 
 _LEVEL_WORDS: dict[str, tuple[Level, ...]] = {
@@ -133,7 +146,7 @@ FIELD_LABELS: dict[str, str] = {
     "category": "场所类别", "operator": "经营者", "issued_on": "发证日期",
     "expires_on": "有效期至", "status": "经营状态", "lon": "经度", "lat": "纬度",
     "entrance_lon": "入口经度", "entrance_lat": "入口纬度", "source_id": "编号",
-    "geometry": "几何",
+    "geometry": "几何", "direction_deg": "朝向", "fov_deg": "视场角", "installed_on": "安装日期",
 }
 
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 from zoneguard.cells import SafeCsvWriter, SafeDictWriter
 from zoneguard.errors import ImportProblem
 
-ImportKind = Literal["schools", "gates", "premises"]
+ImportKind = Literal["schools", "gates", "premises", "facilities"]
 Severity = Literal["error", "warning"]
 
 #: Excel on Chinese Windows opens UTF-8 CSV correctly only with a BOM.

@@ -17,6 +17,7 @@ import shapely
 from pyproj import CRS
 
 from spatial.crs import CrsSpec, geometries_to_wgs84
+from zoneguard.facility_kinds import derived_facility_code, facility_kinds, parse_kind
 from zoneguard.imports import columns as C
 from zoneguard.imports import vectorised as V
 from zoneguard.imports.entrances import entrance_too_far, far_entrances
@@ -29,8 +30,9 @@ __all__ = ["Context", "check_required", "entrance_too_far", "in_china", "is_chin
 
 #: Rough extent of China (lon_min, lat_min, lon_max, lat_max), degrees.
 CHINA_BBOX = (73.0, 3.8, 135.1, 53.6)
-_REQUIRED = {"schools": ("name", "levels"), "gates": ("school_code",), "premises": ("name",)}
-_POINT_ONLY = {"gates", "premises"}
+_REQUIRED = {"schools": ("name", "levels"), "gates": ("school_code",), "premises": ("name",),
+             "facilities": ("kind", "name")}
+_POINT_ONLY = {"gates", "premises", "facilities"}
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ def _validate(raw: RawTable, cols: dict[str, str], ctx: Context) -> tuple[gpd.Ge
         _schools(geoms, record, rows)
     elif ctx.kind == "gates":
         _gates(record, rows)
+    elif ctx.kind == "facilities":
+        _facilities(geoms, record, rows)
     else:
         _premises(geoms, record, ctx, rows)
     data = {c: record[c] for c in C.COLUMNS[ctx.kind]}
@@ -287,3 +291,35 @@ def _entrances(ctx: Context, rows: Fields) -> list[Any]:
     converted[~(np.isfinite(x) & np.isfinite(y))] = None
     return list(converted)
 
+
+
+def _facilities(geoms: np.ndarray[Any, Any], record: dict[str, Any], rows: Fields) -> None:
+    """Facilities: kind from data/facility_kinds.yaml, code (derived when blank), camera view."""
+    record["kind"] = kinds = rows.parsed("kind", parse_kind)
+    record["name"] = names = rows.text("name", "设施名称")
+    record["school_code"] = rows.text("school_code")
+    record["address"] = rows.text("address")
+    record["installed_on"] = rows.parsed("installed_on", C.parse_date,
+                                         "{exc!s:.60}：请写成 YYYY-MM-DD，如 2024-09-01")
+    direction = rows.floats("direction_deg")
+    fov = rows.floats("fov_deg")
+    for i in range(rows.n):
+        if np.isnan(direction[i]) != np.isnan(fov[i]):
+            rows.add(i, "fov_deg" if np.isnan(fov[i]) else "direction_deg", None,
+                     "监控摄像头的朝向与视场角须同时填写")
+        elif not np.isnan(direction[i]):
+            if kinds[i] is not None and not facility_kinds()[kinds[i]].camera:
+                rows.add(i, "direction_deg", direction[i], "只有摄像头类设施才有朝向")
+            elif not 0 <= direction[i] < 360:
+                rows.add(i, "direction_deg", direction[i], "朝向须在 0（含）到 360 度之间")
+            elif not 0 < fov[i] <= 360:
+                rows.add(i, "fov_deg", fov[i], "视场角须大于 0、不超过 360 度")
+    record["direction_deg"] = [None if np.isnan(d) else float(d) for d in direction]
+    record["fov_deg"] = [None if np.isnan(f) else float(f) for f in fov]
+    codes = rows.text("code")
+    for i, code in enumerate(codes):
+        if code is None and geoms[i] is not None and kinds[i] and names[i]:
+            point = geoms[i]
+            codes[i] = derived_facility_code(kinds[i], names[i] or "", point.x, point.y)
+    record["code"] = codes
+    _duplicates([codes], "code", "设施编号", rows)

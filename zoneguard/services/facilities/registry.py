@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from typing import Any
 
@@ -13,7 +12,7 @@ from spatial.crs import to_wgs84
 from spatial.errors import CrsError
 from zoneguard import regions
 from zoneguard.errors import Conflict, Forbidden, NotFound, ValidationError
-from zoneguard.facility_kinds import facility_kinds, kind_code
+from zoneguard.facility_kinds import derived_facility_code, facility_kinds, kind_code
 from zoneguard.models import Facility
 from zoneguard.services.access.audit import audit
 from zoneguard.services.access.keys import Scope
@@ -43,12 +42,6 @@ def _check_region(region: str | None, scope: Scope | None) -> None:
         raise Forbidden(f"区划 {region or '（无）'} 不在您的权限范围内")
 
 
-def derived_code(kind: str, name: str, lon: float, lat: float) -> str:
-    """A stable code for a facility without one: kind, name and place (about 1 m)."""
-    digest = hashlib.sha1(f"{kind}|{name}|{lon:.5f}|{lat:.5f}".encode()).hexdigest()
-    return f"gen:{digest[:16]}"
-
-
 def as_dict(session: Session, facility: Facility) -> dict[str, Any]:
     """A facility as JSON (lon/lat in WGS 84, the kind's 中文名)."""
     return as_dicts(session, [facility])[0]
@@ -75,7 +68,7 @@ def add_facility(session: Session, *, kind: str, name: str, lon: float, lat: flo
         raise ValidationError("direction_deg 须在 0（含）到 360 度之间")
     if fov_deg is not None and not 0 < fov_deg <= 360:
         raise ValidationError("fov_deg 须大于 0、不超过 360 度")
-    code = code or derived_code(kind, name, lon, lat)
+    code = code or derived_facility_code(kind, name, lon, lat)
     if session.scalar(select(Facility.id).where(Facility.code == code)) is not None:
         raise Conflict(f"设施编号 {code} 已存在")
     facility = Facility(code=code, kind=kind, name=name.strip(), region=region,

@@ -38,9 +38,12 @@ from zoneguard.errors import ImportProblem
 from zoneguard.imports import ImportKind, Limits, ParsedImport, RowProblem, read_table
 from zoneguard.imports.vectorised import gc_paused
 from zoneguard.models import AuditLog, ImportRecord
+from zoneguard.scope import Scope
 from zoneguard.services.bulk import upkeep_deferred
 from zoneguard.services.ingest import copy as staged
 from zoneguard.services.ingest import sql
+from zoneguard.services.ingest.facilities import write_facilities
+from zoneguard.services.ingest.scope import check_choices, check_rows
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings
 
@@ -95,8 +98,14 @@ def import_file(
     actor: str = "cli",
     file_name: str | None = None,
     settings: Settings,
+    scope: Scope | None = None,
 ) -> ImportOutcome:
-    """Import one registry file of `kind` whose coordinates are in `crs`."""
+    """Import one registry file of `kind` whose coordinates are in `crs`.
+
+    A caller's `scope` is applied before anything is written: the upload's kind, category
+    and region, then every row to be written (Forbidden when one lies beyond it).
+    """
+    check_choices(scope, kind=kind, category=category, region=region)
     cfg = settings
     known = current_rule_set(cfg).categories() | {c.value for c in Category}
     started = time.perf_counter()
@@ -110,6 +119,7 @@ def import_file(
     if not parsed.ok and not skip_invalid:
         raise _rejected(parsed)
     frame = parsed.valid_frame() if skip_invalid else parsed.frame
+    check_rows(scope, kind=kind, frame=frame)
     outcome = ImportOutcome(None, kind, len(parsed.frame), rejected=len(parsed.rejected_rows),
                             dry_run=dry_run, parsed=parsed, timings={"read": read_s})
     savepoint = session.begin_nested()
@@ -121,7 +131,7 @@ def import_file(
         session.flush()
         outcome.import_id = record.id
         writer = {"premises": _write_premises, "schools": _write_schools,
-                  "gates": _write_gates}[kind]
+                  "gates": _write_gates, "facilities": _write_facilities}[kind]
         with gc_paused():
             writer(session, frame, outcome, parsed, close_missing=close_missing)
         outcome.unchanged = len(frame) - outcome.inserted - outcome.updated
@@ -140,6 +150,12 @@ def import_file(
     else:
         savepoint.commit()
     return outcome
+
+
+def _write_facilities(session: Session, frame: Any, outcome: ImportOutcome,
+                      parsed: ParsedImport, *, close_missing: bool) -> None:
+    if write_facilities(session, frame, outcome, parsed, close_missing=close_missing):
+        raise _rejected(parsed)
 
 
 def _rejected(parsed: ParsedImport) -> ImportProblem:
