@@ -62,6 +62,8 @@ class Grade(_Strict):
     name: str = Field(min_length=1)
     min_score: int = Field(ge=0)
     frequency: str = Field(pattern=r"^[日周月季]$")
+    #: How much more likely a premises near a school of this grade is drawn (双随机, weighted).
+    draw_weight: float = Field(default=1.0, gt=0)
 
 
 class RiskFormula(_Strict):

@@ -7,7 +7,6 @@ download is `/schools/{code}/sheet.xlsx`, served on the session (no key in any l
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -71,7 +70,7 @@ def _scope_args(principal: Principal) -> dict[str, Any]:
 def _view(session: Session, principal: Principal, code: str, settings: Settings,
           rules: RuleSet) -> dict[str, Any]:
     school = _school(session, principal, code)
-    args, today = _scope_args(principal), date.today()
+    args, today = _scope_args(principal), local_today(settings.timezone)
     nearby = premises_near(session, school, rule_set=rules, settings=settings, on=today, **args)
     spec = school_map_of(session, school, nearby, settings=settings, rule_set=rules, on=today,
                          categories=args["categories"])

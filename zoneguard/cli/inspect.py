@@ -22,6 +22,9 @@ def draw_command(
     fraction: float | None = typer.Option(None, "--fraction"),
     region: str | None = typer.Option(None, "--region"),
     due_days: int = typer.Option(30, "--due-days"),
+    weight: str = typer.Option("none", "--weight",
+                               help="none, or risk: schools' risk grades weight the draw "
+                                    "(data/risk.yaml draw_weight; recorded with the draw)"),
 ) -> None:
     """Draw premises at random (stratified by category and district) with two inspectors."""
     from zoneguard.evaluation import Tolerances
@@ -29,15 +32,23 @@ def draw_command(
     from zoneguard.services.cases.findings import local_today
     from zoneguard.services.rulesets import current_rule_set
 
+    if weight not in ("none", "risk"):
+        raise typer.BadParameter("可选 none 或 risk", param_hint="--weight")
     cfg = settings()
     people = ins.read_roster(roster)
+    today = local_today(cfg.timezone)
     with open_session() as session:
+        weights = None
+        if weight == "risk":
+            from zoneguard.services.cases.risk import risk_weights
+
+            weights = risk_weights(session, today=today, region=region)
         record = ins.draw(session, seed=seed, categories=categories.split(","), roster=people,
                           rules=current_rule_set(cfg),
                           tolerances=Tolerances(cfg.review_margin_m, cfg.point_school_radius_m),
-                          on=local_today(cfg.timezone), now=datetime.now().astimezone(),
+                          on=today, now=datetime.now().astimezone(),
                           per_stratum=per_stratum, fraction=fraction, region=region,
-                          due_days=due_days)
+                          due_days=due_days, weights=weights)
         print_json({"draw_id": record.id, "seed": seed, "population": record.population_size,
                     "population_hash": record.population_hash,
                     "inspections": ins.publicity(session, record.id)})

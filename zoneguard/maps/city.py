@@ -19,6 +19,7 @@ from zoneguard.maps.basemaps import basemap_for
 from zoneguard.maps.facility_layers import colour_by_risk, facility_overlays, risk_legend
 from zoneguard.maps.page import new_spec
 from zoneguard.rules import RuleSet
+from zoneguard.services.cases.findings import local_today
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings
 
@@ -53,7 +54,7 @@ def city_map(
 ) -> dict[str, Any]:
     """Spec of the city map; with `tiles_url` (a URL template), premises come as vector tiles."""
     rules = rule_set or current_rule_set(settings)
-    day = on or date.today()
+    day = on or local_today(settings.timezone)
     basemap = basemap_for(settings)
     cats = sorted(set(categories)) if categories else None
     title = "学校周边安全区域 · 违规分布图" + (f"（{regions.full_name(region)}）" if region else "")

@@ -23,6 +23,7 @@ from zoneguard.maps.city import school_overlay
 from zoneguard.maps.data import BBox
 from zoneguard.maps.page import new_spec
 from zoneguard.rules import RuleSet
+from zoneguard.services.cases.findings import local_today
 from zoneguard.services.registry import check_bbox
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings
@@ -41,7 +42,7 @@ def permitted_map(
     if category not in rules.categories():
         known = ", ".join(sorted(rules.categories()))
         raise ValidationError(f"unknown category {category!r}; the rules name: {known}")
-    day = on or date.today()
+    day = on or local_today(settings.timezone)
     reach = reach_m(rules, category) + settings.review_margin_m \
         + settings.point_school_radius_m
     extent = check_bbox(bbox) if bbox is not None else data.region_extent(

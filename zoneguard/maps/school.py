@@ -18,6 +18,7 @@ from zoneguard.maps.city import school_overlay, zone_overlays
 from zoneguard.maps.page import new_spec
 from zoneguard.queries.nearby import Nearby, premises_near, school_by_code
 from zoneguard.rules import RuleSet
+from zoneguard.services.cases.findings import local_today
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings
 
@@ -73,7 +74,7 @@ def school_map(
 ) -> dict[str, Any]:
     """Spec of one school's map; `region` limits the premises shown (a key's scope)."""
     rules = rule_set or current_rule_set(settings)
-    day = on or date.today()
+    day = on or local_today(settings.timezone)
     school = school_by_code(session, code)
     nearby = premises_near(session, school, rule_set=rules, settings=settings, on=day,
                            categories=categories, region=region)

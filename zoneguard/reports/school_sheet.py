@@ -25,6 +25,7 @@ from zoneguard.reports.human import beijing
 from zoneguard.reports.xlsx import BOLD, table, workbook_bytes
 from zoneguard.risk_formula import risk_formula
 from zoneguard.rules import RuleSet
+from zoneguard.services.cases.findings import local_today
 from zoneguard.services.cases.risk import SchoolRisk, school_risk_by_id
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings
@@ -90,7 +91,7 @@ def school_workbook(
 ) -> Workbook:
     """The 周边场所距离核查表 workbook of a school: 学校信息 and the distance sheet."""
     rules = rule_set or current_rule_set(settings)
-    day = on or date.today()
+    day = on or local_today(settings.timezone)
     school = school_by_code(session, code)
     nearby = premises_near(session, school, rule_set=rules, settings=settings, on=day,
                            categories=categories, region=region)

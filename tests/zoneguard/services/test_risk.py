@@ -37,3 +37,17 @@ def test_grades_scores_and_scope(session: Session) -> None:
     assert (got["Y1"].grade_name, got["Y1"].score) == ("黄", 20)
     assert (got["B1"].grade_name, got["B1"].score, got["B1"].reasons) == ("蓝", 0, ())
     assert school_risks(session, today=TODAY, scope=Scope(region_prefix="4403")) == []
+
+
+def test_a_caller_limited_to_categories_is_graded_on_its_own_findings(session: Session) -> None:
+    sid = add_school(session, "C1", box(114.0, 30.5, 114.001, 30.501), region="420102")
+    cafe = add_premises(session, "internet_cafe", 114.0015, 30.5005)
+    shop = add_premises(session, "tobacco", 114.0016, 30.5005)
+    add_finding(session, sid, cafe, rule_id="cn.cafe")  # 禁止 40
+    mine = add_finding(session, sid, shop, rule_id="cn.tobacco", verdict="review")  # 需复核 15
+    tobacco = Scope(categories=frozenset({"tobacco"}), region_prefix="4201")
+    (only,) = school_risks(session, today=TODAY, scope=tobacco, region="420102")
+    assert (only.score, only.grade_name) == (15, "黄")
+    assert [r.finding_id for r in only.reasons] == [mine]
+    (everything,) = school_risks(session, today=TODAY, region="420102")
+    assert everything.score == 55

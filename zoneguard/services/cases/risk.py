@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from zoneguard.domain import ACTIVE_STATES
 from zoneguard.errors import NotFound
-from zoneguard.models import Finding, School
+from zoneguard.models import Finding, Premises, School
 from zoneguard.risk_formula import RiskFormula, risk_formula
 from zoneguard.scope import Scope
 from zoneguard.services.cases.workflow import supervision_level
@@ -37,6 +37,8 @@ class SchoolRisk:
     grade_name: str
     frequency: str
     reasons: tuple[Reason, ...] = field(default=())
+    school_id: int | None = None
+    draw_weight: float = 1.0
 
     @property
     def summary(self) -> str:
@@ -77,7 +79,11 @@ def school_risks(
     school_code: str | None = None, formula: RiskFormula | None = None,
     school_id: int | None = None,
 ) -> list[SchoolRisk]:
-    """Every school in scope (and region prefix) with its grade; two set-based queries."""
+    """Every school in scope (and region prefix) with its grade; two set-based queries.
+
+    A scope limited to categories grades on the findings of those categories' premises only,
+    so no caller learns of findings beyond its scope through a score.
+    """
     formula = formula or risk_formula()
     schools = select(School.id, School.code, School.name, School.region).order_by(School.code)
     for prefix in (region, scope.region_prefix if scope else None):
@@ -92,12 +98,17 @@ def school_risks(
     rows = session.execute(schools).all()
     ids = [r.id for r in rows]
     seen_on = func.date(func.timezone("Asia/Shanghai", Finding.first_seen))
-    findings = session.execute(
+    open_findings = (
         select(Finding.id, Finding.school_id, Finding.kind, Finding.verdict, Finding.state,
                Finding.step_due, Finding.rebound, seen_on.label("seen_on"))
         .where(Finding.school_id.in_(ids),
                Finding.state.in_([str(s) for s in ACTIVE_STATES]))
-        .order_by(Finding.id)).all() if ids else []
+        .order_by(Finding.id))
+    if scope is not None and scope.categories is not None:
+        # a caller limited to categories is graded on its own premises' findings only
+        open_findings = open_findings.join(Premises, Premises.id == Finding.premises_id).where(
+            Premises.category.in_(sorted(scope.categories)))
+    findings = session.execute(open_findings).all() if ids else []
     reasons: dict[int, list[Reason]] = {}
     for f in findings:
         reasons.setdefault(f.school_id, []).append(_finding_points(formula, f, today))
@@ -108,7 +119,8 @@ def school_risks(
         grade = formula.grade_for(score)
         out.append(SchoolRisk(code=r.code, name=r.name, region=r.region, score=score,
                               grade=grade.code, grade_name=grade.name,
-                              frequency=grade.frequency, reasons=mine))
+                              frequency=grade.frequency, reasons=mine, school_id=r.id,
+                              draw_weight=grade.draw_weight))
     return out
 
 
@@ -119,3 +131,9 @@ def school_risk_by_id(session: Session, school_id: int, *, today: date,
     if not found:
         raise NotFound(f"no school {school_id}")
     return found[0]
+
+
+def risk_weights(session: Session, *, today: date, region: str | None = None) -> dict[int, float]:
+    """Each school's draw weight by its risk grade (for a 双随机 draw weighted by risk)."""
+    return {r.school_id: r.draw_weight for r in school_risks(session, today=today, region=region)
+            if r.school_id is not None}

@@ -102,3 +102,33 @@ def test_a_failed_inspection_reaches_a_finding(
     assert first.status == "failed"
     publicity = ins.publicity(session, record.id)
     assert publicity[0]["检查人员"].count("（") == 2 and "截止日期" in publicity[0]
+
+
+def test_a_draw_weighted_by_risk_favours_red_schools_and_is_reproduced(
+        session: Session, rules: RuleSet) -> None:
+    from tests.factories import add_finding
+    from zoneguard.services.cases.risk import risk_weights
+
+    red = add_school(session, "RED", campus(*ORIGIN), region="420102")
+    far = offset(*ORIGIN, 90, 3000)
+    blue = add_school(session, "BLUE", campus(*far), region="420102")
+    cafes = {red: [], blue: []}
+    for school, centre in ((red, ORIGIN), (blue, far)):
+        for i in range(6):
+            cafes[school].append(add_premises(session, "internet_cafe",
+                                              *offset(*centre, i * 60.0, 80), region="420102"))
+    for cafe in cafes[red][:2]:  # 禁止 40 × 2 = 80 → 红 (draw_weight 4); BLUE has none → 蓝 (1)
+        add_finding(session, red, cafe, rule_id="t.internet_cafe")
+    weights = risk_weights(session, today=ON, region="420102")
+    assert (weights[red], weights[blue]) == (4.0, 1.0)
+    record = ins.draw(session, seed=11, categories=["internet_cafe"], roster=ROSTER,
+                      rules=rules, tolerances=TOL, on=ON, now=NOW, per_stratum=1,
+                      weights=weights)
+    assert record.parameters["weights"] == {str(red): 4.0, str(blue): 1.0}
+    assert ins.redraw(session, record.id) == ins.drawn(session, record.id)
+    # one of 12 drawn with weights 4 (six near RED) and 1 (six near BLUE): P(RED) = 24/30
+    members = ins.population(session, rules=rules, tolerances=TOL,
+                             categories=["internet_cafe"], region=None, on=ON)
+    hits = sum(ins.choose(members, seed=seed, per_stratum=1, fraction=None, weights=weights,
+                          roster=ROSTER)[0][0].school_id == red for seed in range(400))
+    assert 0.72 < hits / 400 < 0.88
