@@ -71,11 +71,19 @@ def result_command(inspection_id: int,
 
 @app.command("list")
 @handle_errors
-def list_command(draw_id: int) -> None:
+def list_command(draw_id: int,
+                 out: Path | None = typer.Option(None, "--out", "-o", dir_okay=False,
+                                                 help="Write the 公示 workbook (XLSX)")) -> None:
     """The 公示 list of a draw, and whether re-drawing from its seed gives it again."""
     from zoneguard.services import inspections as ins
 
     with open_session() as session:
+        if out is not None:
+            from zoneguard.reports.publicity import publicity_bytes
+
+            out.write_bytes(publicity_bytes(session, draw_id))
+            console.print(f"wrote {out}", highlight=False)
+            return
         same = ins.redraw(session, draw_id) == ins.drawn(session, draw_id)
         print_json({"draw_id": draw_id, "reproduced": same,
                     "inspections": ins.publicity(session, draw_id)})

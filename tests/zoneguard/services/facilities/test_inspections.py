@@ -132,3 +132,25 @@ def test_a_draw_weighted_by_risk_favours_red_schools_and_is_reproduced(
     hits = sum(ins.choose(members, seed=seed, per_stratum=1, fraction=None, weights=weights,
                           roster=ROSTER)[0][0].school_id == red for seed in range(400))
     assert 0.72 < hits / 400 < 0.88
+
+
+def test_the_publicity_workbook_lists_the_draw_and_how_to_redraw_it(
+        session: Session, rules: RuleSet, zone: dict[str, list[int]]) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from zoneguard.reports.publicity import HEADERS, publicity_bytes
+
+    record = ins.draw(session, seed=20260601, categories=["internet_cafe"], roster=ROSTER,
+                      rules=rules, tolerances=TOL, on=ON, now=NOW, per_stratum=2)
+    ws = load_workbook(BytesIO(publicity_bytes(session, record.id)))["双随机抽查公示"]
+    header = str(ws["A2"].value)
+    assert "2026-06-01 09:00" in header and "随机种子：20260601" in header
+    assert f"抽样总体 {len(zone['near'])} 家" in header and "结果一致" in header
+    rows = list(ws.iter_rows(min_row=4, values_only=True))
+    assert rows[0] == HEADERS and len(rows) == 5
+    stored = {row.id for row in session.scalars(
+        select(Inspection).where(Inspection.draw_id == record.id))}
+    assert {r[0] for r in rows[1:]} == stored
+    assert all(r[3] == "互联网上网服务营业场所" and "（" in r[5] for r in rows[1:])
