@@ -122,7 +122,7 @@ class FileUnusable(Exception):
 def file_problem(detail: str, *, file_name: str, kind: str, **facts: Any) -> ImportProblem:
     """Return an ImportProblem for a file that cannot be used at all, with its report."""
     report = {"kind": kind, "file_name": file_name, "error": detail, "problems": [], **facts}
-    return ImportProblem(f"{file_name}: {detail}", report=report)
+    return ImportProblem(f"{file_name}：{detail}", report=report)
 
 
 def jsonable(value: Any) -> Any:
