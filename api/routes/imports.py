@@ -43,10 +43,14 @@ def _save(upload: UploadFile, directory: Path, max_bytes: int) -> Path:
         while chunk := upload.file.read(_CHUNK):
             written += len(chunk)
             if written > max_bytes:
-                raise PayloadTooLarge(f"the file is larger than the import limit of {max_bytes} "
-                                      f"bytes (ZONEGUARD_IMPORT_MAX_BYTES)")
+                raise _too_large(max_bytes)
             out.write(chunk)
     return target
+
+
+def _too_large(max_bytes: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"文件超过导入大小上限（{max_bytes} 字节，ZONEGUARD_IMPORT_MAX_BYTES）；"
+                           "请拆成几个文件分批导入，未导入任何数据")
 
 
 def _column_map(entries: list[str]) -> dict[str, str] | None:
@@ -54,7 +58,7 @@ def _column_map(entries: list[str]) -> dict[str, str] | None:
     for entry in entries:
         column, sep, field = entry.partition("=")
         if not sep or not column.strip() or not field.strip():
-            raise ValidationError(f"map entry {entry!r} is not COLUMN=field")
+            raise ValidationError(f"列对应“{entry}”的写法不对：应写成“列名=字段”，如“经度=lon”")
         mapping[column.strip()] = field.strip()
     return mapping or None
 
@@ -84,8 +88,7 @@ async def create_import(
     """
     check_choices(key.scope, kind=kind, category=category, region=region)
     if file.size is not None and file.size > settings.import_max_bytes:
-        raise PayloadTooLarge(f"the file is larger than the import limit of "
-                              f"{settings.import_max_bytes} bytes (ZONEGUARD_IMPORT_MAX_BYTES)")
+        raise _too_large(settings.import_max_bytes)
     columns = _column_map(column_map or [])
 
     def work() -> ImportOutcome:

@@ -9,7 +9,6 @@ page-token cookie (`api.auth`), which its tiles and links then use. A school cod
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse
@@ -23,8 +22,7 @@ from zoneguard.maps.city import city_map
 from zoneguard.maps.page import render_page
 from zoneguard.maps.permitted import permitted_map
 from zoneguard.maps.school import school_map
-from zoneguard.maps.screening import screening_map, screening_record
-from zoneguard.queries.nearby import school_by_code
+from zoneguard.maps.screening import screening_map
 from zoneguard.services.registry import BBox
 
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -39,11 +37,8 @@ def city(
     key: Reader, region: RegionCode | None = None, category: Categories = None,
 ) -> HTMLResponse:
     """City violation map: campuses, zones, premises by category and verdict, findings."""
-    region, categories = key.scope.narrow(region, category)
-    query = urlencode([("region", region)] * (region is not None)
-                      + [("category", c) for c in categories or []])
-    spec = city_map(session, settings=settings, region=region, categories=categories,
-                    rule_set=rules, tiles_url="/tiles/premises/{z}/{x}/{y}.pbf?" + query)
+    spec = city_map(session, settings=settings, region=region, categories=category,
+                    rule_set=rules, tiles_url="/tiles/premises/{z}/{x}/{y}.pbf", scope=key.scope)
     return HTMLResponse(render_page(spec, settings=settings))
 
 
@@ -54,10 +49,8 @@ def school(
     category: Categories = None,
 ) -> HTMLResponse:
     """One school's map: campus, gates, zones, premises within reach with measured lines."""
-    school_by_code(session, code, scope=key.scope)
-    region, categories = key.scope.narrow(None, category)
     spec = school_map(session, code=code, settings=settings, rule_set=rules,
-                      categories=categories, region=region)
+                      categories=category, scope=key.scope)
     return HTMLResponse(render_page(spec, settings=settings))
 
 
@@ -67,8 +60,8 @@ def screening(
     rules: RuleSetDep, key: Reader,
 ) -> HTMLResponse:
     """The map of a stored screening: applied-for point, schools, measured lines, verdict."""
-    screening_record(session, screening_id, scope=key.scope)
-    spec = screening_map(session, screening_id=screening_id, settings=settings, rule_set=rules)
+    spec = screening_map(session, screening_id=screening_id, settings=settings, rule_set=rules,
+                         scope=key.scope)
     return HTMLResponse(render_page(spec, settings=settings))
 
 
@@ -82,7 +75,6 @@ def permitted(
 
     A key limited to a region sees its region's schools only, one limited to categories those.
     """
-    region, _ = key.scope.narrow(region, [category])
     spec = permitted_map(session, category=category, settings=settings, region=region,
-                         bbox=bbox, rule_set=rules)
+                         bbox=bbox, rule_set=rules, scope=key.scope)
     return HTMLResponse(render_page(spec, settings=settings))

@@ -54,13 +54,6 @@ def _workbench_links(spec: dict[str, Any]) -> None:
                         link["href"] = target.format(quote(found.group(1), safe="/:"))
 
 
-def _school(session: Session, principal: Principal, code: str) -> dict[str, Any]:
-    school = school_by_code(session, code)
-    if not principal.scope.allows_region(school["region"]):
-        raise NotFound(f"no school with code {code}")
-    return school
-
-
 def _scope_args(principal: Principal) -> dict[str, Any]:
     cats = principal.scope.categories
     return {"categories": None if cats is None else sorted(cats),
@@ -69,7 +62,7 @@ def _scope_args(principal: Principal) -> dict[str, Any]:
 
 def _view(session: Session, principal: Principal, code: str, settings: Settings,
           rules: RuleSet) -> dict[str, Any]:
-    school = _school(session, principal, code)
+    school = school_by_code(session, code, scope=principal.scope)
     args, today = _scope_args(principal), local_today(settings.timezone)
     nearby = premises_near(session, school, rule_set=rules, settings=settings, on=today, **args)
     spec = school_map_of(session, school, nearby, settings=settings, rule_set=rules, on=today,
@@ -94,7 +87,7 @@ async def school_sheet(request: Request, code: str, login: LoginDep, session: Se
         return to_login(request)
     principal = login.user.principal
     try:
-        await run_in_threadpool(_school, session, principal, code)
+        await run_in_threadpool(school_by_code, session, code, principal.scope)
     except NotFound:
         return _missing(request, login, code)
     body = await run_in_threadpool(_sheet_bytes, session, code, settings, rules, principal)

@@ -89,6 +89,18 @@ def test_upload_over_the_limit_is_413_problem(
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"] == "urn:zoneguard:problem:too-large"
+    assert response.json()["detail"] == (
+        "文件超过导入大小上限（100 字节，ZONEGUARD_IMPORT_MAX_BYTES）；"
+        "请拆成几个文件分批导入，未导入任何数据")
+    assert _count(session) == 0
+
+
+def test_a_malformed_column_map_is_refused_in_chinese(
+    client: TestClient, admin: dict[str, str], session: Session
+) -> None:
+    response = _upload(client, admin, GOOD, map="经度")
+    assert response.status_code == 422
+    assert response.json()["detail"] == "列对应“经度”的写法不对：应写成“列名=字段”，如“经度=lon”"
     assert _count(session) == 0
 
 

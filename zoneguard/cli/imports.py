@@ -25,17 +25,20 @@ def _mapping(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         column, sep, fieldname = pair.partition("=")
         if not sep or not column or not fieldname:
-            raise typer.BadParameter(f"--map expects COLUMN=field, got {pair!r}")
+            raise typer.BadParameter(f"列对应“{pair}”的写法不对：应写成“列名=字段”，如“经度=lon”")
         mapping[column] = fieldname
     return mapping
 
 
+_KIND_LABELS = {"premises": "场所", "schools": "学校", "gates": "校门", "facilities": "设施"}
+
+
 def _problems_table(parsed: ParsedImport, limit: int = 20) -> Table:
-    table = Table("row", "column", "value", "problem", title="import report (导入报告)")
+    table = Table("行", "列", "值", "问题", title="导入报告")
     for p in parsed.problems[:limit]:
         table.add_row(str(p.row), p.column or "", (p.value or "")[:40], p.problem)
     if len(parsed.problems) > limit:
-        table.caption = f"{len(parsed.problems) - limit} more in the report file"
+        table.caption = f"另有 {len(parsed.problems) - limit} 个问题，见报告文件"
     return table
 
 
@@ -53,11 +56,11 @@ def _run(kind: ImportKind, file: Path, crs: str | None, region: str | None,
                                   sheet=sheet, layer=layer, settings=settings())
     except ImportProblem as exc:
         parsed = exc.extra.get("parsed")
-        err_console.print(f"[red]error:[/red] {exc.detail}", highlight=False)
+        err_console.print(f"[red]错误：[/red]{exc.detail}", highlight=False)
         if isinstance(parsed, ParsedImport):
             err_console.print(_problems_table(parsed))
             report = write_report(parsed, file.parent)
-            err_console.print(f"report written to {report}")
+            err_console.print(f"导入报告已写入 {report}")
         raise typer.Exit(1) from None
     except ZoneGuardError as exc:
         err_console.print(f"[red]error:[/red] {exc.detail}", highlight=False)
@@ -78,16 +81,17 @@ def _finish(outcome: ImportOutcome, file: Path, json_out: bool) -> None:
         print_json(outcome.as_dict())
         return
     for warning in parsed.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
-    verb = "would import" if outcome.dry_run else "imported"
+        console.print(f"[yellow]提示：[/yellow]{warning}", highlight=False)
+    verb = "试导入（未写入）" if outcome.dry_run else "已导入"
     console.print(
-        f"{verb} {outcome.kind} from {parsed.file_name} ({parsed.source_crs}): "
-        f"{outcome.inserted} new, {outcome.updated} updated, {outcome.unchanged} unchanged, "
-        f"{outcome.rejected} rejected" + (f", {outcome.closed} closed" if outcome.closed else "")
-        + (f" — import {outcome.import_id}" if outcome.import_id else ""), highlight=False)
+        f"{verb}{_KIND_LABELS.get(outcome.kind, outcome.kind)} {parsed.file_name}"
+        f"（{parsed.source_crs}）：新增 {outcome.inserted}，更新 {outcome.updated}，"
+        f"未变 {outcome.unchanged}，拒收 {outcome.rejected}"
+        + (f"，注销 {outcome.closed}" if outcome.closed else "")
+        + (f" — 导入批次 {outcome.import_id}" if outcome.import_id else ""), highlight=False)
     if outcome.missing and not outcome.closed:
-        console.print(f"{outcome.missing} registered premises are not in this file; pass "
-                      "--close-missing to mark them closed", highlight=False)
+        console.print(f"已登记的 {outcome.missing} 个场所不在本文件中；如要把它们标为停业，"
+                      "请加 --close-missing", highlight=False)
     if outcome.rejected:
         console.print(_problems_table(parsed))
 

@@ -175,7 +175,9 @@ def resolve_columns(
         if hits:
             found[fieldname] = hits[0]
             if len(hits) > 1:
-                warnings.append(f"columns {hits} all look like {fieldname!r}; using {hits[0]!r}")
+                others = "、".join(f"“{h}”" for h in hits)
+                warnings.append(f"{others} 这几列都像“{field_label(fieldname)}”列；"
+                                f"已采用“{hits[0]}”列，其余不导入")
     for column, fieldname in (column_map or {}).items():
         found = {f: c for f, c in found.items() if c != column and f != fieldname}
         found[fieldname] = column

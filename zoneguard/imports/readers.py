@@ -147,7 +147,7 @@ def _unzip_shapefile(path: Path, workdir: Path, limits: Limits) -> Path:
         members = [m for m in archive.infolist() if not m.is_dir() and "__MACOSX" not in m.filename]
         shps = [m for m in members if m.filename.lower().endswith(".shp")]
         if not shps:
-            names = ", ".join(m.filename for m in members[:10]) or "nothing"
+            names = ", ".join(m.filename for m in members[:10]) or "空"
             raise FileUnusable(f"压缩包中没有 .shp 文件（只有：{names}）")
         if len(shps) > 1:
             names = ", ".join(m.filename for m in shps)

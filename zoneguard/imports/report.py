@@ -22,7 +22,10 @@ Severity = Literal["error", "warning"]
 
 #: Excel on Chinese Windows opens UTF-8 CSV correctly only with a BOM.
 REPORT_ENCODING = "utf-8-sig"
-_REPORT_FIELDS = ("row", "severity", "column", "value", "problem")
+#: The report file's header (for people, in Excel) by RowProblem field, and severities in words.
+_REPORT_HEADERS = {"row": "行号", "severity": "级别", "column": "列", "value": "值",
+                   "problem": "问题"}
+_SEVERITY_WORDS = {"error": "错误", "warning": "提示"}
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ class FileUnusable(Exception):
 def file_problem(detail: str, *, file_name: str, kind: str, **facts: Any) -> ImportProblem:
     """Return an ImportProblem for a file that cannot be used at all, with its report."""
     report = {"kind": kind, "file_name": file_name, "error": detail, "problems": [], **facts}
-    return ImportProblem(f"{file_name}: {detail}", report=report)
+    return ImportProblem(f"{file_name}：{detail}", report=report)
 
 
 def jsonable(value: Any) -> Any:
@@ -158,12 +161,12 @@ def write_report(parsed: ParsedImport, out_dir: Path) -> Path:
     """Write every problem and file warning to `<file>.import-report.csv`; return its path."""
     path = report_path(parsed, out_dir)
     with path.open("w", encoding=REPORT_ENCODING, newline="") as handle:
-        writer = SafeDictWriter(handle, _REPORT_FIELDS)
+        writer = SafeDictWriter(handle, list(_REPORT_HEADERS.values()))
         writer.writeheader()
-        for warning in parsed.warnings:
-            writer.writerow({"row": 0, "severity": "warning", "problem": warning})
-        for problem in sorted(parsed.problems, key=lambda p: p.row):
-            writer.writerow(problem.as_dict())
+        problems = [RowProblem(0, None, None, w, "warning") for w in parsed.warnings]
+        for problem in problems + sorted(parsed.problems, key=lambda p: p.row):
+            fields = problem.as_dict() | {"severity": _SEVERITY_WORDS[problem.severity]}
+            writer.writerow({_REPORT_HEADERS[k]: v for k, v in fields.items()})
     return path
 
 
@@ -173,7 +176,7 @@ def write_rejected(parsed: ParsedImport, out_dir: Path) -> Path:
     reasons: dict[int, list[str]] = {}
     for p in parsed.problems:
         if p.severity == "error":
-            label = f"{p.column}: {p.problem}" if p.column else p.problem
+            label = f"{p.column}：{p.problem}" if p.column else p.problem
             reasons.setdefault(p.row, []).append(label)
     frame = parsed.frame
     rejected = frame.loc[frame["source_row"].isin(parsed.rejected_rows)]
@@ -181,13 +184,13 @@ def write_rejected(parsed: ParsedImport, out_dir: Path) -> Path:
     columns: dict[str, None] = {}
     for _, attributes in records:
         columns.update(dict.fromkeys(attributes))
-    header = ["source_row", *columns, "problem"]
+    header = ["原行号", *columns, "问题"]
     with path.open("w", encoding=REPORT_ENCODING, newline="") as handle:
         writer = SafeCsvWriter(handle)
         writer.writerow(header)
         for row, attributes in sorted(records, key=lambda r: int(r[0])):
             values = ["" if attributes.get(c) is None else attributes.get(c) for c in columns]
-            writer.writerow([row, *values, "; ".join(reasons.get(int(row), []))])
+            writer.writerow([row, *values, "；".join(reasons.get(int(row), []))])
     return path
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from zoneguard.maps.basemaps import basemap_for
 from zoneguard.maps.facility_layers import colour_by_risk, facility_overlays, risk_legend
 from zoneguard.maps.page import new_spec
 from zoneguard.rules import RuleSet
+from zoneguard.scope import UNRESTRICTED, Scope
 from zoneguard.services.cases.findings import local_today
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings
@@ -51,8 +53,13 @@ def city_map(
     session: Session, *, settings: Settings, region: str | None = None,
     categories: Sequence[str] | None = None, rule_set: RuleSet | None = None,
     on: date | None = None, tiles_url: str | None = None, link_query: str = "",
+    scope: Scope = UNRESTRICTED,
 ) -> dict[str, Any]:
-    """Spec of the city map; with `tiles_url` (a URL template), premises come as vector tiles."""
+    """Spec of the city map within `scope`; with `tiles_url`, premises come as vector tiles."""
+    region, categories = scope.narrow(region, list(categories) if categories else None)
+    if tiles_url is not None:  # the tiles carry the same (narrowed) filter as the page
+        tiles_url += "?" + urlencode([("region", region)] * (region is not None)
+                                     + [("category", c) for c in categories or []])
     rules = rule_set or current_rule_set(settings)
     day = on or local_today(settings.timezone)
     basemap = basemap_for(settings)

@@ -23,6 +23,7 @@ from zoneguard.maps.city import school_overlay
 from zoneguard.maps.data import BBox
 from zoneguard.maps.page import new_spec
 from zoneguard.rules import RuleSet
+from zoneguard.scope import UNRESTRICTED, Scope
 from zoneguard.services.cases.findings import local_today
 from zoneguard.services.registry import check_bbox
 from zoneguard.services.rulesets import current_rule_set
@@ -36,8 +37,10 @@ NOTICE = ("绿色：按距离规则可开设{label}的区域（已扣除各学�
 def permitted_map(
     session: Session, *, category: str, settings: Settings, region: str | None = None,
     bbox: BBox | None = None, rule_set: RuleSet | None = None, on: date | None = None,
+    scope: Scope = UNRESTRICTED,
 ) -> dict[str, Any]:
-    """Spec of the permitted-area map of one category in a region (or a WGS 84 box)."""
+    """Spec of the permitted-area map of one category in a region (or a WGS 84 box), in `scope`."""
+    region, _ = scope.narrow(region, [category])
     rules = rule_set or current_rule_set(settings)
     if category not in rules.categories():
         known = ", ".join(sorted(rules.categories()))

@@ -18,6 +18,7 @@ from zoneguard.maps.city import school_overlay, zone_overlays
 from zoneguard.maps.page import new_spec
 from zoneguard.queries.nearby import Nearby, premises_near, school_by_code
 from zoneguard.rules import RuleSet
+from zoneguard.scope import UNRESTRICTED, Scope
 from zoneguard.services.cases.findings import local_today
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings
@@ -70,16 +71,17 @@ def premises_row(item: Nearby) -> dict[str, Any]:
 def school_map(
     session: Session, *, code: str, settings: Settings, rule_set: RuleSet | None = None,
     on: date | None = None, categories: Sequence[str] | None = None, region: str | None = None,
-    link_query: str = "",
+    link_query: str = "", scope: Scope = UNRESTRICTED,
 ) -> dict[str, Any]:
-    """Spec of one school's map; `region` limits the premises shown (a key's scope)."""
+    """Spec of one school's map within the caller's `scope` (school and premises shown)."""
+    school = school_by_code(session, code, scope=scope)
+    region, cats = scope.narrow(region, list(categories) if categories else None)
     rules = rule_set or current_rule_set(settings)
     day = on or local_today(settings.timezone)
-    school = school_by_code(session, code)
     nearby = premises_near(session, school, rule_set=rules, settings=settings, on=day,
-                           categories=categories, region=region)
+                           categories=cats, region=region)
     return school_map_of(session, school, nearby, settings=settings, rule_set=rules, on=day,
-                         categories=categories, link_query=link_query)
+                         categories=cats, link_query=link_query)
 
 
 def school_map_of(

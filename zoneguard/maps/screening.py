@@ -72,10 +72,10 @@ def conflict_lines(result: dict[str, Any]) -> list[layers.Feature]:
 
 def screening_map(
     session: Session, *, screening_id: int, settings: Settings,
-    rule_set: RuleSet | None = None, link_query: str = "",
+    rule_set: RuleSet | None = None, link_query: str = "", scope: Scope | None = None,
 ) -> dict[str, Any]:
-    """Spec of the map of one stored screening."""
-    record = screening_record(session, screening_id)
+    """Spec of the map of one stored screening (NotFound outside the caller's `scope`)."""
+    record = screening_record(session, screening_id, scope)
     rules = rule_set or current_rule_set(settings)
     basemap = basemap_for(settings)
     result = record.result

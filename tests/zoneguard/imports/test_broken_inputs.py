@@ -355,3 +355,7 @@ def test_infinite_coordinates_are_a_row_problem_not_a_crash(tmp_path: Path) -> N
     assert parsed.rejected_rows == {1}
     assert [p.problem for p in parsed.problems] == [
         "坐标不是有限的数（Infinity 或 NaN）"]
+
+
+def test_a_file_level_refusal_is_one_chinese_sentence_naming_the_file(tmp_path: Path) -> None:
+    assert problem_of(write(tmp_path / "空表.csv", "")).detail == "空表.csv：文件是空的（0 字节）"

@@ -57,3 +57,32 @@ def test_import_limits_are_read_from_the_environment(db: Engine, tmp_path: Path,
     assert "文件有 4 列，超过 3 列的上限" in _flat(result.stderr)
     with db.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM school")).scalar_one() == 0
+
+
+def test_the_cli_reports_an_import_and_its_rejected_rows_in_chinese(
+    db: Engine, tmp_path: Path
+) -> None:
+    bad = tmp_path / "premises.csv"
+    bad.write_text("许可证号,名称,类别,行政区划代码,经度,纬度\n"
+                   "TX-1,一店,tobacco,430103,abc,28.19\n", encoding="utf-8")
+    refused = runner.invoke(app, ["import", "premises", str(bad), "--crs", "wgs84"])
+    assert refused.exit_code == 1
+    flat = _flat(refused.stderr)
+    assert flat.startswith("错误：premises.csv：1 行中有 1 行有问题，整个文件未导入")
+    assert "导入报告 ┏" in flat and "┃ 行 ┃ 列 ┃ 值 ┃" in flat
+    report = tmp_path / "premises.csv.import-report.csv"
+    assert f"导入报告已写入{report}" in "".join(refused.stderr.split())
+    assert report.read_text(encoding="utf-8-sig").splitlines() == [
+        "行号,级别,列,值,问题", "2,错误,经度,abc,不是数字"]
+    mapped = runner.invoke(app, ["import", "premises", str(bad), "--map", "经度"])
+    assert mapped.exit_code == 2
+    assert "列对应“经度”的写法不对" in "".join(mapped.output.split())
+    good = tmp_path / "good.csv"
+    good.write_text("许可证号,名称,类别,行政区划代码,经度,纬度\n"
+                    "TX-2,二店,tobacco,430103,112.98,28.19\n", encoding="utf-8")
+    done = runner.invoke(app, ["import", "premises", str(good), "--crs", "wgs84"])
+    assert done.exit_code == 0, done.output
+    assert done.stdout.startswith("已导入场所 good.csv（EPSG:4326）："
+                                  "新增 1，更新 0，未变 0，拒收 0 — ")
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM premises")).scalar_one() == 1

@@ -22,14 +22,20 @@ def test_report_and_rejected_files(tmp_path: Path) -> None:
     assert report.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel needs the BOM
     with report.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert rows[0]["row"] == "0" and "没有学校标识码列" in rows[0]["problem"]
-    assert [(r["row"], r["column"]) for r in rows[1:]] == [("3", "学段"), ("4", "经度")]
+    assert list(rows[0]) == ["行号", "级别", "列", "值", "问题"]
+    assert (rows[0]["行号"], rows[0]["级别"]) == ("0", "提示")
+    assert "没有学校标识码列" in rows[0]["问题"]
+    assert [(r["行号"], r["级别"], r["列"], r["值"], r["问题"]) for r in rows[1:]] == [
+        ("3", "错误", "学段", "培训机构",
+         "无法识别的学段“培训机构”：可填幼儿园、小学、初中、高中、中职、特殊教育、高校"),
+        ("4", "错误", "经度", "abc", "不是数字")]
     with rejected.open(encoding="utf-8-sig", newline="") as handle:
         bad = list(csv.DictReader(handle))
-    assert [r["source_row"] for r in bad] == ["3", "4"]
+    assert [r["原行号"] for r in bad] == ["3", "4"]
     assert bad[0]["备注"] == "含,逗号" and bad[0]["学校名称"] == "二小"
-    assert "学段: 无法识别的学段" in bad[0]["problem"]
-    assert bad[1]["经度"] == "abc" and "不是数字" in bad[1]["problem"]
+    assert bad[0]["问题"] == ("学段：无法识别的学段“培训机构”："
+                              "可填幼儿园、小学、初中、高中、中职、特殊教育、高校")
+    assert bad[1]["经度"] == "abc" and bad[1]["问题"] == "经度：不是数字"
 
 
 def test_summary_and_problem_are_json(tmp_path: Path) -> None:

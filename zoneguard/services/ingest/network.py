@@ -121,7 +121,7 @@ def _read(path: Path, crs: str | None, layer: str | None,
             raise ImportProblem("路网文件应为线数据：请用 OSM、GeoJSON、GeoPackage 或 Shapefile")
         raw = readers.read_vector(path, fmt, layer=layer, max_bytes=max_bytes)
     except FileUnusable as exc:
-        raise ImportProblem(f"{path.name}: {exc}") from None
+        raise ImportProblem(f"{path.name}：{exc}") from None
     except RuntimeError as exc:  # osmium refuses a broken file
         raise ImportProblem(f"{path.name}：无法读取该 OSM 文件：{exc}") from None
     spec, warnings = _resolve_crs(crs, raw.declared_crs)
