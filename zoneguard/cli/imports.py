@@ -85,7 +85,10 @@ def _finish(outcome: ImportOutcome, file: Path, json_out: bool) -> None:
         f"{outcome.inserted} new, {outcome.updated} updated, {outcome.unchanged} unchanged, "
         f"{outcome.rejected} rejected" + (f", {outcome.closed} closed" if outcome.closed else "")
         + (f" — import {outcome.import_id}" if outcome.import_id else ""), highlight=False)
-    if outcome.missing and not outcome.closed:
+    if outcome.missing and not outcome.closed and outcome.kind == "facilities":
+        console.print(f"{outcome.missing} 个已登记的设施（同类型、同区划）不在此文件中；"
+                      "加 --close-missing 可将其撤除", highlight=False)
+    elif outcome.missing and not outcome.closed:
         console.print(f"{outcome.missing} registered premises are not in this file; pass "
                       "--close-missing to mark them closed", highlight=False)
     if outcome.rejected:

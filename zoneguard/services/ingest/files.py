@@ -22,9 +22,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -130,8 +132,11 @@ def import_file(
         session.add(record)
         session.flush()
         outcome.import_id = record.id
-        writer = {"premises": _write_premises, "schools": _write_schools,
-                  "gates": _write_gates, "facilities": _write_facilities}[kind]
+        today = datetime.now(ZoneInfo(cfg.timezone)).date()  # a retired facility's date
+        writers: dict[str, Callable[..., None]] = {
+            "premises": _write_premises, "schools": _write_schools, "gates": _write_gates,
+            "facilities": partial(_write_facilities, today=today, actor=actor)}
+        writer = writers[kind]
         with gc_paused():
             writer(session, frame, outcome, parsed, close_missing=close_missing)
         outcome.unchanged = len(frame) - outcome.inserted - outcome.updated
@@ -153,8 +158,10 @@ def import_file(
 
 
 def _write_facilities(session: Session, frame: Any, outcome: ImportOutcome,
-                      parsed: ParsedImport, *, close_missing: bool) -> None:
-    if write_facilities(session, frame, outcome, parsed, close_missing=close_missing):
+                      parsed: ParsedImport, *, close_missing: bool, today: date,
+                      actor: str) -> None:
+    if write_facilities(session, frame, outcome, parsed, close_missing=close_missing,
+                        today=today, actor=actor):
         raise _rejected(parsed)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, text
@@ -124,3 +125,35 @@ def test_an_imported_sign_resolves_the_missing_facility_finding(
     assert finding.state == "resolved"
     assert session.execute(text("SELECT count(*) FROM import WHERE kind = 'facilities'")) \
         .scalar_one() == 1
+
+
+def test_a_full_reimport_counts_and_only_on_request_retires_the_absent(
+        session: Session, settings: Settings, tmp_path: Path) -> None:
+    rows = ["F-1,警示标牌,东侧警示牌,,114.3,30.55,,,420102",
+            "F-2,警示标牌,西侧警示牌,,114.2,30.55,,,420102",
+            "F-3,警示标牌,别区警示牌,,114.1,30.55,,,420103",
+            "F-4,护学岗,正门护学岗,,114.3,30.55,,,420102",
+            "F-5,警示标牌,无区划警示牌,,114.3,30.55,,,"]
+    import_file(session, _csv(tmp_path, rows), kind="facilities", crs="wgs84", settings=settings)
+    # the signs of 420102 again, without F-2: F-3 (other region), F-4 (other kind) and F-5
+    # (no region) belong to other registries and are never counted
+    signs = _csv(tmp_path, [rows[0]], name="signs.csv")
+    counted = import_file(session, signs, kind="facilities", crs="wgs84", settings=settings)
+    assert (counted.missing, counted.closed, counted.unchanged) == (1, 0, 1)
+    closed = import_file(session, signs, kind="facilities", crs="wgs84", settings=settings,
+                         close_missing=True)
+    assert (closed.missing, closed.closed) == (1, 1)
+    status = dict(session.execute(select(Facility.code, Facility.status)).all())
+    assert status == {"F-1": "active", "F-2": "retired", "F-3": "active", "F-4": "active",
+                      "F-5": "active"}
+    retired = session.scalars(select(Facility).where(Facility.code == "F-2")).one()
+    beijing_today = datetime.now(ZoneInfo(settings.timezone)).date()
+    assert (retired.retired_on, retired.import_id) == (beijing_today, closed.import_id)
+    dry = import_file(session, _csv(tmp_path, [rows[3]], name="posts.csv"), kind="facilities",
+                      crs="wgs84", settings=settings, close_missing=True, dry_run=True)
+    assert (dry.missing, dry.closed) == (0, 0)
+    back = import_file(session, _csv(tmp_path, rows[:2], name="both.csv"), kind="facilities",
+                       crs="wgs84", settings=settings)
+    assert (back.updated, back.missing) == (1, 0)  # listed again: back in service
+    session.refresh(retired)
+    assert (retired.status, retired.retired_on) == ("active", None)
