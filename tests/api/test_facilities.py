@@ -122,3 +122,60 @@ def test_a_facilities_file_is_imported_over_http_within_the_key_region(
     assert done.status_code == 201 and done.json()["inserted"] == 1
     (made,) = client.get("/api/v1/facilities", headers=admin).json()["facilities"]
     assert (made["code"], made["kind"], made["kind_name"]) == ("H-1", "anti_ram", "防冲撞设施")
+
+
+def test_the_list_filters_by_box_kind_and_school_a_page_at_a_time(
+        client: TestClient, admin: dict[str, str], session: Session) -> None:
+    sid = add_school(session, "BX1", campus(114.30, 30.55), region="420102")
+    made = [client.post("/api/v1/facilities", headers=admin, json={
+        **SIGN, "name": f"牌{n}", "location": {"lon": 114.30 + n * 0.01, "lat": 30.55}}).json()
+        for n in range(4)]
+    post = client.post("/api/v1/facilities", headers=admin, json={
+        "kind": "护学岗", "name": "正门护学岗", "school_id": sid,
+        "location": {"lon": 114.301, "lat": 30.551}})
+    assert post.status_code == 201 and post.json()["region"] == "420102"  # from the school
+    box = {"bbox": "114.305,30.5,114.325,30.6"}  # holds the signs at +0.01 and +0.02 only
+    inside = client.get("/api/v1/facilities", params=box, headers=admin).json()
+    assert [f["id"] for f in inside["facilities"]] == [made[1]["id"], made[2]["id"]]
+    assert inside["total"] == 2
+    page = client.get("/api/v1/facilities", params={"kind": "warning_sign", "limit": 3,
+                                                    "offset": 3}, headers=admin).json()
+    assert ([f["id"] for f in page["facilities"]], page["total"]) == ([made[3]["id"]], 4)
+    theirs = client.get("/api/v1/facilities", params={"school_id": sid}, headers=admin).json()
+    assert [f["id"] for f in theirs["facilities"]] == [post.json()["id"]]
+    bad = client.get("/api/v1/facilities", params={"bbox": "114.3,30.5,1"}, headers=admin)
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith(
+        "application/problem+json")
+
+
+def test_a_bureau_cannot_attach_retire_or_list_beyond_its_region(
+        client: TestClient, admin: dict[str, str], session: Session,
+        key_for: Callable[..., dict[str, str]]) -> None:
+    bureau = key_for("bureau", categories=["tobacco"], region="4201")
+    elsewhere = add_school(session, "BY1", campus(112.9, 28.2), region="430102")
+    attach = client.post("/api/v1/facilities", headers=bureau, json={
+        **SIGN, "school_id": elsewhere, "location": {"lon": 112.9, "lat": 28.2}})
+    assert attach.status_code == 404 and "不在您的权限范围内" in attach.json()["detail"]
+    theirs = client.post("/api/v1/facilities", headers=admin, json={
+        **SIGN, "region": "430102", "location": {"lon": 112.9, "lat": 28.2}}).json()
+    refused = client.post(f"/api/v1/facilities/{theirs['id']}/retire", headers=bureau, json={})
+    assert refused.status_code == 404
+    ours = client.post("/api/v1/facilities", headers=bureau, json={
+        **SIGN, "location": {"lon": 114.3, "lat": 30.55}})
+    assert ours.status_code == 201
+    listed = client.get("/api/v1/facilities", headers=bureau,
+                        params={"include_retired": True}).json()
+    assert ([f["id"] for f in listed["facilities"]], listed["total"]) == ([ours.json()["id"]], 1)
+    everything = client.get("/api/v1/facilities", headers=admin).json()
+    assert {f["id"]: f["status"] for f in everything["facilities"]} == {
+        theirs["id"]: "active", ours.json()["id"]: "active"}  # the refused retire wrote nothing
+
+
+def test_the_openapi_document_describes_facilities_and_coverage(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    assert {"total", "facilities"} <= set(schemas["FacilityPage"]["properties"])
+    assert {"rate", "target", "reached"} <= set(schemas["DistrictCoverage"]["properties"])
+    listing = document["paths"]["/api/v1/facilities"]["get"]
+    assert {"bbox", "kind", "school_id", "region", "limit", "offset"} <= {
+        p["name"] for p in listing["parameters"]}
