@@ -3,7 +3,8 @@
 A facilities file is small (a district's signs, posts and cameras), so rows are written one
 by one through the ORM inside the import's savepoint; a row whose 设施编号 is registered
 updates that facility (a retired one comes back into service), a new code is inserted. A
-school code that is not registered rejects the row, and so the whole file (all or nothing).
+school code that is not registered rejects the row, and so the whole file (all or nothing);
+a blank region is taken from the row's school before the caller's scope is checked.
 
 As with premises, the file is the full list of its registries: each (设施类型, 行政区划) pair
 it holds. Active facilities of those registries that the file no longer lists are counted as
@@ -29,6 +30,39 @@ def _value(value: Any) -> Any:
     if value is None or (isinstance(value, float) and value != value):
         return None
     return None if str(value) in ("NaT", "<NA>") else value
+
+
+def resolve_schools(session: Session, frame: Any, parsed: ParsedImport) -> bool:
+    """Check each row's 学校标识码 and take a blank region from its school, before the scope.
+
+    A row whose school is not registered, or whose region and school's region disagree
+    (neither contains the other), gets a row problem; return whether every row is fine.
+    """
+    codes = [str(c) for c in frame["school_code"].tolist() if _value(c) is not None]
+    if not codes:
+        return True
+    regions_ = dict(session.execute(select(School.code, School.region)
+                                    .where(School.code.in_(codes))).all())
+    filled, fine = [], True
+    for row, code, region in zip(frame["source_row"].tolist(), frame["school_code"].tolist(),
+                                 frame["region"].tolist(), strict=True):
+        code, region = _value(code), _value(region) or None
+        school_region = regions_.get(code) or None if code is not None else None
+        if code is not None and code not in regions_:
+            parsed.problems.append(RowProblem(int(row), "学校标识码", code,
+                                              "没有登记此学校标识码的学校"))
+            parsed.rejected_rows.add(int(row))
+            fine = False
+        elif region and school_region and not (region.startswith(school_region)
+                                               or school_region.startswith(region)):
+            parsed.problems.append(RowProblem(
+                int(row), "行政区划代码", region,
+                f"与学校 {code} 登记的区划 {school_region} 不一致"))
+            parsed.rejected_rows.add(int(row))
+            fine = False
+        filled.append(region or school_region)
+    frame["region"] = filled
+    return fine
 
 
 def write_facilities(session: Session, frame: Any, outcome: Any, parsed: ParsedImport,

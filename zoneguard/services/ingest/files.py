@@ -44,7 +44,7 @@ from zoneguard.scope import Scope
 from zoneguard.services.bulk import upkeep_deferred
 from zoneguard.services.ingest import copy as staged
 from zoneguard.services.ingest import sql
-from zoneguard.services.ingest.facilities import write_facilities
+from zoneguard.services.ingest.facilities import resolve_schools, write_facilities
 from zoneguard.services.ingest.scope import check_choices, check_rows
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings
@@ -121,6 +121,8 @@ def import_file(
     if not parsed.ok and not skip_invalid:
         raise _rejected(parsed)
     frame = parsed.valid_frame() if skip_invalid else parsed.frame
+    if kind == "facilities" and not resolve_schools(session, frame, parsed):
+        raise _rejected(parsed)
     check_rows(scope, kind=kind, frame=frame)
     outcome = ImportOutcome(None, kind, len(parsed.frame), rejected=len(parsed.rejected_rows),
                             dry_run=dry_run, parsed=parsed, timings={"read": read_s})

@@ -157,3 +157,28 @@ def test_a_full_reimport_counts_and_only_on_request_retires_the_absent(
     assert (back.updated, back.missing) == (1, 0)  # listed again: back in service
     session.refresh(retired)
     assert (retired.status, retired.retired_on) == ("active", None)
+
+
+def test_a_row_takes_its_schools_region_and_a_bureau_imports_for_its_schools(
+        session: Session, settings: Settings, tmp_path: Path) -> None:
+    add_school(session, "FR-1", campus(*ORIGIN), region="420102")
+    add_school(session, "FR-2", campus(112.9, 28.2), region="430102")
+    bureau = Scope(categories=frozenset({"tobacco"}), region_prefix="4201")
+    ours = _csv(tmp_path, ["F-1,警示标牌,警示牌,FR-1,114.3,30.55,,,"])
+    outcome = import_file(session, ours, kind="facilities", crs="wgs84", settings=settings,
+                          scope=bureau)
+    assert outcome.inserted == 1
+    assert session.scalar(select(Facility.region).where(Facility.code == "F-1")) == "420102"
+    theirs = _csv(tmp_path, ["F-2,警示标牌,警示牌,FR-2,112.9,28.2,,,"], name="theirs.csv")
+    with pytest.raises(Forbidden, match="权限范围以外的设施"):
+        import_file(session, theirs, kind="facilities", crs="wgs84", settings=settings,
+                    scope=bureau)
+    # a region within the key's scope does not carry a school of another province in
+    disguised = _csv(tmp_path, ["F-3,警示标牌,警示牌,FR-2,112.9,28.2,,,420102"], name="d.csv")
+    with pytest.raises(ImportProblem) as caught:
+        import_file(session, disguised, kind="facilities", crs="wgs84", settings=settings,
+                    scope=bureau)
+    (problem,) = caught.value.extra["report"]["problems"]
+    assert (problem["row"], problem["column"], problem["problem"]) == (
+        2, "行政区划代码", "与学校 FR-2 登记的区划 430102 不一致")
+    assert session.scalar(select(func.count()).select_from(Facility)) == 1
