@@ -179,3 +179,43 @@ def test_the_openapi_document_describes_facilities_and_coverage(client: TestClie
     listing = document["paths"]["/api/v1/facilities"]["get"]
     assert {"bbox", "kind", "school_id", "region", "limit", "offset"} <= {
         p["name"] for p in listing["parameters"]}
+
+
+def test_coverage_per_district_against_the_target_after_an_imported_file(
+        client: TestClient, admin: dict[str, str], session: Session,
+        requirements: None) -> None:  # noqa: ARG001 - the fixture sets the rules
+    # t.traffic_sign: per main gate, within 150 m, target 0.8 (tests/…/facilities/conftest.py)
+    plan = {"TA": "420102", "TB": "420102", "TC": "420102", "TD": "420103", "TE": "420103"}
+    gates = {}
+    for n, (code, region) in enumerate(plan.items()):
+        centre = offset(114.30, 30.55, 90, 2000.0 * n)
+        sid = add_school(session, code, campus(*centre), region=region)
+        gates[code] = offset(*centre, 180, 50)
+        add_gate(session, sid, *gates[code], kind="main")
+    # 100 m south of each gate but TC's; TC gets one at 160 m (too far) and one at 40 m
+    # that is retired before the figures are read
+    at = {code: offset(*gates[code], 180, 100) for code in ("TA", "TB", "TD", "TE")}
+    far, near = offset(*gates["TC"], 180, 160), offset(*gates["TC"], 180, 40)
+    lines = [f"{code},交通标志,让行标志,{lon!r},{lat!r},{plan[code]}"
+             for code, (lon, lat) in at.items()]
+    lines += [f"TC-far,交通标志,远处标志,{far[0]!r},{far[1]!r},420102",
+              f"TC-near,交通标志,近处标志,{near[0]!r},{near[1]!r},420102"]
+    body = ("设施编号,设施类型,设施名称,经度,纬度,行政区划代码\n" + "\n".join(lines)).encode()
+    done = client.post("/api/v1/imports", headers=admin, data={"kind": "facilities",
+                       "crs": "wgs84"}, files={"file": ("交通标志.csv", body, "text/csv")})
+    assert done.status_code == 201 and done.json()["inserted"] == 6
+    near_id = client.get("/api/v1/facilities", params={"bbox": (
+        f"{near[0] - 1e-5},{near[1] - 1e-5},{near[0] + 1e-5},{near[1] + 1e-5}")},
+        headers=admin).json()["facilities"][0]["id"]
+    client.post(f"/api/v1/facilities/{near_id}/retire", headers=admin, json={})
+    answer = client.get("/api/v1/coverage", headers=admin).json()
+    rows = {r["district"]: r for r in answer["districts"]
+            if r["requirement_id"] == "t.traffic_sign"}
+    assert (rows["420102"]["schools"], rows["420102"]["met"], rows["420102"]["rate"],
+            rows["420102"]["reached"]) == (3, 2, round(2 / 3, 4), False)
+    assert (rows["420103"]["schools"], rows["420103"]["met"], rows["420103"]["rate"],
+            rows["420103"]["target"], rows["420103"]["reached"]) == (2, 2, 1.0, 0.8, True)
+    missing = {s["code"]: {m["requirement_id"] for m in s["missing"]}
+               for s in answer["schools"]}
+    assert "t.traffic_sign" in missing["TC"]
+    assert not any("t.traffic_sign" in missing[c] for c in ("TA", "TB", "TD", "TE"))
