@@ -219,3 +219,23 @@ def test_coverage_per_district_against_the_target_after_an_imported_file(
                for s in answer["schools"]}
     assert "t.traffic_sign" in missing["TC"]
     assert not any("t.traffic_sign" in missing[c] for c in ("TA", "TB", "TD", "TE"))
+
+
+def test_a_full_reimport_over_http_retires_only_with_close_missing(
+        client: TestClient, admin: dict[str, str]) -> None:
+    head = "设施编号,设施类型,设施名称,经度,纬度,行政区划代码\n"
+    both = head + "R-1,警示标牌,甲,114.3,30.55,420102\nR-2,警示标牌,乙,114.31,30.55,420102\n"
+
+    def upload(text_: str, **form: str) -> Any:
+        return client.post("/api/v1/imports", headers=admin,
+                           data={"kind": "facilities", "crs": "wgs84", **form},
+                           files={"file": ("设施.csv", text_.encode(), "text/csv")})
+
+    assert upload(both).json()["inserted"] == 2
+    one = head + "R-1,警示标牌,甲,114.3,30.55,420102\n"
+    counted = upload(one).json()
+    assert (counted["missing"], counted["closed"]) == (1, 0)
+    closed = upload(one, close_missing="true").json()
+    assert (closed["missing"], closed["closed"]) == (1, 1)
+    active = client.get("/api/v1/facilities", headers=admin).json()["facilities"]
+    assert [f["code"] for f in active] == ["R-1"]

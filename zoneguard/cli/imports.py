@@ -107,7 +107,8 @@ def _common(kind: ImportKind):  # type: ignore[no-untyped-def]
                                           help="Write the good rows, report the rest"),
         close_missing: bool = typer.Option(False, "--close-missing",
                                            help="Mark registered premises absent from the "
-                                                "file as closed (full registry re-import)"),
+                                                "file as closed, or retire such facilities of "
+                                                "its kinds and regions (full re-import)"),
         sheet: str | None = typer.Option(None, "--sheet", help="XLSX sheet"),
         layer: str | None = typer.Option(None, "--layer", help="GeoPackage layer"),
         json_out: bool = typer.Option(False, "--json", help="Print the outcome as JSON"),
