@@ -63,7 +63,7 @@ def _run(kind: ImportKind, file: Path, crs: str | None, region: str | None,
             err_console.print(f"导入报告已写入 {report}")
         raise typer.Exit(1) from None
     except ZoneGuardError as exc:
-        err_console.print(f"[red]error:[/red] {exc.detail}", highlight=False)
+        err_console.print(f"[red]错误：[/red]{exc.detail}", highlight=False)
         raise typer.Exit(1) from None
     _finish(outcome, file, json_out)
 
