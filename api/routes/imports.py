@@ -78,7 +78,9 @@ async def create_import(
                           Form(alias="map", description="COLUMN=field, repeatable")] = None,
     dry_run: Annotated[bool, Form()] = False,
     skip_invalid: Annotated[bool, Form()] = False,
-    close_missing: Annotated[bool, Form()] = False,
+    close_missing: Annotated[bool, Form(description=(
+        "Full re-import: close registered premises of the file's categories and regions that "
+        "it does not list, or retire such facilities of its kinds and regions"))] = False,
     sheet: Annotated[str | None, Form(max_length=100)] = None,
     layer: Annotated[str | None, Form(max_length=100)] = None,
 ) -> dict[str, Any]:

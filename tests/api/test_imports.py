@@ -61,6 +61,7 @@ def test_bad_row_rejects_whole_file_with_row_report(
     assert problem["type"] == "urn:zoneguard:problem:import"
     rows = {p["row"] for p in problem["report"]["problems"]}
     assert 3 in rows or 4 in rows
+    assert [p["message"] for p in problem["report"]["problems"]] == ["第 4 行：lon“east”不是数字"]
     assert "parsed" not in problem
     assert _count(session) == 0
     partial = _upload(client, admin, bad, skip_invalid="true")

@@ -63,7 +63,7 @@ def _run(kind: ImportKind, file: Path, crs: str | None, region: str | None,
             err_console.print(f"导入报告已写入 {report}")
         raise typer.Exit(1) from None
     except ZoneGuardError as exc:
-        err_console.print(f"[red]error:[/red] {exc.detail}", highlight=False)
+        err_console.print(f"[red]错误：[/red]{exc.detail}", highlight=False)
         raise typer.Exit(1) from None
     _finish(outcome, file, json_out)
 
@@ -89,7 +89,10 @@ def _finish(outcome: ImportOutcome, file: Path, json_out: bool) -> None:
         f"未变 {outcome.unchanged}，拒收 {outcome.rejected}"
         + (f"，注销 {outcome.closed}" if outcome.closed else "")
         + (f" — 导入批次 {outcome.import_id}" if outcome.import_id else ""), highlight=False)
-    if outcome.missing and not outcome.closed:
+    if outcome.missing and not outcome.closed and outcome.kind == "facilities":
+        console.print(f"{outcome.missing} 个已登记的设施（同类型、同区划）不在此文件中；"
+                      "加 --close-missing 可将其撤除", highlight=False)
+    elif outcome.missing and not outcome.closed:
         console.print(f"已登记的 {outcome.missing} 个场所不在本文件中；如要把它们标为停业，"
                       "请加 --close-missing", highlight=False)
     if outcome.rejected:
@@ -108,7 +111,8 @@ def _common(kind: ImportKind):  # type: ignore[no-untyped-def]
                                           help="Write the good rows, report the rest"),
         close_missing: bool = typer.Option(False, "--close-missing",
                                            help="Mark registered premises absent from the "
-                                                "file as closed (full registry re-import)"),
+                                                "file as closed, or retire such facilities of "
+                                                "its kinds and regions (full re-import)"),
         sheet: str | None = typer.Option(None, "--sheet", help="XLSX sheet"),
         layer: str | None = typer.Option(None, "--layer", help="GeoPackage layer"),
         json_out: bool = typer.Option(False, "--json", help="Print the outcome as JSON"),

@@ -38,14 +38,29 @@ class RowProblem:
     problem: str
     severity: Severity = "error"
 
+    @property
+    def message(self) -> str:
+        """The problem as one sentence for a person: row, column as headed, value, problem."""
+        where = f"第 {self.row} 行" if self.row > 0 else "整个文件"
+        if not self.column:
+            return f"{where}：{self.problem}"
+        quoted = f"“{self.value}”" if self.value not in (None, "") else ""
+        if quoted and self.problem.startswith(quoted):
+            return f"{where}：{self.column}{self.problem}"
+        if not quoted or quoted in self.problem:
+            return f"{where}：{self.column}：{self.problem}"
+        joint = "" if self.problem.startswith("不") else "："  # 经度“abc”不是数字
+        return f"{where}：{self.column}{quoted}{joint}{self.problem}"
+
     def as_dict(self) -> dict[str, Any]:
-        """Return the problem as a JSON-serialisable dict."""
+        """Return the problem as a JSON-serialisable dict (`message`: the whole sentence)."""
         return {
             "row": self.row,
             "severity": self.severity,
             "column": self.column,
             "value": self.value,
             "problem": self.problem,
+            "message": self.message,
         }
 
 
@@ -166,7 +181,7 @@ def write_report(parsed: ParsedImport, out_dir: Path) -> Path:
         problems = [RowProblem(0, None, None, w, "warning") for w in parsed.warnings]
         for problem in problems + sorted(parsed.problems, key=lambda p: p.row):
             fields = problem.as_dict() | {"severity": _SEVERITY_WORDS[problem.severity]}
-            writer.writerow({_REPORT_HEADERS[k]: v for k, v in fields.items()})
+            writer.writerow({h: fields[k] for k, h in _REPORT_HEADERS.items()})
     return path
 
 

@@ -38,7 +38,7 @@ def refused(path: Path, limits: Limits | None = None, **kwargs: object) -> str:
     with pytest.raises(ImportProblem) as info:
         read_table(path, limits=limits, **kwargs)  # type: ignore[arg-type]
     assert time.perf_counter() - started < 20
-    assert info.value.extra["report"]["error"] == info.value.detail.split(": ", 1)[1]
+    assert info.value.extra["report"]["error"] == info.value.detail.split("：", 1)[1]
     return info.value.detail
 
 

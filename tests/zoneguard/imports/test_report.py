@@ -50,3 +50,17 @@ def test_summary_and_problem_are_json(tmp_path: Path) -> None:
     assert problem.extra["report"]["rejected"] == 1
     valid = parsed.valid_frame()
     assert valid.name.tolist() == ["一小"]
+
+
+def test_each_problem_reads_as_one_sentence_naming_row_column_and_value(tmp_path: Path) -> None:
+    source = tmp_path / "s.csv"
+    source.write_text("学校名称,学段,经度,纬度\n一小,小学,121.47,31.23\n二小,培训机构,121.47,31.23\n"
+                      "三小,小学,abc,31.23\n", encoding="utf-8")
+    report = read_table(source, kind="schools", crs="wgs84").as_problem().extra["report"]
+    assert [p["message"] for p in report["problems"]] == [
+        "第 3 行：学段：无法识别的学段“培训机构”："
+        "可填幼儿园、小学、初中、高中、中职、特殊教育、高校",
+        "第 4 行：经度“abc”不是数字"]
+    assert report["problems"][1] | {"message": ""} == {
+        "row": 4, "severity": "error", "column": "经度", "value": "abc", "problem": "不是数字",
+        "message": ""}  # the machine-readable fields stay as they were

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from spatial.crs import to_wgs84
@@ -13,9 +13,10 @@ from spatial.errors import CrsError
 from zoneguard import regions
 from zoneguard.errors import Conflict, Forbidden, NotFound, ValidationError
 from zoneguard.facility_kinds import derived_facility_code, facility_kinds, kind_code
-from zoneguard.models import Facility
+from zoneguard.models import Facility, School
 from zoneguard.services.access.audit import audit
 from zoneguard.services.access.keys import Scope
+from zoneguard.services.registry.common import BBox, envelope
 
 
 def _wgs84(x: float, y: float, crs: str) -> tuple[float, float]:
@@ -57,6 +58,11 @@ def add_facility(session: Session, *, kind: str, name: str, lon: float, lat: flo
     """Register one facility at lon/lat (in `crs`; stored as WGS 84)."""
     lon, lat = _wgs84(lon, lat, crs)
     kind = kind_code(kind)
+    if school_id is not None:
+        school = session.get(School, school_id)
+        if school is None or (scope is not None and not scope.allows_region(school.region)):
+            raise NotFound(f"学校 {school_id} 不存在或不在您的权限范围内")
+        region = region or school.region or None  # a school's facility lies in the school's region
     _check_region(region, scope)
     if not name.strip():
         raise ValidationError("设施名称不能为空")
@@ -118,12 +124,11 @@ def retire_facility(session: Session, facility_id: int, *, on: date, actor: str 
     return facility
 
 
-def list_facilities(session: Session, *, region: str | None = None, kind: str | None = None,
-                    school_id: int | None = None, include_retired: bool = False,
-                    scope: Scope | None = None, limit: int = 1000,
-                    offset: int = 0) -> list[Facility]:
-    """Facilities matching the filters, by id."""
-    query = select(Facility).order_by(Facility.id).limit(limit).offset(offset)
+def _filtered(*, region: str | None, kind: str | None, school_id: int | None,
+              include_retired: bool, scope: Scope | None,
+              bbox: BBox | None) -> Select[Facility]:
+    """The facilities matching the filters and the scope (unordered, unpaged)."""
+    query = select(Facility)
     if region:
         query = query.where(Facility.region.startswith(region, autoescape=True))
     if scope is not None and scope.region_prefix:
@@ -134,7 +139,28 @@ def list_facilities(session: Session, *, region: str | None = None, kind: str | 
         query = query.where(Facility.school_id == school_id)
     if not include_retired:
         query = query.where(Facility.status == "active")
-    return list(session.scalars(query))
+    if bbox is not None:
+        query = query.where(func.ST_Intersects(Facility.location, envelope(bbox)))
+    return query
+
+
+def list_facilities(session: Session, *, region: str | None = None, kind: str | None = None,
+                    school_id: int | None = None, include_retired: bool = False,
+                    scope: Scope | None = None, limit: int = 1000, offset: int = 0,
+                    bbox: BBox | None = None) -> list[Facility]:
+    """Facilities matching the filters (bbox in WGS 84 lon/lat), by id."""
+    query = _filtered(region=region, kind=kind, school_id=school_id,
+                      include_retired=include_retired, scope=scope, bbox=bbox)
+    return list(session.scalars(query.order_by(Facility.id).limit(limit).offset(offset)))
+
+
+def count_facilities(session: Session, *, region: str | None = None, kind: str | None = None,
+                     school_id: int | None = None, include_retired: bool = False,
+                     scope: Scope | None = None, bbox: BBox | None = None) -> int:
+    """How many facilities match the filters of `list_facilities` (all pages)."""
+    query = _filtered(region=region, kind=kind, school_id=school_id,
+                      include_retired=include_retired, scope=scope, bbox=bbox)
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 def as_dicts(session: Session, facilities: list[Facility]) -> list[dict[str, Any]]:

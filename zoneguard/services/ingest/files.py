@@ -22,9 +22,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -42,7 +44,7 @@ from zoneguard.scope import Scope
 from zoneguard.services.bulk import upkeep_deferred
 from zoneguard.services.ingest import copy as staged
 from zoneguard.services.ingest import sql
-from zoneguard.services.ingest.facilities import write_facilities
+from zoneguard.services.ingest.facilities import resolve_schools, write_facilities
 from zoneguard.services.ingest.scope import check_choices, check_rows
 from zoneguard.services.rulesets import current_rule_set
 from zoneguard.settings import Settings
@@ -119,6 +121,8 @@ def import_file(
     if not parsed.ok and not skip_invalid:
         raise _rejected(parsed)
     frame = parsed.valid_frame() if skip_invalid else parsed.frame
+    if kind == "facilities" and not resolve_schools(session, frame, parsed):
+        raise _rejected(parsed)
     check_rows(scope, kind=kind, frame=frame)
     outcome = ImportOutcome(None, kind, len(parsed.frame), rejected=len(parsed.rejected_rows),
                             dry_run=dry_run, parsed=parsed, timings={"read": read_s})
@@ -130,8 +134,11 @@ def import_file(
         session.add(record)
         session.flush()
         outcome.import_id = record.id
-        writer = {"premises": _write_premises, "schools": _write_schools,
-                  "gates": _write_gates, "facilities": _write_facilities}[kind]
+        today = datetime.now(ZoneInfo(cfg.timezone)).date()  # a retired facility's date
+        writers: dict[str, Callable[..., None]] = {
+            "premises": _write_premises, "schools": _write_schools, "gates": _write_gates,
+            "facilities": partial(_write_facilities, today=today, actor=actor)}
+        writer = writers[kind]
         with gc_paused():
             writer(session, frame, outcome, parsed, close_missing=close_missing)
         outcome.unchanged = len(frame) - outcome.inserted - outcome.updated
@@ -153,8 +160,10 @@ def import_file(
 
 
 def _write_facilities(session: Session, frame: Any, outcome: ImportOutcome,
-                      parsed: ParsedImport, *, close_missing: bool) -> None:
-    if write_facilities(session, frame, outcome, parsed, close_missing=close_missing):
+                      parsed: ParsedImport, *, close_missing: bool, today: date,
+                      actor: str) -> None:
+    if write_facilities(session, frame, outcome, parsed, close_missing=close_missing,
+                        today=today, actor=actor):
         raise _rejected(parsed)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, text
@@ -124,3 +125,60 @@ def test_an_imported_sign_resolves_the_missing_facility_finding(
     assert finding.state == "resolved"
     assert session.execute(text("SELECT count(*) FROM import WHERE kind = 'facilities'")) \
         .scalar_one() == 1
+
+
+def test_a_full_reimport_counts_and_only_on_request_retires_the_absent(
+        session: Session, settings: Settings, tmp_path: Path) -> None:
+    rows = ["F-1,警示标牌,东侧警示牌,,114.3,30.55,,,420102",
+            "F-2,警示标牌,西侧警示牌,,114.2,30.55,,,420102",
+            "F-3,警示标牌,别区警示牌,,114.1,30.55,,,420103",
+            "F-4,护学岗,正门护学岗,,114.3,30.55,,,420102",
+            "F-5,警示标牌,无区划警示牌,,114.3,30.55,,,"]
+    import_file(session, _csv(tmp_path, rows), kind="facilities", crs="wgs84", settings=settings)
+    # the signs of 420102 again, without F-2: F-3 (other region), F-4 (other kind) and F-5
+    # (no region) belong to other registries and are never counted
+    signs = _csv(tmp_path, [rows[0]], name="signs.csv")
+    counted = import_file(session, signs, kind="facilities", crs="wgs84", settings=settings)
+    assert (counted.missing, counted.closed, counted.unchanged) == (1, 0, 1)
+    closed = import_file(session, signs, kind="facilities", crs="wgs84", settings=settings,
+                         close_missing=True)
+    assert (closed.missing, closed.closed) == (1, 1)
+    status = dict(session.execute(select(Facility.code, Facility.status)).all())
+    assert status == {"F-1": "active", "F-2": "retired", "F-3": "active", "F-4": "active",
+                      "F-5": "active"}
+    retired = session.scalars(select(Facility).where(Facility.code == "F-2")).one()
+    beijing_today = datetime.now(ZoneInfo(settings.timezone)).date()
+    assert (retired.retired_on, retired.import_id) == (beijing_today, closed.import_id)
+    dry = import_file(session, _csv(tmp_path, [rows[3]], name="posts.csv"), kind="facilities",
+                      crs="wgs84", settings=settings, close_missing=True, dry_run=True)
+    assert (dry.missing, dry.closed) == (0, 0)
+    back = import_file(session, _csv(tmp_path, rows[:2], name="both.csv"), kind="facilities",
+                       crs="wgs84", settings=settings)
+    assert (back.updated, back.missing) == (1, 0)  # listed again: back in service
+    session.refresh(retired)
+    assert (retired.status, retired.retired_on) == ("active", None)
+
+
+def test_a_row_takes_its_schools_region_and_a_bureau_imports_for_its_schools(
+        session: Session, settings: Settings, tmp_path: Path) -> None:
+    add_school(session, "FR-1", campus(*ORIGIN), region="420102")
+    add_school(session, "FR-2", campus(112.9, 28.2), region="430102")
+    bureau = Scope(categories=frozenset({"tobacco"}), region_prefix="4201")
+    ours = _csv(tmp_path, ["F-1,警示标牌,警示牌,FR-1,114.3,30.55,,,"])
+    outcome = import_file(session, ours, kind="facilities", crs="wgs84", settings=settings,
+                          scope=bureau)
+    assert outcome.inserted == 1
+    assert session.scalar(select(Facility.region).where(Facility.code == "F-1")) == "420102"
+    theirs = _csv(tmp_path, ["F-2,警示标牌,警示牌,FR-2,112.9,28.2,,,"], name="theirs.csv")
+    with pytest.raises(Forbidden, match="权限范围以外的设施"):
+        import_file(session, theirs, kind="facilities", crs="wgs84", settings=settings,
+                    scope=bureau)
+    # a region within the key's scope does not carry a school of another province in
+    disguised = _csv(tmp_path, ["F-3,警示标牌,警示牌,FR-2,112.9,28.2,,,420102"], name="d.csv")
+    with pytest.raises(ImportProblem) as caught:
+        import_file(session, disguised, kind="facilities", crs="wgs84", settings=settings,
+                    scope=bureau)
+    (problem,) = caught.value.extra["report"]["problems"]
+    assert (problem["row"], problem["column"], problem["problem"]) == (
+        2, "行政区划代码", "与学校 FR-2 登记的区划 430102 不一致")
+    assert session.scalar(select(func.count()).select_from(Facility)) == 1
