@@ -83,9 +83,11 @@ def write_facilities(session: Session, frame: Any, outcome: Any, parsed: ParsedI
         return unknown
     existing = {f.code: f for f in session.scalars(
         select(Facility).where(Facility.code.in_(frame["code"].tolist())))}
-    places: dict[str, str] = dict(session.execute(
-        select(Facility.code, func.ST_AsText(Facility.location))
-        .where(Facility.code.in_(list(existing)))).all()) if existing else {}
+    # the stored coordinates as doubles: compared exactly (text forms round differently)
+    places: dict[str, tuple[float, float]] = {row.code: (row.x, row.y) for row in session.execute(
+        select(Facility.code, func.ST_X(Facility.location).label("x"),
+               func.ST_Y(Facility.location).label("y"))
+        .where(Facility.code.in_(list(existing))))} if existing else {}
     for record in frame.to_dict(orient="records"):
         point = record["geometry"]
         values = {"kind": record["kind"], "name": record["name"],
@@ -103,7 +105,7 @@ def write_facilities(session: Session, frame: Any, outcome: Any, parsed: ParsedI
                                  **values))
             outcome.inserted += 1
             continue
-        same_place = places.get(found.code) == wkt
+        same_place = places.get(found.code) == (point.x, point.y)
         if same_place and found.status == "active" and all(
                 getattr(found, k) == v for k, v in values.items()):
             continue

@@ -182,3 +182,13 @@ def test_a_row_takes_its_schools_region_and_a_bureau_imports_for_its_schools(
     assert (problem["row"], problem["column"], problem["problem"]) == (
         2, "行政区划代码", "与学校 FR-2 登记的区划 430102 不一致")
     assert session.scalar(select(func.count()).select_from(Facility)) == 1
+
+
+def test_reimporting_a_gcj02_file_changes_nothing(
+        session: Session, settings: Settings, tmp_path: Path) -> None:
+    # converted coordinates carry all 17 digits: the comparison must not round them
+    gx, gy = wgs_to_gcj(*offset(*ORIGIN, 37, 123.456))
+    path = _csv(tmp_path, [f"F-7,警示标牌,警示牌,,{gx:.10f},{gy:.10f},,,420102"])
+    first = import_file(session, path, kind="facilities", crs="gcj02", settings=settings)
+    again = import_file(session, path, kind="facilities", crs="gcj02", settings=settings)
+    assert (first.inserted, again.inserted, again.updated, again.unchanged) == (1, 0, 0, 1)
