@@ -3,11 +3,16 @@
 At most `limit` requests run at once; more wait in a FIFO queue of at most `queue_max`. While
 the worker keeps up, a waiting request may wait `burst_wait_s` (a burst is served whole). Once
 it does not (the queue was full, a request waited longer than `target_s`, or the queue stayed
-non-empty for `target_s` × 2), the worker is overloaded for the next `hold_s`: at most
-`overload_limit` requests run (fewer at once, each finishes sooner: the worker's one
-interpreter lock serves them in turn) and new requests wait at most `overload_wait_s`, so
-the excess is shed at once and what is served keeps its latency. This is the adaptive queue
-of CoDel in its simplest form. Event loop only (no locks).
+non-empty for `target_s` × 2), the worker is overloaded for `hold_s`, and for another `hold_s`
+each time a hold ends with more than `refused_share` of its arrivals refused. While
+overloaded, at most `overload_limit` requests run (fewer at once, each finishes sooner: the
+worker's one interpreter lock serves them in turn) and a request that finds no free slot is
+shed at once: no queue, no timer. Holding the overload by what it still refuses, not only by
+how it began, keeps a sustained overload in that mode; else each hold would end in a burst
+of queued requests with the full limit, and the served would pay for it in latency. At a
+load its fewer slots serve, the refusals stay rare and the overload ends.
+
+This is the adaptive queue of CoDel in its simplest form. Event loop only (no locks).
 """
 
 from __future__ import annotations
@@ -18,53 +23,68 @@ from collections import deque
 
 
 class Admission:
-    """Running slots and a waiting queue with an overload-aware wait limit."""
+    """Running slots, a waiting queue and an overload mode that sheds at once."""
 
     def __init__(self, limit: int, *, queue_max: int = 32, burst_wait_s: float = 0.1,
-                 overload_wait_s: float = 0.005, target_s: float = 0.05,
-                 hold_s: float = 1.0, overload_limit: int | None = None) -> None:
+                 target_s: float = 0.05, hold_s: float = 1.0,
+                 overload_limit: int | None = None, refused_share: float = 0.1) -> None:
         self.limit, self.queue_max = limit, queue_max
         self.overload_limit = limit if overload_limit is None else min(limit, overload_limit)
-        self.burst_wait_s, self.overload_wait_s = burst_wait_s, overload_wait_s
+        self.burst_wait_s = burst_wait_s
         self.target_s, self.hold_s = target_s, hold_s
+        self.refused_share = refused_share
         self.running = 0
+        self._arrived = self._refused = 0  # while overloaded, in the current hold
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._empty_at = time.monotonic()
         self._overload_at = -float("inf")
 
     def overloaded(self) -> bool:
-        """Whether the worker fell behind within the last `hold_s`."""
+        """Whether the worker is behind: it fell behind, or still refuses a good share."""
         now = time.monotonic()
         if self._waiting and now - self._empty_at > 2 * self.target_s:
-            self._overload_at = now
-        return now - self._overload_at < self.hold_s
+            self._fell_behind(now)
+        if now - self._overload_at < self.hold_s:
+            return True
+        if self._arrived and self._refused > self.refused_share * self._arrived:
+            self._overload_at = now  # a `hold_s` more: it still refuses much of what comes
+            self._arrived = self._refused = 0
+            return True
+        self._arrived = self._refused = 0
+        return False
+
+    def _fell_behind(self, now: float) -> None:
+        if now - self._overload_at >= self.hold_s:  # a new overload: count it from now
+            self._arrived = self._refused = 0
+        self._overload_at = now
 
     async def enter(self) -> bool:
         """Take a running slot (True), or give up (False: shed the request)."""
-        limit = self.overload_limit if self.overloaded() else self.limit
-        if self.running < limit and not self._waiting:
+        if self.overloaded():
+            self._arrived += 1
+            if self.running >= self.overload_limit or self._waiting:
+                self._refused += 1
+                return False
+            self.running += 1
+            return True
+        if self.running < self.limit and not self._waiting:
             self.running += 1
             return True
         if len(self._waiting) >= self.queue_max:
-            self._overload_at = time.monotonic()
+            self._fell_behind(time.monotonic())
             return False
-        wait_s = self.overload_wait_s if self.overloaded() else self.burst_wait_s
         if not self._waiting:
             self._empty_at = time.monotonic()
         slot: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append(slot)
         start = time.monotonic()
         try:
-            await asyncio.wait_for(asyncio.shield(slot), wait_s)
+            await asyncio.wait_for(asyncio.shield(slot), self.burst_wait_s)
             if time.monotonic() - start > self.target_s:
-                self._overload_at = time.monotonic()
+                self._fell_behind(time.monotonic())
             return True
         except TimeoutError:
-            # A long wait in vain is a sign of overload; the short one of overload mode is not
-            # (else that mode, with its fewer slots, would keep itself on at a load it could
-            # serve with all of them).
-            if wait_s >= self.target_s:
-                self._overload_at = time.monotonic()
+            self._fell_behind(time.monotonic())  # a long wait in vain
             if slot.done() and not slot.cancelled():  # the slot came as the wait ended
                 return True
             slot.cancel()

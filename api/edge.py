@@ -1,9 +1,7 @@
-"""The edge of the API, before any route runs: shed overload, back off bad keys, cap bodies.
+"""The edge of the API, before any route runs: back off bad keys, cap bodies.
 
-- A worker runs at most `max_in_flight` requests at once; more wait in a short adaptive queue
-  (`api.admission`): a burst is served whole, but under sustained overload the excess is
-  answered 503 with `Retry-After` within milliseconds, so the served requests keep their
-  latency and the excess costs little instead of timing out.
+(Overload is shed one layer further out, by `api.shed`.)
+
 - A client address that sent too many bad keys gets 429 with `Retry-After` (`api.backoff`).
 - A request with a body must carry a well-formed key before a byte of the body is read; the
   body may not exceed its limit, by `Content-Length` or, streamed, by the bytes counted.
@@ -11,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -21,18 +18,16 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.admission import Admission
 from api.backoff import FailedKeys
 from api.errors import problem_response, request_id_of
 
 TOKEN = re.compile(r"zg_[0-9a-f]{12}_[A-Za-z0-9_-]{32,128}")
 _API_KEY_QUERY = re.compile(rb"(?:^|&)api_key=([^&]*)")
-# Cheap and public: never shed, never blocked (a probe must see the process alive).
+# Cheap and public: never blocked (a probe must see the process alive).
 EXEMPT_PREFIXES = ("/healthz", "/readyz", "/assets/", "/docs", "/openapi.json")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SESSION_COOKIE = "zg_session"  # the workbench session (api.web.session)
 LOGIN_PATH = "/login"
-OVERLOADED = "urn:zoneguard:problem:overloaded"
 TOO_MANY_FAILURES = "urn:zoneguard:problem:too-many-failures"
 TOO_LARGE = "urn:zoneguard:problem:too-large"
 UNAUTHORIZED = "urn:zoneguard:problem:unauthorized"
@@ -78,20 +73,14 @@ def _declared_length(scope: Scope) -> int | None:
 
 
 class EdgeMiddleware:
-    """Load shedding, failed-key backoff, key-before-body and body size caps (per worker)."""
+    """Failed-key backoff, key-before-body and body size caps (per worker)."""
 
-    def __init__(self, app: ASGIApp, *, admission: Admission, body_max_bytes: int,
-                 upload_limits: Mapping[str, int], failed_keys: FailedKeys,
-                 tiles: Admission | None = None) -> None:
+    def __init__(self, app: ASGIApp, *, body_max_bytes: int,
+                 upload_limits: Mapping[str, int], failed_keys: FailedKeys) -> None:
         self.app = app
-        self.admission = admission
-        # A map page asks for dozens of tiles at once: they queue on their own, patiently.
-        self.tiles = tiles or Admission(admission.limit, queue_max=256, burst_wait_s=10.0,
-                                        target_s=float("inf"), hold_s=0.0)
         self.body_max_bytes = body_max_bytes
         self.upload_limits = upload_limits
         self.failed_keys = failed_keys
-        self.shed = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection."""
@@ -103,15 +92,7 @@ class EdgeMiddleware:
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        admission = self.tiles if path.startswith("/tiles/") else self.admission
-        if not await admission.enter():
-            self.shed += 1
-            await _shed(scope, receive, send)
-            return
-        try:
-            await self.app(scope, self._counted(scope, receive), send)
-        finally:
-            admission.leave()
+        await self.app(scope, self._counted(scope, receive), send)
 
     def _refusal(self, scope: Scope) -> ASGIApp | None:
         """The answer for a request refused before it reaches a route (None: let it in)."""
@@ -165,18 +146,6 @@ class EdgeMiddleware:
             return message
 
         return counted
-
-
-_SHED_BODY = json.dumps({"type": OVERLOADED, "title": "Service overloaded", "status": 503,
-                        "detail": "the server is at capacity; retry shortly"}).encode()
-_SHED_HEADERS = [(b"content-type", b"application/problem+json"),
-                 (b"content-length", str(len(_SHED_BODY)).encode()), (b"retry-after", b"1")]
-
-
-async def _shed(scope: Scope, receive: Receive, send: Send) -> None:  # noqa: ARG001
-    """The 503 of a shed request: prepared once, so shedding costs next to nothing."""
-    await send({"type": "http.response.start", "status": 503, "headers": list(_SHED_HEADERS)})
-    await send({"type": "http.response.body", "body": _SHED_BODY})
 
 
 def _too_large(setting: str, limit: int) -> str:

@@ -48,6 +48,7 @@ from api.routes import (
 from api.routes import supervision as supervision_routes
 from api.scans import BackgroundScans, fail_interrupted_scans
 from api.schemas.common import PROBLEMS
+from api.shed import ShedMiddleware
 from api.web import install as install_workbench
 from zoneguard.db.engine import make_engine
 from zoneguard.db.migrate import head_revision
@@ -146,11 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_exception_handler(PageRedirect, _page_redirect)
     queued = settings.max_in_flight if settings.max_queued is None else settings.max_queued
-    admission = Admission(settings.max_in_flight, queue_max=queued,
-                          burst_wait_s=settings.admission_wait_s,
-                          overload_limit=settings.overload_in_flight)
-    app.add_middleware(EdgeMiddleware, admission=admission,
-                       body_max_bytes=settings.body_max_bytes,
+    app.add_middleware(EdgeMiddleware, body_max_bytes=settings.body_max_bytes,
                        upload_limits={"/api/v1/imports": settings.import_max_bytes,
                                       "/imports": settings.import_max_bytes,
                                       "/api/v1/findings/[0-9]+/evidence":
@@ -158,8 +155,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                       "/findings/[0-9]+/evidence":
                                           settings.evidence_max_bytes},
                        failed_keys=app.state.failed_keys)
-    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics,
-                       headers=security_headers(settings), public_url=settings.public_url)
+    headers = security_headers(settings)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, headers=headers,
+                       public_url=settings.public_url)
+    # Added last, so it runs first: a shed request touches no other layer.
+    admission = Admission(settings.max_in_flight, queue_max=queued,
+                          burst_wait_s=settings.admission_wait_s,
+                          overload_limit=settings.overload_in_flight)
+    app.add_middleware(ShedMiddleware, admission=admission, headers=headers,
+                       shed_counter=app.state.metrics.shed)
     app.include_router(health.router)
     app.include_router(docs.router)
     api = APIRouter(prefix="/api/v1", responses=PROBLEMS)

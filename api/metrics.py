@@ -45,6 +45,10 @@ class Metrics:
             "zoneguard_http_request_duration_seconds", "HTTP request latency by route template",
             ["method", "route", "status"], registry=self.registry, buckets=_BUCKETS,
         )
+        self.shed = Counter(
+            "zoneguard_http_shed", "Requests answered 503 at once because the worker was full",
+            registry=self.registry,
+        )
         self.scans_started = Counter(
             "zoneguard_scans_started", "Scans started through this API process",
             registry=self.registry,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -188,14 +189,16 @@ def _prepare(engine: Engine) -> str:
 def _run(base: str, token: str, settings: Settings, engine: Engine, pgid: int,
          args: argparse.Namespace) -> list[Row]:
     loadgen.run(base, token, 100, 5, seed=1)  # warm-up
-    unloaded = loadgen.run(base, token, 30, 20, seed=2)  # 600 answers: a steadier p99
+    # The unloaded p99: the median of three runs of 300 answers (one run moves with whatever
+    # else the machine does in those seconds).
+    unloaded = [loadgen.run(base, token, 30, 10, seed=2 + i) for i in range(3)]
     cap, ramp = capacity(base, token, args.ramp_seconds)
     print(loadgen.HEADER)
-    for r in [unloaded, *ramp]:
+    for r in [*unloaded, *ramp]:
         print(loadgen.line(r))
     over = loadgen.run(base, token, 3 * cap, 15, seed=3)
     print(loadgen.line(over), " <- 3x capacity", flush=True)
-    p99 = float(unloaded["served_p99_ms"])
+    p99 = statistics.median(float(r["served_p99_ms"]) for r in unloaded)
     crashed = crash(base, token, settings.home, engine, 0.5 * cap)
     print(f"crash: {crashed}", flush=True)
     soaked = soak(base, token, pgid, 0.8 * cap, args.soak_seconds)
@@ -209,7 +212,7 @@ def _run(base: str, token: str, settings: Settings, engine: Engine, pgid: int,
         ("3x overload: shed 503 p99", "< 100 ms", f"{shed99:.1f} ms ({over['shed']} shed)",
          shed99 < 100),
         ("3x overload: served p99 vs unloaded p99", "<= 2x", f"{over['served_p99_ms']:.1f} ms "
-         f"vs {p99:.1f} ms", float(over["served_p99_ms"]) <= 2 * p99),
+         f"vs {p99:.1f} ms (median of 3)", float(over["served_p99_ms"]) <= 2 * p99),
         ("db kill -9: acknowledged 201s stored", "all", f"{crashed['stored']} of "
          f"{crashed['acknowledged']}", crashed["stored"] == crashed["acknowledged"]),
         ("db kill -9: API answers after restart", "201, no API restart",

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ class Connections:
 
     def __init__(self, host: str, port: int, limit: int) -> None:
         self.host, self.port, self.limit = host, port, limit
-        self.idle: list[Conn] = []
+        self.idle: deque[Conn] = deque()  # oldest first: every connection takes its turn
         self.opened = 0
         self.free = asyncio.Condition()
 
@@ -48,7 +49,7 @@ class Connections:
             while not self.idle and self.opened >= self.limit:
                 await self.free.wait()
             if self.idle and not fresh:
-                reader, writer = self.idle.pop()
+                reader, writer = self.idle.popleft()
                 return reader, writer, True
             self.opened += 1
         try:

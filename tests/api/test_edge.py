@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from api.admission import Admission
 from api.backoff import FailedKeys
-from api.edge import EdgeMiddleware
 from api.main import create_app
+from api.shed import ShedMiddleware
 from zoneguard.settings import Settings
 
 MIB = 1024 * 1024
@@ -99,7 +99,10 @@ def test_backoff_doubles_and_a_good_key_resets_it() -> None:
     assert keys.wait_s("a") == 0
 
 
-def _edge_with(admission: Admission) -> tuple[EdgeMiddleware, asyncio.Event]:
+SECURITY = [(b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff")]
+
+
+def _edge_with(admission: Admission) -> tuple[ShedMiddleware, asyncio.Event]:
     release = asyncio.Event()
 
     async def slow(scope: Any, receive: Any, send: Any) -> None:
@@ -108,12 +111,10 @@ def _edge_with(admission: Admission) -> tuple[EdgeMiddleware, asyncio.Event]:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    edge = EdgeMiddleware(slow, admission=admission, body_max_bytes=MIB, upload_limits={},
-                          failed_keys=FailedKeys())
-    return edge, release
+    return ShedMiddleware(slow, admission=admission, headers=SECURITY), release
 
 
-async def _one(edge: EdgeMiddleware, path: str = "/api/v1/rules"
+async def _one(edge: ShedMiddleware, path: str = "/api/v1/rules"
                ) -> tuple[int, float, dict[bytes, bytes]]:
     out: list[dict[str, Any]] = []
 
@@ -142,44 +143,88 @@ def test_a_burst_over_the_bound_waits_its_turn_and_is_served_whole() -> None:
     asyncio.run(scenario())
 
 
-def test_under_sustained_overload_the_excess_is_shed_within_milliseconds() -> None:
+def test_under_sustained_overload_the_excess_is_shed_at_once() -> None:
     async def scenario() -> None:
-        edge, release = _edge_with(Admission(2, queue_max=3, burst_wait_s=5.0,
-                                             overload_wait_s=0.005, target_s=0.05))
+        edge, release = _edge_with(Admission(2, queue_max=3, burst_wait_s=5.0, target_s=0.05))
         held = [asyncio.create_task(_one(edge)) for _ in range(3)]  # 2 run, 1 waits
         await asyncio.sleep(0.15)  # the queue has not drained for longer than 2 × 0.05 s
         status, seconds, headers = await _one(edge)
-        assert status == 503 and seconds < 0.05 and headers[b"retry-after"] == b"1"
+        assert status == 503 and seconds < 0.01 and headers[b"retry-after"] == b"1"
+        assert headers[b"x-frame-options"] == b"DENY" and headers[b"cache-control"] == b"no-store"
+        assert len(headers[b"x-request-id"]) == 32
         more = [asyncio.create_task(_one(edge)) for _ in range(4)]
-        statuses = [(await t)[0] for t in more]
-        assert statuses.count(503) == 4  # queue full or overloaded: none waits long
+        results = [await t for t in more]
+        assert [r[0] for r in results] == [503] * 4  # overloaded: none waits
+        assert max(r[1] for r in results) < 0.01
         release.set()
         assert [(await t)[0] for t in held] == [200, 200, 200]
         assert edge.admission.running == 0 and edge.admission.overloaded()  # held a while
-        edge.admission.hold_s = 0.0
-        assert not edge.admission.overloaded()
+        assert edge.shed == 5
 
     asyncio.run(scenario())
+
+
+def test_the_shed_answer_is_a_chinese_problem_with_its_own_request_id() -> None:
+    async def scenario() -> None:
+        edge, release = _edge_with(Admission(1, queue_max=0))
+        held = asyncio.create_task(_one(edge))
+        await asyncio.sleep(0.01)
+        out: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            out.append(message)
+
+        for _ in range(2):
+            await edge(_scope("POST", "/api/v1/screenings", []), _never_read, send)
+        release.set()
+        await held
+        problem = json.loads(out[1]["body"])
+        assert problem["status"] == 503 and problem["type"] == "urn:zoneguard:problem:overloaded"
+        assert problem["title"] == "服务繁忙"
+        ids = {dict(out[0]["headers"])[b"x-request-id"], dict(out[2]["headers"])[b"x-request-id"]}
+        assert len(ids) == 2  # each shed request has an id of its own
+
+    asyncio.run(scenario())
+
+
+async def _never_read() -> dict[str, Any]:
+    raise AssertionError("a shed request's body is never read")
 
 
 def test_while_shedding_fewer_requests_run_at_once_and_freed_slots_are_not_handed_on(
 ) -> None:
     async def scenario() -> None:
-        admission = Admission(4, queue_max=4, burst_wait_s=5.0, overload_wait_s=0.005,
-                              overload_limit=1)
+        admission = Admission(4, queue_max=4, burst_wait_s=5.0, overload_limit=1)
         assert [await admission.enter() for _ in range(3)] == [True] * 3  # keeping up: 3 run
         admission._overload_at = time.monotonic()  # the worker fell behind just now
         assert await admission.enter() is False  # 3 running ≥ 1: shed, though 4 would fit
-        waiter = asyncio.create_task(admission.enter())
-        await asyncio.sleep(0)
-        admission.leave()  # 2 still run: the freed slot is not handed to the waiter
-        assert admission.running == 2 and await waiter is False
+        admission.leave()
         admission.leave()
         admission.leave()
         assert admission.running == 0 and await admission.enter() is True  # one may run
         assert await admission.enter() is False
-        admission.hold_s = 0.0  # overload over: the full limit again
-        assert [await admission.enter() for _ in range(3)] == [True] * 3
+        admission.leave()
+        admission.hold_s = 0.0  # the hold is over; 2 of 3 arrivals refused (> 10 %)...
+        assert admission.overloaded()  # ... holds the overload once more
+        assert not admission.overloaded()  # a hold with no arrival, nothing refused: over
+        assert [await admission.enter() for _ in range(3)] == [True] * 3  # the full limit
+
+    asyncio.run(scenario())
+
+
+def test_an_overload_ends_once_a_hold_refuses_little() -> None:
+    async def scenario() -> None:
+        admission = Admission(4, queue_max=4, overload_limit=2, hold_s=60.0)
+        admission._overload_at = time.monotonic()  # the worker fell behind just now
+        for _ in range(19):  # 19 come one after another: each finds a slot
+            assert await admission.enter() is True
+            admission.leave()
+        assert [await admission.enter() for _ in range(3)] == [True, True, False]
+        admission.leave()
+        admission.leave()
+        admission.hold_s = 0.0  # the hold is over: 1 refused of 22 arrivals (< 10 %)
+        assert not admission.overloaded()
+        assert [await admission.enter() for _ in range(4)] == [True] * 4  # the full limit
 
     asyncio.run(scenario())
 
@@ -199,6 +244,16 @@ def test_a_client_leaving_while_queued_gives_its_place_back() -> None:
         assert edge.admission.running == 0
 
     asyncio.run(scenario())
+
+
+def test_shedding_is_the_outermost_layer_and_is_counted_in_metrics(
+        api_settings: Settings) -> None:
+    app = create_app(api_settings.model_copy(update={"max_in_flight": 1, "max_queued": 0}))
+    assert app.user_middleware[0].cls is ShedMiddleware  # runs before request ids, routes
+    shed = next(m for m in app.user_middleware if m.cls is ShedMiddleware)
+    assert shed.kwargs["shed_counter"] is app.state.metrics.shed
+    app.state.metrics.shed.inc()
+    assert b"zoneguard_http_shed_total 1.0" in app.state.metrics.render()[0]
 
 
 def test_every_response_carries_security_headers(client: TestClient,
