@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +16,40 @@ from zoneguard.rules import RuleSet, load_rule_set
 from zoneguard.settings import Settings
 
 _cache: dict[Path, tuple[tuple[tuple[str, float, int], ...], RuleSet]] = {}
+_listing: dict[Path, tuple[int, list[tuple[str, str]]]] = {}  # mtime; names and paths
 
 
-def _stamp(directory: Path) -> tuple[tuple[str, float, int], ...]:
-    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
-    return tuple((f.name, f.stat().st_mtime, f.stat().st_size) for f in files)
+def _stamp(directory: Path) -> tuple[tuple[str, float, int], ...] | None:
+    """Name, mtime and size of each rule file (None: no such directory).
+
+    This says whether to read the rules again, and a screening asks for the rules each time:
+    so it costs a stat of the directory and one of each file. The directory is listed again
+    only when its own mtime moved (a file was added, removed or renamed into place).
+    """
+    try:
+        folder = os.stat(directory)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(folder.st_mode):
+        return None
+    listed = _listing.get(directory)
+    if listed is None or listed[0] != folder.st_mtime_ns:
+        files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+        listed = _listing[directory] = (folder.st_mtime_ns, [(f.name, str(f)) for f in files])
+    try:
+        stats = [(name, os.stat(path)) for name, path in listed[1]]
+    except FileNotFoundError:  # gone between the listing and its stat: list again
+        _listing.pop(directory, None)
+        return _stamp(directory)
+    return tuple((name, st.st_mtime, st.st_size) for name, st in stats)
 
 
 def current_rule_set(settings: Settings) -> RuleSet:
     """The rules of the configured directory, re-read only when a file changed."""
     directory = settings.effective_rules_dir
-    if not directory.is_dir():
-        raise RuleError(f"rules directory {directory} does not exist (ZONEGUARD_RULES_DIR)")
     stamp = _stamp(directory)
+    if stamp is None:
+        raise RuleError(f"rules directory {directory} does not exist (ZONEGUARD_RULES_DIR)")
     cached = _cache.get(directory)
     if cached is not None and cached[0] == stamp:
         return cached[1]
