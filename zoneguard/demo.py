@@ -26,13 +26,12 @@ from zoneguard.maps.city import city_map
 from zoneguard.maps.page import render_page
 from zoneguard.reports.school_sheet import school_sheet_bytes
 from zoneguard.services.access.keys import create_key, verify_key
-from zoneguard.services.cases.findings import local_today
 from zoneguard.services.facilities.check import run_check
 from zoneguard.services.ingest.network import import_network, network_status
 from zoneguard.services.rulesets import current_rule_set, store_rule_set
 from zoneguard.services.scan.run import ScanSummary, run_scan
 from zoneguard.services.screening import screen
-from zoneguard.settings import Settings
+from zoneguard.settings import Settings, local_today
 
 NETWORKS = (("110108", REAL / "beijing_haidian.osm"), ("440307", REAL / "shenzhen_longgang.osm"))
 Step = Callable[[str], None]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from platformdirs import user_data_dir
 from pydantic import Field, field_validator, model_validator
@@ -160,6 +162,15 @@ class Settings(BaseSettings):
         if self.problems_file is not None:
             return self.problems_file
         return PROJECT_ROOT / "data" / "problems.yaml"
+
+
+def local_today(timezone: str | None = None) -> date:
+    """Today's date in the configured time zone (Asia/Shanghai), whatever the host's zone.
+
+    Rules in force, deadlines and reports are dated in Beijing: on a host that runs in UTC,
+    `date.today()` is still yesterday there until 08:00.
+    """
+    return datetime.now(ZoneInfo(timezone or get_settings().timezone)).date()
 
 
 @lru_cache(maxsize=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -18,6 +17,7 @@ from api.schemas.common import PROBLEMS, FeatureCollection
 from api.schemas.ogc import Collection, Collections, Conformance, LandingPage
 from zoneguard.errors import NotFound
 from zoneguard.services.registry import BBox
+from zoneguard.settings import local_today
 
 router = APIRouter(tags=["ogc"], responses=PROBLEMS)
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -82,7 +82,7 @@ def collections(
     request: Request, session: SessionDep, key: Reader, rules: RuleSetDep, f: Format = None,  # noqa: ARG001
 ) -> Any:
     """Every collection with its extent (within the key's scope)."""
-    q = LayerQuery(scope=key.scope, rules=rules, on=date.today())
+    q = LayerQuery(scope=key.scope, rules=rules, on=local_today())
     return _json({
         "links": [link(request, "/ogc/collections", "self", JSON, "The collections")],
         "collections": [_collection(request, layer, layer.extent(session, q))
@@ -97,7 +97,7 @@ def collection(
 ) -> Any:
     """One collection's description."""
     layer = _layer(collection_id)
-    q = LayerQuery(scope=key.scope, rules=rules, on=date.today())
+    q = LayerQuery(scope=key.scope, rules=rules, on=local_today())
     return _json(_collection(request, layer, layer.extent(session, q)))
 
 
@@ -111,7 +111,7 @@ def items(
 ) -> Any:
     """A page of features (GeoJSON) with numberMatched, numberReturned and next/prev links."""
     layer = _layer(collection_id)
-    q = LayerQuery(scope=key.scope, rules=rules, on=date.today(), bbox=bbox, limit=limit,
+    q = LayerQuery(scope=key.scope, rules=rules, on=local_today(), bbox=bbox, limit=limit,
                    offset=offset)
     features, total = layer.page(session, q)
     path = f"/ogc/collections/{layer.id}/items"
@@ -141,7 +141,7 @@ def item(
     """One feature."""
     layer = _layer(collection_id)
     feature = layer.item(session, feature_id, LayerQuery(scope=key.scope, rules=rules,
-                                                         on=date.today()))
+                                                         on=local_today()))
     base = f"/ogc/collections/{layer.id}"
     feature["links"] = [
         {"href": href(request, f"{base}/items/{feature_id}"), "rel": "self", "type": GEOJSON},

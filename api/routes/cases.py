@@ -25,7 +25,7 @@ from api.schemas.common import Problem, RowId
 from zoneguard.errors import TooLarge, ValidationError
 from zoneguard.services.cases import evidence as evidence_service
 from zoneguard.services.cases import field as field_service
-from zoneguard.services.cases.findings import local_today
+from zoneguard.settings import local_today
 
 router = APIRouter(tags=["cases"])
 _SLACK = 64 * 1024  # the note, the part headers and the boundaries around the file

@@ -13,10 +13,10 @@ from api.deps import RuleSetDep, SessionDep, SettingsDep
 from api.geojson import parse_bbox
 from api.schemas.common import Limit, Location, Offset, RegionCode, RowId, Text
 from api.schemas.facilities import CoverageOut, FacilityOut, FacilityPage
-from zoneguard.services.cases.findings import local_today
 from zoneguard.services.facilities import registry
 from zoneguard.services.facilities.coverage import coverage as coverage_of
 from zoneguard.services.registry import BBox
+from zoneguard.settings import local_today
 
 router = APIRouter(tags=["facilities"])
 

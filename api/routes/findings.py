@@ -22,6 +22,7 @@ from api.schemas.findings import ActionIn, FindingDetail, FindingPage
 from zoneguard.domain import FindingState, Verdict
 from zoneguard.services.cases import findings as service
 from zoneguard.services.cases.workflow import act
+from zoneguard.settings import local_today
 
 router = APIRouter(prefix="/findings", tags=["findings"])
 StateFilter = FindingState | Literal["active", "closed"]
@@ -57,7 +58,7 @@ def list_findings(
         verdict=None if verdict is None else verdict.value, category=category, region=region,
         school=school, overdue=overdue, existing=existing,
         expiring_within_days=expiring_within_days, lookback=lookback, limit=limit,
-        offset=offset, scope=key.scope, today=service.local_today(settings.timezone))
+        offset=offset, scope=key.scope, today=local_today(settings.timezone))
     if wants_geojson(request):
         return geojson_response({"type": "FeatureCollection",
                                  "features": [_feature(r) for r in rows],
@@ -70,7 +71,7 @@ def get_finding(finding_id: RowId, session: SessionDep, key: CaseReader,
                 settings: SettingsDep) -> dict[str, Any]:
     """One finding with its workflow events (404 outside the key's scope)."""
     return service.get_finding(session, finding_id, scope=key.scope,
-                               today=service.local_today(settings.timezone))
+                               today=local_today(settings.timezone))
 
 
 @router.post("/{finding_id}/actions", response_model=FindingDetail)
@@ -85,6 +86,6 @@ def act_on_finding(
     """
     act(session, finding_id, action=body.action, caller=key, comment=body.comment,
         assignee=body.unit, deadline=body.deadline, closing=body.closing, scope=key.scope,
-        today=service.local_today(settings.timezone), settings=settings)
+        today=local_today(settings.timezone), settings=settings)
     return service.get_finding(session, finding_id, scope=key.scope,
-                               today=service.local_today(settings.timezone))
+                               today=local_today(settings.timezone))

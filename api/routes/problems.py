@@ -11,8 +11,9 @@ from api.deps import SessionDep, SettingsDep
 from api.schemas.findings import FindingDetail
 from api.schemas.problems import ProblemCategories, ProblemIn
 from zoneguard.problem_categories import catalogue
-from zoneguard.services.cases.findings import get_finding, local_today
+from zoneguard.services.cases.findings import get_finding
 from zoneguard.services.cases.problems import register_problem
+from zoneguard.settings import local_today
 
 router = APIRouter(prefix="/problems", tags=["problems"])
 

@@ -39,7 +39,7 @@ from zoneguard.reports.record import (
 )
 from zoneguard.reports.school_sheet import DISTANCE_SHEET, school_sheet_bytes
 from zoneguard.reports.summary import summary_bytes
-from zoneguard.services.cases.findings import local_today
+from zoneguard.settings import local_today
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 api_router = APIRouter(prefix="/reports", tags=["reports"])  # mounted under /api/v1

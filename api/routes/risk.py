@@ -11,8 +11,8 @@ from api.auth import Reader
 from api.deps import SessionDep, SettingsDep
 from api.schemas.common import Limit, Offset, RegionCode, RowId
 from zoneguard.risk_formula import risk_formula
-from zoneguard.services.cases.findings import local_today
 from zoneguard.services.cases.risk import SchoolRisk, school_risk_by_id, school_risks
+from zoneguard.settings import local_today
 
 router = APIRouter(tags=["risk"])
 GradeCode = Literal["red", "orange", "yellow", "blue"]

@@ -11,6 +11,7 @@ from api.auth import Reader
 from api.deps import RuleSetDep
 from api.schemas.common import RegionCode
 from api.schemas.rules import RulesInForce
+from zoneguard.settings import local_today
 
 router = APIRouter(prefix="/rules", tags=["rules"])
 
@@ -21,6 +22,6 @@ def rules_in_force(
     region: RegionCode | None = None, on: date | None = None,
 ) -> dict[str, Any]:
     """The rules that decide some category and level in `region` (default: national) on `on`."""
-    day = on or date.today()
+    day = on or local_today()
     return {"rule_set_version": rules.version, "region": region, "on": day,
             "rules": [rule.public() for rule in rules.rules_in_force(region, day)]}

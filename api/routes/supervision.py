@@ -22,7 +22,7 @@ from api.schemas.cases import (
 from api.schemas.common import Limit, Offset, RegionCode, RowId
 from zoneguard.services.cases import supervision as service
 from zoneguard.services.cases import supervision_view as view
-from zoneguard.services.cases.findings import local_today
+from zoneguard.settings import local_today
 
 router = APIRouter(tags=["supervision"])
 

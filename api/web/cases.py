@@ -35,10 +35,10 @@ from zoneguard.queries.nearby import school_by_code
 from zoneguard.services.access.web_sessions import WebLogin
 from zoneguard.services.cases.counts import state_counts
 from zoneguard.services.cases.evidence import add_evidence
-from zoneguard.services.cases.findings import get_finding, list_findings, local_today
+from zoneguard.services.cases.findings import get_finding, list_findings
 from zoneguard.services.cases.flow import BY_CODE
 from zoneguard.services.cases.workflow import act
-from zoneguard.settings import Settings
+from zoneguard.settings import Settings, local_today
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=200)]

@@ -29,9 +29,8 @@ from zoneguard.risk_formula import risk_formula
 from zoneguard.rules import RuleSet
 from zoneguard.services.access.principal import Principal
 from zoneguard.services.access.web_sessions import WebLogin
-from zoneguard.services.cases.findings import local_today
 from zoneguard.services.cases.risk import school_risk_by_id
-from zoneguard.settings import Settings
+from zoneguard.settings import Settings, local_today
 
 router = APIRouter(include_in_schema=False)
 _LINKS = ((re.compile(r"^/api/v1/findings/(\d+)$"), "/findings/{}"),

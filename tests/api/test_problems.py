@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from tests.factories import add_gate, add_school
 from tests.oracle import distance_m, from_local
 from zoneguard.services.access.keys import create_key
-from zoneguard.services.cases.findings import local_today
-from zoneguard.settings import Settings
+from zoneguard.settings import Settings, local_today
 
 LON, LAT = 113.0, 28.2
 CAMPUS = box(-100, -100, 100, 100)

@@ -89,7 +89,7 @@ def measure_command(
 ) -> None:
     """Record a distance measured on site; the case's verdict follows it."""
     from zoneguard.services.cases.field import FIELD_VERDICT_LABELS, as_dict, record_measurement
-    from zoneguard.services.cases.findings import local_today
+    from zoneguard.settings import local_today
 
     cfg = settings()
     with open_session() as session:

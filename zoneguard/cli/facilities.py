@@ -13,7 +13,7 @@ requirements_app = typer.Typer(help="Required facilities: check every school.")
 
 
 def _today() -> date:
-    from zoneguard.services.cases.findings import local_today
+    from zoneguard.settings import local_today
 
     return local_today(settings().timezone)
 

@@ -91,7 +91,8 @@ def findings_command(
 ) -> None:
     """List findings with filters, as a table or as JSON, CSV or GeoJSON on standard output."""
     from zoneguard.reports.finding_files import FORMATS, export
-    from zoneguard.services.cases.findings import list_findings, local_today
+    from zoneguard.services.cases.findings import list_findings
+    from zoneguard.settings import local_today
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
@@ -148,7 +149,8 @@ def show(
     json_output: bool = typer.Option(False, "--json", help="Print JSON"),
 ) -> None:
     """Show a finding with its measured conflict and its workflow history."""
-    from zoneguard.services.cases.findings import get_finding, local_today
+    from zoneguard.services.cases.findings import get_finding
+    from zoneguard.settings import local_today
 
     with open_session() as session:
         data = get_finding(session, finding_id, today=local_today(settings().timezone))
@@ -172,8 +174,8 @@ def act_command(
                                        "retained, special"),
 ) -> None:
     """Take one step of the case loop as this machine's user (who is recorded)."""
-    from zoneguard.services.cases.findings import local_today
     from zoneguard.services.cases.workflow import act
+    from zoneguard.settings import local_today
 
     cfg = settings()
     with open_session() as session:

@@ -29,8 +29,8 @@ def draw_command(
     """Draw premises at random (stratified by category and district) with two inspectors."""
     from zoneguard.evaluation import Tolerances
     from zoneguard.services import inspections as ins
-    from zoneguard.services.cases.findings import local_today
     from zoneguard.services.rulesets import current_rule_set
+    from zoneguard.settings import local_today
 
     if weight not in ("none", "risk"):
         raise typer.BadParameter("可选 none 或 risk", param_hint="--weight")
@@ -60,7 +60,7 @@ def result_command(inspection_id: int,
                    items: list[str] = typer.Option(..., "--item", help="CODE=合格|不合格")) -> None:
     """Record the results of one inspection; 不合格 items open findings."""
     from zoneguard.services import inspections as ins
-    from zoneguard.services.cases.findings import local_today
+    from zoneguard.settings import local_today
 
     results = dict(item.partition("=")[::2] for item in items)
     with open_session() as session:

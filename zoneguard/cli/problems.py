@@ -38,8 +38,9 @@ def report_command(
     json_output: bool = typer.Option(False, "--json", help="Print the case as JSON"),
 ) -> None:
     """Register a problem as a new case (发现) as this machine's user (who is recorded)."""
-    from zoneguard.services.cases.findings import get_finding, local_today
+    from zoneguard.services.cases.findings import get_finding
     from zoneguard.services.cases.problems import register_problem
+    from zoneguard.settings import local_today
 
     cfg = settings()
     today = local_today(cfg.timezone)

@@ -36,7 +36,7 @@ def joint_report(code: str = typer.Argument(..., help="School code"),
                  out: Path = OUT) -> None:
     """一校一表: the school's annual joint check sheet (食品、交通、文化、治安、安全设施)."""
     from zoneguard.reports.joint_sheet import joint_sheet_bytes
-    from zoneguard.services.cases.findings import local_today
+    from zoneguard.settings import local_today
 
     with open_session() as session:
         out.write_bytes(joint_sheet_bytes(
@@ -62,8 +62,8 @@ def coverage_report(region: str | None = typer.Option(None, "--region"), out: Pa
     """设施覆盖率：各区县各项必备设施的达标学校数、达标率与目标，及各校缺失说明."""
     from zoneguard import regions
     from zoneguard.reports.coverage_sheet import coverage_bytes
-    from zoneguard.services.cases.findings import local_today
     from zoneguard.services.rulesets import current_rule_set
+    from zoneguard.settings import local_today
 
     if region is not None:
         regions.check(region)

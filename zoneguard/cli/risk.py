@@ -23,8 +23,8 @@ def risk_command(
 
     from zoneguard import regions
     from zoneguard.risk_formula import risk_formula
-    from zoneguard.services.cases.findings import local_today
     from zoneguard.services.cases.risk import school_risks
+    from zoneguard.settings import local_today
 
     if region is not None:
         regions.check(region)

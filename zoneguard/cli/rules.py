@@ -11,6 +11,7 @@ from rich.table import Table
 
 from zoneguard.cli.common import console, err_console, handle_errors, print_json, settings
 from zoneguard.labels import levels_label, limit
+from zoneguard.settings import local_today
 
 if TYPE_CHECKING:
     from zoneguard.rules import RuleSet
@@ -36,7 +37,7 @@ def list_command(
     """List rules with their citations and, for rule authors, confidence and notes."""
     rule_set = _load(rules_dir)
     try:
-        day = date.fromisoformat(on) if on else date.today()
+        day = date.fromisoformat(on) if on else local_today(settings().timezone)
     except ValueError:
         raise typer.BadParameter(f"--on {on!r} is not a date (YYYY-MM-DD)") from None
     rules = rule_set.rules_in_force(region, day) if region else list(rule_set.rules)

@@ -29,7 +29,7 @@ def _day(value: str | None, option: str) -> date | None:
 
 
 def _today() -> date:
-    from zoneguard.services.cases.findings import local_today
+    from zoneguard.settings import local_today
 
     return local_today(settings().timezone)
 

@@ -21,9 +21,8 @@ from zoneguard.maps.facility_layers import colour_by_risk, facility_overlays, ri
 from zoneguard.maps.page import new_spec
 from zoneguard.rules import RuleSet
 from zoneguard.scope import UNRESTRICTED, Scope
-from zoneguard.services.cases.findings import local_today
 from zoneguard.services.rulesets import current_rule_set
-from zoneguard.settings import Settings
+from zoneguard.settings import Settings, local_today
 
 LARGE_MAP_FEATURES = 3000  # beyond this many premises the API serves them as vector tiles
 

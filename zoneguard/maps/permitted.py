@@ -24,10 +24,9 @@ from zoneguard.maps.data import BBox
 from zoneguard.maps.page import new_spec
 from zoneguard.rules import RuleSet
 from zoneguard.scope import UNRESTRICTED, Scope
-from zoneguard.services.cases.findings import local_today
 from zoneguard.services.registry import check_bbox
 from zoneguard.services.rulesets import current_rule_set
-from zoneguard.settings import Settings
+from zoneguard.settings import Settings, local_today
 
 NOTICE = ("绿色：按距离规则可开设{label}的区域（已扣除各学校 {distances} 米范围及 {margin:g} 米"
           "测量余量）。\n红色：禁止或需复核的区域。\n本图仅供申请前参考，不作审批依据；"

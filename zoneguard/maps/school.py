@@ -19,9 +19,8 @@ from zoneguard.maps.page import new_spec
 from zoneguard.queries.nearby import Nearby, premises_near, school_by_code
 from zoneguard.rules import RuleSet
 from zoneguard.scope import UNRESTRICTED, Scope
-from zoneguard.services.cases.findings import local_today
 from zoneguard.services.rulesets import current_rule_set
-from zoneguard.settings import Settings
+from zoneguard.settings import Settings, local_today
 
 
 def _path_coordinates(judgement: Judgement) -> list[list[float]] | None:

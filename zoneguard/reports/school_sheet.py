@@ -25,10 +25,9 @@ from zoneguard.reports.human import beijing
 from zoneguard.reports.xlsx import BOLD, table, workbook_bytes
 from zoneguard.risk_formula import risk_formula
 from zoneguard.rules import RuleSet
-from zoneguard.services.cases.findings import local_today
 from zoneguard.services.cases.risk import SchoolRisk, school_risk_by_id
 from zoneguard.services.rulesets import current_rule_set
-from zoneguard.settings import Settings
+from zoneguard.settings import Settings, local_today
 
 PREMISES_HEADERS = (
     "序号", "场所名称", "类别", "许可证号", "地址", "经营状态", "距离（米）", "测量方式",

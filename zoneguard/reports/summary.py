@@ -19,6 +19,7 @@ from zoneguard.maps import style
 from zoneguard.maps.data import ACTIVE_STATES
 from zoneguard.reports.human import SCAN_STATUS_LABELS, TRIGGER_LABELS, beijing
 from zoneguard.reports.xlsx import BOLD, table, workbook_bytes
+from zoneguard.settings import local_today
 
 _COUNTS = """
 SELECT NULLIF(p.region, '') AS district, p.category, f.verdict, f.state, count(*) AS n
@@ -80,7 +81,7 @@ def summary_workbook(
     on: date | None = None, last_scans: int = 10,
 ) -> Workbook:
     """The district summary: 分区汇总, 分类明细, 逾期问题 and 扫描趋势 sheets."""
-    today = on or date.today()
+    today = on or local_today()
     params = {"region": region, "categories": categories, "today": today,
               "active": list(ACTIVE_STATES), "limit": last_scans}
     counts = [dict(r) for r in session.execute(text(_COUNTS), params).mappings()]

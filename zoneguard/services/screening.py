@@ -33,7 +33,7 @@ from zoneguard.rules import RuleSet
 from zoneguard.scope import Scope
 from zoneguard.services.rulesets import current_rule_set, store_rule_set
 from zoneguard.services.screening_store import pending_screening, store_screenings
-from zoneguard.settings import Settings
+from zoneguard.settings import Settings, local_today
 
 XY = tuple[float, float]
 
@@ -157,7 +157,7 @@ def screen(
         region, _ = scope.narrow(region, [category])
     if region is not None:
         regions.check(region)
-    day = on or date.today()
+    day = on or local_today(cfg.timezone)
     pt = _to_wgs84(point, crs, "location")
     door = _to_wgs84(entrance, crs, "entrance") if entrance is not None else pt
     _check_entrance(pt, door, cfg.max_entrance_m)
@@ -213,7 +213,7 @@ def remeasure(session: Session, *, premises_id: int, school_id: int, rule_id: st
     door = measured_door(point, None if row.elon is None else (row.elon, row.elat),
                          settings.max_entrance_m)
     for _, judged in judge_around(session, rules, settings, category=row.category, point=point,
-                                  door=door, region=row.region, on=date.today(),
+                                  door=door, region=row.region, on=local_today(settings.timezone),
                                   issued_on=row.issued_on, school_id=school_id):
         for judgement in judged:
             if judgement.rule.rule.id == rule_id:

@@ -1,16 +1,19 @@
-"""The rule set in force follows its files: an edit, a removed file, a missing directory."""
+"""The rule set in force follows its files (an edit, a removed file, a missing directory) and
+is dated in Beijing."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from zoneguard.errors import RuleError
 from zoneguard.services.rulesets import current_rule_set
-from zoneguard.settings import PROJECT_ROOT, Settings
+from zoneguard.settings import PROJECT_ROOT, Settings, local_today
 
 
 def _copy(tmp_path: Path) -> tuple[Settings, Path]:
@@ -47,3 +50,18 @@ def test_a_missing_directory_is_a_rule_error(tmp_path: Path) -> None:
     (tmp_path / "file.yaml").write_text("x: 1\n", encoding="utf-8")
     with pytest.raises(RuleError, match="does not exist"):
         current_rule_set(Settings(rules_dir=tmp_path / "file.yaml"))
+
+
+def test_rules_are_dated_in_beijing_whatever_the_host_zone(monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    # UTC−12 and UTC+14 are 26 hours apart: their own dates always differ, so a host-dated
+    # day is wrong in at least one of them; China keeps UTC+8 all year.
+    for host in ("Etc/GMT+12", "Etc/GMT-14"):
+        monkeypatch.setenv("TZ", host)
+        time.tzset()
+        before = (datetime.now(UTC) + timedelta(hours=8)).date()
+        today = local_today("Asia/Shanghai")
+        after = (datetime.now(UTC) + timedelta(hours=8)).date()
+        assert today in (before, after)
+    monkeypatch.undo()
+    time.tzset()

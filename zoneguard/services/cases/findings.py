@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import partial
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -24,16 +23,12 @@ from zoneguard.models import (
     seen,
 )
 from zoneguard.services.access.keys import Scope
+from zoneguard.settings import local_today
 
 OPEN_STATES = ACTIVE_STATES
 # Callers pass `today` from their settings' zone; this is only the default of the domain.
 HOUSE_TIMEZONE = "Asia/Shanghai"
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
-
-
-def local_today(timezone: str) -> date:
-    """Today's date in the configured time zone (deadlines and rules are local dates)."""
-    return datetime.now(ZoneInfo(timezone)).date()
 
 
 def overdue_sql(today: date) -> ColumnElement[bool]:

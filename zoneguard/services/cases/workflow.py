@@ -92,9 +92,9 @@ def conflict_remains(session: Session, finding: Finding, settings: Settings) -> 
     distance, or measured again now (screening path) the pair is no longer in conflict.
     """
     if finding.kind == "facility":  # the required facility must now be registered
-        from zoneguard.services.cases.findings import local_today
         from zoneguard.services.facilities.check import still_missing
         from zoneguard.services.rulesets import current_rule_set
+        from zoneguard.settings import local_today
 
         return still_missing(session, finding, rules=current_rule_set(settings),
                              on=local_today(settings.timezone))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import date
 from typing import Any
 
 import shapely
@@ -30,6 +29,7 @@ from zoneguard.services.registry.common import (
     region_clause,
     to_wgs84,
 )
+from zoneguard.settings import local_today
 
 NEARBY_M = 500.0  # the schools that place a premises in a jurisdiction (see screening)
 
@@ -136,7 +136,7 @@ def _check_scope(session: Session, row: Premises, scope: Scope) -> None:
 
         place = to_shape(row.location)
         check_location_in_scope(schools_near(session, lon=place.x, lat=place.y,
-                                             radius_m=NEARBY_M, on=date.today()), scope)
+                                             radius_m=NEARBY_M, on=local_today()), scope)
 
 
 def _duplicate(session: Session, row: Premises) -> None:

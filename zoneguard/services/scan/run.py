@@ -35,11 +35,10 @@ from zoneguard.errors import ScanRunning, ValidationError
 from zoneguard.evaluation import Tolerances
 from zoneguard.rules import RuleSet
 from zoneguard.services.access.audit import audit
-from zoneguard.services.cases.findings import local_today
 from zoneguard.services.rulesets import current_rule_set, store_rule_set
 from zoneguard.services.scan import sql as q
 from zoneguard.services.scan.diff import Counts, Fill, Plan, data_versions, execute
-from zoneguard.settings import Settings
+from zoneguard.settings import Settings, local_today
 
 log = logging.getLogger(__name__)
 
