@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.auth import Reader
-from api.deps import RuleSetDep, SessionDep
+from api.deps import RuleSetDep, SessionDep, SettingsDep
 from api.geojson import geojson_response, parse_bbox
 from api.ogc.layers import LAYERS, Layer
 from api.ogc.layers import Query as LayerQuery
@@ -79,10 +79,11 @@ def _collection(request: Request, layer: Layer, extent: list[float] | None) -> d
 
 @router.get("/collections", response_model=Collections)
 def collections(
-    request: Request, session: SessionDep, key: Reader, rules: RuleSetDep, f: Format = None,  # noqa: ARG001
+    request: Request, session: SessionDep, key: Reader, rules: RuleSetDep,
+    settings: SettingsDep, f: Format = None,  # noqa: ARG001
 ) -> Any:
     """Every collection with its extent (within the key's scope)."""
-    q = LayerQuery(scope=key.scope, rules=rules, on=local_today())
+    q = LayerQuery(scope=key.scope, rules=rules, on=local_today(settings.timezone))
     return _json({
         "links": [link(request, "/ogc/collections", "self", JSON, "The collections")],
         "collections": [_collection(request, layer, layer.extent(session, q))
@@ -93,11 +94,11 @@ def collections(
 @router.get("/collections/{collection_id}", response_model=Collection)
 def collection(
     request: Request, collection_id: CollectionId, session: SessionDep, key: Reader,
-    rules: RuleSetDep, f: Format = None,  # noqa: ARG001
+    rules: RuleSetDep, settings: SettingsDep, f: Format = None,  # noqa: ARG001
 ) -> Any:
     """One collection's description."""
     layer = _layer(collection_id)
-    q = LayerQuery(scope=key.scope, rules=rules, on=local_today())
+    q = LayerQuery(scope=key.scope, rules=rules, on=local_today(settings.timezone))
     return _json(_collection(request, layer, layer.extent(session, q)))
 
 
@@ -105,14 +106,15 @@ def collection(
             responses={200: {"content": {GEOJSON: {}}}})
 def items(
     request: Request, collection_id: CollectionId, session: SessionDep, key: Reader,
-    rules: RuleSetDep, bbox: Annotated[BBox | None, Depends(parse_bbox)],
+    rules: RuleSetDep, settings: SettingsDep,
+    bbox: Annotated[BBox | None, Depends(parse_bbox)],
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0, f: Format = None,
 ) -> Any:
     """A page of features (GeoJSON) with numberMatched, numberReturned and next/prev links."""
     layer = _layer(collection_id)
-    q = LayerQuery(scope=key.scope, rules=rules, on=local_today(), bbox=bbox, limit=limit,
-                   offset=offset)
+    q = LayerQuery(scope=key.scope, rules=rules, on=local_today(settings.timezone), bbox=bbox,
+                   limit=limit, offset=offset)
     features, total = layer.page(session, q)
     path = f"/ogc/collections/{layer.id}/items"
     box = request.query_params.get("bbox")
@@ -136,12 +138,13 @@ def items(
 def item(
     request: Request, collection_id: CollectionId,
     feature_id: Annotated[str, Path(max_length=64, pattern=r"^[0-9A-Za-z._-]+$")],
-    session: SessionDep, key: Reader, rules: RuleSetDep, f: Format = None,  # noqa: ARG001
+    session: SessionDep, key: Reader, rules: RuleSetDep, settings: SettingsDep,
+    f: Format = None,  # noqa: ARG001
 ) -> Any:
     """One feature."""
     layer = _layer(collection_id)
     feature = layer.item(session, feature_id, LayerQuery(scope=key.scope, rules=rules,
-                                                         on=local_today()))
+                                                         on=local_today(settings.timezone)))
     base = f"/ogc/collections/{layer.id}"
     feature["links"] = [
         {"href": href(request, f"{base}/items/{feature_id}"), "rel": "self", "type": GEOJSON},

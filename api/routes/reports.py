@@ -93,12 +93,14 @@ def school_sheet(code: Code, session: SessionDep, settings: SettingsDep, rules: 
 
 @router.get("/summary.xlsx", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "District summary"}})
-def summary(session: SessionDep, key: Reader, region: RegionCode | None = None,
+def summary(session: SessionDep, key: Reader, settings: SettingsDep,
+            region: RegionCode | None = None,
             category: Categories = None,
             last_scans: Annotated[int, Query(ge=1, le=100)] = 10) -> Response:
     """Counts by district × category × verdict × state, overdue findings, scan trend."""
     region, categories = key.scope.narrow(region, category)
-    body = summary_bytes(session, region=region, categories=categories, last_scans=last_scans)
+    body = summary_bytes(session, region=region, categories=categories, last_scans=last_scans,
+                         on=local_today(settings.timezone))
     return _file(body, XLSX, f"summary-{region or 'all'}.xlsx")
 
 

@@ -50,9 +50,11 @@ def summary_report(region: str | None = typer.Option(None, "--region"), out: Pat
                    last_scans: int = typer.Option(10, "--last-scans", min=1, max=100)) -> None:
     """District summary: counts, overdue findings, trend across the last scans."""
     from zoneguard.reports.summary import summary_bytes
+    from zoneguard.settings import local_today
 
     with open_session() as session:
-        out.write_bytes(summary_bytes(session, region=region, last_scans=last_scans))
+        out.write_bytes(summary_bytes(session, region=region, last_scans=last_scans,
+                                      on=local_today(settings().timezone)))
     console.print(f"wrote {out}", highlight=False)
 
 
