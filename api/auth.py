@@ -171,10 +171,12 @@ async def current_principal(
     else:
         login = await web_login(request, session)
         if login is None:
-            raise Unauthorized("an API key is required: send 'Authorization: Bearer zg_…'")
+            raise Unauthorized("需要访问密钥：请在请求头中发送“Authorization: Bearer zg_…”，"
+                               "或先登录工作台")
         if request.method not in SAFE_METHODS and not csrf_ok(
                 login, request.headers.get(CSRF_HEADER)):
-            raise Forbidden(f"a change made with a session needs its CSRF token ({CSRF_HEADER})")
+            raise Forbidden(f"页面会话的修改须附带防伪令牌（请求头 {CSRF_HEADER}）："
+                            "请刷新页面后重试")
         principal = login.user.principal
     request.state.principal = principal
     return principal
@@ -215,7 +217,8 @@ async def metrics_access(
         return
     principal = await current_principal(request, session, bearer, api_key, page)
     if principal.role not in SCAN:
-        raise Forbidden("metrics need an admin or governance key (ZONEGUARD_METRICS_PUBLIC)")
+        raise Forbidden("运行指标仅对管理员或综治办的密钥开放"
+                        "（公开须设置 ZONEGUARD_METRICS_PUBLIC）")
 
 
 MetricsAccess = Annotated[None, Depends(metrics_access)]

@@ -45,7 +45,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """
     factory: sessionmaker[Session] | None = getattr(request.app.state, "sessions", None)
     if factory is None:
-        raise DatabaseUnavailable("the database is not connected")
+        raise DatabaseUnavailable("尚未连接数据库")
     session = factory()
     try:
         yield session
@@ -86,7 +86,7 @@ async def get_screening_store(request: Request) -> ScreeningStore:
     writer: GroupCommit[PendingScreening] | None = getattr(request.app.state,
                                                            "screening_writer", None)
     if writer is None:
-        raise DatabaseUnavailable("the database is not connected")
+        raise DatabaseUnavailable("尚未连接数据库")
     return writer.submit
 
 

@@ -26,6 +26,6 @@ def docs(settings: SettingsDep) -> HTMLResponse:
     try:
         asset_path("swagger-ui/swagger-ui-bundle.js", settings)
     except FileNotFoundError:
-        raise AssetsMissing("Swagger UI is not installed: run scripts/assets.sh ("
-                            + SETUP_HINT.format(dir=assets_dir(settings)) + ")") from None
+        raise AssetsMissing("接口文档页面（Swagger UI）未安装：请运行 "
+                            + SETUP_HINT.format(dir=assets_dir(settings))) from None
     return HTMLResponse(_PAGE)

@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.backoff import FailedKeys
-from api.errors import problem_response, request_id_of
+from api.errors import PayloadTooLarge, problem_response, request_id_of
+from zoneguard.errors import Unauthorized
 
 TOKEN = re.compile(r"zg_[0-9a-f]{12}_[A-Za-z0-9_-]{32,128}")
 _API_KEY_QUERY = re.compile(rb"(?:^|&)api_key=([^&]*)")
@@ -99,25 +100,26 @@ class EdgeMiddleware:
         address = client_address(scope)
         wait = self.failed_keys.wait_s(address)
         if wait > 0:
-            return _problem(scope, 429, TOO_MANY_FAILURES, "Too many failed keys",
-                            "too many requests with a bad API key from this address; wait "
-                            "and retry with a valid key", retry_after=wait)
+            return _problem(scope, 429, TOO_MANY_FAILURES, "密钥错误次数过多",
+                            "此地址多次使用无效的访问密钥：请稍候再用有效密钥重试",
+                            retry_after=wait)
         if scope.get("method") not in _BODY_METHODS:
             return None
         token = presented_token(scope)
         if not token and _person(scope):
             pass  # a workbench form or a session call: the route checks session and CSRF
         elif not token:
-            return _problem(scope, 401, UNAUTHORIZED, "Unauthorized",
-                            "an API key is required: send 'Authorization: Bearer zg_…'")
+            return _problem(scope, 401, UNAUTHORIZED, Unauthorized.title,
+                            "需要访问密钥：请在请求头中发送“Authorization: Bearer zg_…”")
         elif not TOKEN.fullmatch(token):
             self.failed_keys.failed(address)
-            return _problem(scope, 401, UNAUTHORIZED, "Unauthorized",
-                            "malformed API key (expected zg_<prefix>_<secret>)")
+            return _problem(scope, 401, UNAUTHORIZED, Unauthorized.title,
+                            "访问密钥格式不对（应为 zg_<前缀>_<密钥>）")
         limit, setting = self._limit(scope)
         length = _declared_length(scope)
         if length is not None and length > limit:
-            return _problem(scope, 413, TOO_LARGE, "Request too large", _too_large(setting, limit))
+            return _problem(scope, 413, TOO_LARGE, PayloadTooLarge.title,
+                            _too_large(setting, limit))
         return None
 
     def _limit(self, scope: Scope) -> tuple[int, str]:
@@ -149,7 +151,7 @@ class EdgeMiddleware:
 
 
 def _too_large(setting: str, limit: int) -> str:
-    return f"the request body is larger than the limit of {limit} bytes ({setting})"
+    return f"请求内容超过 {limit} 字节的上限（由 {setting} 设定）"
 
 
 def _problem(scope: Scope, status: int, type_: str, title: str, detail: str,

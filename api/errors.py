@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,14 +24,14 @@ log = logging.getLogger("zoneguard.api")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _HTTP_TYPES = {
-    400: ("urn:zoneguard:problem:bad-request", "Bad request"),
-    401: ("urn:zoneguard:problem:unauthorized", "Unauthorized"),
-    403: ("urn:zoneguard:problem:forbidden", "Forbidden"),
-    404: ("urn:zoneguard:problem:not-found", "Not found"),
-    405: ("urn:zoneguard:problem:method-not-allowed", "Method not allowed"),
-    406: ("urn:zoneguard:problem:not-acceptable", "Not acceptable"),
-    413: ("urn:zoneguard:problem:too-large", "Request too large"),
-    415: ("urn:zoneguard:problem:unsupported-media-type", "Unsupported media type"),
+    400: ("urn:zoneguard:problem:bad-request", "请求有误"),
+    401: ("urn:zoneguard:problem:unauthorized", "未登录或缺少访问密钥"),
+    403: ("urn:zoneguard:problem:forbidden", "无权操作"),
+    404: ("urn:zoneguard:problem:not-found", "未找到"),
+    405: ("urn:zoneguard:problem:method-not-allowed", "不支持的请求方法"),
+    406: ("urn:zoneguard:problem:not-acceptable", "无法提供所要求的格式"),
+    413: ("urn:zoneguard:problem:too-large", "请求过大"),
+    415: ("urn:zoneguard:problem:unsupported-media-type", "不支持的内容类型"),
 }
 INTERNAL_TYPE = "urn:zoneguard:problem:internal"
 
@@ -39,7 +41,7 @@ class PayloadTooLarge(ZoneGuardError):
 
     status = 413
     type = "urn:zoneguard:problem:too-large"
-    title = "Request too large"
+    title = "请求过大"
 
 
 def request_id_of(request: Request) -> str | None:
@@ -92,8 +94,8 @@ def _from_error(request: Request, exc: ZoneGuardError) -> JSONResponse:
 def _internal(request: Request, exc: BaseException) -> JSONResponse:
     rid = request_id_of(request)
     log.error("request %s %s %s failed", rid, request.method, request.url.path, exc_info=exc)
-    return problem_response(status=500, type_=INTERNAL_TYPE, title="Internal server error",
-                            detail=f"an unexpected error occurred; quote request id {rid}",
+    return problem_response(status=500, type_=INTERNAL_TYPE, title="服务器内部错误",
+                            detail=f"服务器发生意外错误，请将请求编号 {rid} 告知管理员",
                             instance=request.url.path, request_id=rid)
 
 
@@ -112,24 +114,70 @@ async def _database_handler(request: Request, exc: Exception) -> JSONResponse:
     return _from_error(request, translated)
 
 
+_WHERE = {"body": "请求内容", "query": "查询参数", "path": "地址参数", "header": "请求头",
+          "cookie": "Cookie"}
+# What a person reads for each kind of pydantic error (its `type`); `{…}` from its `ctx`.
+_FIELD_PROBLEMS = {
+    "missing": "必须填写", "extra_forbidden": "不是可接受的字段",
+    "string_type": "应为文本", "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "不能超过 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不符", "int_type": "应为整数", "int_parsing": "应为整数",
+    "int_from_float": "应为整数", "float_type": "应为数字", "float_parsing": "应为数字",
+    "finite_number": "应为有限的数字", "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false", "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应不小于 {ge}", "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}", "literal_error": "应为以下之一：{expected}",
+    "enum": "应为以下之一：{expected}", "date_type": "应为日期（YYYY-MM-DD）",
+    "date_parsing": "应为日期（YYYY-MM-DD）",
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "date_from_datetime_inexact": "应为日期（YYYY-MM-DD）",
+    "datetime_type": "应为日期时间", "datetime_parsing": "应为日期时间",
+    "list_type": "应为列表", "too_short": "至少 {min_length} 项",
+    "too_long": "不能超过 {max_length} 项",
+    "dict_type": "应为对象", "model_type": "应为对象", "model_attributes_type": "应为对象",
+    "json_invalid": "不是有效的 JSON", "json_type": "不是有效的 JSON",
+}
+
+
+def _field_problem(err: Any) -> str:
+    """One pydantic error in words: where it is and what is wrong (in Chinese)."""
+    loc = [str(part) for part in err.get("loc", ())]
+    where = _WHERE.get(loc[0], loc[0]) if loc else "请求"
+    field = ".".join(loc[1:])
+    ctx = dict(err.get("ctx") or {})
+    if "expected" in ctx:  # "'a', 'b' or 'c'"
+        ctx["expected"] = str(ctx["expected"]).replace(" or ", "、").replace(", ", "、")
+    kind = str(err.get("type", ""))
+    what = "格式不符"
+    if kind in ("value_error", "assertion_error") and "error" in ctx:
+        what = str(ctx["error"])  # the validator's own words
+    elif kind in _FIELD_PROBLEMS:
+        with contextlib.suppress(KeyError, IndexError, ValueError):
+            what = _FIELD_PROBLEMS[kind].format(**ctx)
+    return f"{where} {field}：{what}" if field else f"{where}：{what}"
+
+
 async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [{"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", "")),
                "type": str(err.get("type", ""))} for err in exc.errors()]
-    where = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5])
+    where = "；".join(_field_problem(err) for err in exc.errors()[:5])
+    more = f"（另有 {len(errors) - 5} 处）" if len(errors) > 5 else ""
     return problem_response(status=422, type_=ValidationError.type, title=ValidationError.title,
-                            detail=f"the request is invalid: {where}", instance=request.url.path,
+                            detail=f"请求内容有误：{where}{more}", instance=request.url.path,
                             request_id=request_id_of(request), extra={"errors": errors})
 
 
 async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    type_, title = _HTTP_TYPES.get(exc.status_code, ("about:blank", "Error"))
+    type_, title = _HTTP_TYPES.get(exc.status_code, ("about:blank", "请求未能完成"))
     detail = exc.detail if isinstance(exc.detail, str) else title
     if exc.status_code == 404 and detail == "Not Found":
-        detail = f"no resource at {request.url.path}"
+        detail = f"没有这个地址：{request.url.path}"
     if exc.status_code == 405:
-        detail = f"{request.method} is not allowed on {request.url.path}"
+        detail = f"{request.url.path} 不接受 {request.method} 请求"
+    elif detail == HTTPStatus(exc.status_code).phrase:  # Starlette's English default
+        detail = title
     return problem_response(status=exc.status_code, type_=type_, title=title, detail=detail,
                             instance=request.url.path, request_id=request_id_of(request),
                             headers=dict(exc.headers or {}))
@@ -140,7 +188,7 @@ async def _pool_handler(request: Request, exc: Exception) -> JSONResponse:
               type(exc).__name__)
     return problem_response(status=503, type_=DatabaseUnavailable.type,
                             title=DatabaseUnavailable.title,
-                            detail="the server is busy: no database connection is free; retry",
+                            detail="服务器繁忙，暂无空闲的数据库连接，请稍后重试",
                             instance=request.url.path, request_id=request_id_of(request),
                             headers={"Retry-After": "1"})
 

@@ -33,7 +33,7 @@ def parse_bbox(
     try:
         minx, miny, maxx, maxy = (float(part) for part in bbox.split(","))
     except ValueError:
-        raise ValidationError("bbox is four numbers: minlon,minlat,maxlon,maxlat") from None
+        raise ValidationError("bbox 应为四个数字：最小经度,最小纬度,最大经度,最大纬度") from None
     return check_bbox((minx, miny, maxx, maxy))
 
 

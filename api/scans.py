@@ -66,7 +66,7 @@ class BackgroundScans:
 
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
-                raise ScanRunning("a scan started through this API is still running")
+                raise ScanRunning("通过本服务启动的排查仍在运行，请等它结束")
             self._thread = threading.Thread(target=work, name="zoneguard-scan", daemon=True)
             self._thread.start()
         scan_id = self._await_id(after, done, outcome)
@@ -91,8 +91,8 @@ class BackgroundScans:
         if isinstance(error, ZoneGuardError):
             raise error
         if isinstance(error, BaseException):
-            raise DatabaseUnavailable("the scan could not start; see the server log") from error
-        raise DatabaseUnavailable("the scan did not start within 30 s")
+            raise DatabaseUnavailable("排查未能启动，详情见服务器日志") from error
+        raise DatabaseUnavailable("排查未能在 30 秒内启动")
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the current scan thread (used at shutdown and by tests)."""
@@ -133,7 +133,7 @@ async def get_scan_starter(request: Request) -> ScanStarter:
     """The app's scan starter (tests replace it with a synchronous one)."""
     starter: ScanStarter | None = getattr(request.app.state, "scans", None)
     if starter is None:
-        raise DatabaseUnavailable("the database is not connected")
+        raise DatabaseUnavailable("尚未连接数据库")
     return starter
 
 

@@ -10,7 +10,7 @@ class ZoneGuardError(Exception):
 
     status: int = 400
     type: str = "about:blank"
-    title: str = "Bad request"
+    title: str = "请求有误"
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -23,35 +23,35 @@ class ValidationError(ZoneGuardError):
 
     status = 422
     type = "urn:zoneguard:problem:validation"
-    title = "Invalid input"
+    title = "输入无效"
 
 
 class CrsProblem(ValidationError):
     """An unknown or inconsistent coordinate reference system."""
 
     type = "urn:zoneguard:problem:crs"
-    title = "Coordinate reference system problem"
+    title = "坐标参考系有误"
 
 
 class RuleError(ValidationError):
     """A rule file that does not validate."""
 
     type = "urn:zoneguard:problem:rules"
-    title = "Invalid rule set"
+    title = "规则集无效"
 
 
 class CatalogueError(ValidationError):
     """A problem-category file (data/problems.yaml) that does not validate."""
 
     type = "urn:zoneguard:problem:problem-categories"
-    title = "Invalid problem categories"
+    title = "问题类别文件无效"
 
 
 class ImportProblem(ValidationError):
     """A file that cannot be imported; `extra['report']` holds the row-level report."""
 
     type = "urn:zoneguard:problem:import"
-    title = "Import rejected"
+    title = "导入被拒绝"
 
 
 class NotFound(ZoneGuardError):
@@ -59,7 +59,7 @@ class NotFound(ZoneGuardError):
 
     status = 404
     type = "urn:zoneguard:problem:not-found"
-    title = "Not found"
+    title = "未找到"
 
 
 class Conflict(ZoneGuardError):
@@ -67,21 +67,21 @@ class Conflict(ZoneGuardError):
 
     status = 409
     type = "urn:zoneguard:problem:conflict"
-    title = "Conflict"
+    title = "与现有数据冲突"
 
 
 class ScanRunning(Conflict):
     """Another scan holds the scan lock."""
 
     type = "urn:zoneguard:problem:scan-running"
-    title = "A scan is already running"
+    title = "已有排查正在运行"
 
 
 class InvalidTransition(Conflict):
     """A workflow transition that the finding's state does not allow."""
 
     type = "urn:zoneguard:problem:invalid-transition"
-    title = "Invalid workflow transition"
+    title = "当前状态不允许此操作"
 
 
 class Unauthorized(ZoneGuardError):
@@ -89,7 +89,7 @@ class Unauthorized(ZoneGuardError):
 
     status = 401
     type = "urn:zoneguard:problem:unauthorized"
-    title = "Unauthorized"
+    title = "未登录或缺少访问密钥"
 
 
 class Forbidden(ZoneGuardError):
@@ -97,7 +97,7 @@ class Forbidden(ZoneGuardError):
 
     status = 403
     type = "urn:zoneguard:problem:forbidden"
-    title = "Forbidden"
+    title = "无权操作"
 
 
 class DatabaseUnavailable(ZoneGuardError):
@@ -105,7 +105,7 @@ class DatabaseUnavailable(ZoneGuardError):
 
     status = 503
     type = "urn:zoneguard:problem:database-unavailable"
-    title = "Database unavailable"
+    title = "数据库不可用"
 
 
 class ClientGone(ZoneGuardError):
@@ -113,7 +113,7 @@ class ClientGone(ZoneGuardError):
 
     status = 499  # nginx's "client closed request": logged, never read by anyone
     type = "urn:zoneguard:problem:client-gone"
-    title = "Client closed the request"
+    title = "客户端已断开"
 
 
 class EnvironmentProblem(ZoneGuardError):
@@ -121,7 +121,7 @@ class EnvironmentProblem(ZoneGuardError):
 
     status = 500
     type = "urn:zoneguard:problem:environment"
-    title = "Environment problem"
+    title = "运行环境缺少组件"
 
 
 class Busy(ZoneGuardError):
@@ -129,7 +129,7 @@ class Busy(ZoneGuardError):
 
     status = 503
     type = "urn:zoneguard:problem:busy"
-    title = "Busy"
+    title = "服务繁忙"
     retry_after_s = 5
 
 
@@ -138,7 +138,7 @@ class TooLarge(ZoneGuardError):
 
     status = 413
     type = "urn:zoneguard:problem:too-large"
-    title = "Request too large"
+    title = "文件过大"
 
 
 class UnsupportedFile(ZoneGuardError):
@@ -146,7 +146,7 @@ class UnsupportedFile(ZoneGuardError):
 
     status = 415
     type = "urn:zoneguard:problem:unsupported-media-type"
-    title = "Unsupported media type"
+    title = "不支持的文件类型"
 
 
 class ScanPartitionFailed(ZoneGuardError):
@@ -154,11 +154,11 @@ class ScanPartitionFailed(ZoneGuardError):
 
     status = 503
     type = "urn:zoneguard:problem:scan-partition-failed"
-    title = "A partition of the rescan failed"
+    title = "排查的一个分区失败"
 
 
 class ReplicaLagging(ScanPartitionFailed):
     """A read replica did not replay the primary's WAL in time: it would measure stale data."""
 
     type = "urn:zoneguard:problem:replica-lagging"
-    title = "Read replica behind the primary"
+    title = "只读副本落后于主库"

@@ -27,11 +27,11 @@ CODE = re.compile(PATTERN)
 SQL_CHECK = f"region ~ '^({PATTERN})$'"
 
 
-def check(code: str, what: str = "region") -> str:
+def check(code: str, what: str = "行政区划代码") -> str:
     """Return `code` when it is a region code; raise ValidationError naming `what` otherwise."""
     if not isinstance(code, str) or not CODE.fullmatch(code):
-        raise ValidationError(f"{what} {code!r} is not a region code: 2, 4 or 6 digits "
-                              "(GB/T 2260) or 9 or 12 digits (统计用区划代码)", region=code)
+        raise ValidationError(f"{what}「{code}」格式不对：应为 2、4 或 6 位数字（GB/T 2260），"
+                              "或 9、12 位数字（统计用区划代码）", region=code)
     return code
 
 

@@ -5,6 +5,7 @@ Format in data/rules/README.md; the model of one rule is in `zoneguard.rule_mode
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -36,6 +37,8 @@ from zoneguard.rule_model import (
 
 NATIONAL = "CN"
 _REGION = regions.CODE
+_NOT_A_REGION = ("行政区划代码「{}」格式不对：应为 2、4 或 6 位数字（GB/T 2260），"
+                 "或 9、12 位数字（统计用区划代码）")
 __all__ = ["NATIONAL", "BelowEnrolment", "Citation", "Code", "Confidence", "Count",
            "DistanceKind", "Per", "Requirement", "ResolvedRule", "Rule", "RuleFile", "RuleSet",
            "Text", "bundled_rules_dir", "load_rule_file", "load_rule_set", "region_chain"]
@@ -46,7 +49,7 @@ def region_chain(region: str | None) -> list[str]:
     if region is None or region == NATIONAL:
         return [NATIONAL]
     if not isinstance(region, str):
-        raise ValidationError(f"region {region!r} is not a GB/T 2260 code", region=region)
+        raise ValidationError(_NOT_A_REGION.format(region), region=region)
     return list(_chain(region))
 
 
@@ -54,7 +57,7 @@ def region_chain(region: str | None) -> list[str]:
 def _chain(region: str) -> tuple[str, ...]:
     """`region_chain` of a string, cached: scans ask it for every measured pair."""
     if not _REGION.fullmatch(region):
-        raise ValidationError(f"region {region!r} is not a GB/T 2260 code", region=region)
+        raise ValidationError(_NOT_A_REGION.format(region), region=region)
     code = re.sub(r"(?:00)+$", "", region[:6])  # 440100 is the city 4401, 440000 the province
     return (*[code[:n] for n in (6, 4, 2) if len(code) >= n], NATIONAL)
 
@@ -137,7 +140,7 @@ class RuleSet(BaseModel):
     ) -> list[ResolvedRule]:
         """Return the rules protecting a school of these levels in a region on a day."""
         if enrolment is not None and enrolment < 0:
-            raise ValidationError(f"enrolment must not be negative, got {enrolment}")
+            raise ValidationError(f"在校人数不能为负数（填写的是 {enrolment}）")
         # The answer depends on the enrolment only through its side of each threshold (and
         # on the region only through its chain), so schools of one band share an entry.
         band = None if enrolment is None else tuple(enrolment >= c for c in self.enrolment_cuts)
@@ -164,12 +167,15 @@ class RuleSet(BaseModel):
 
     def _applicable(self, category: str, levels: tuple[str, ...], region: str | None, on: date,
                     enrolment: int | None) -> list[ResolvedRule]:
-        try:
-            wanted = [Level(value) for value in levels]
-        except ValueError as exc:
-            raise ValidationError(f"unknown school level: {exc}") from None
+        wanted: list[Level] = []
+        for value in levels:
+            try:
+                wanted.append(Level(value))
+            except ValueError:
+                choices = "、".join(f"{code}（{name}）" for code, name in LEVEL_LABELS.items())
+                raise ValidationError(f"未知的学段「{value}」：可选 {choices}") from None
         if enrolment is not None and enrolment < 0:
-            raise ValidationError(f"enrolment must not be negative, got {enrolment}")
+            raise ValidationError(f"在校人数不能为负数（填写的是 {enrolment}）")
         found: dict[str, tuple[Rule, set[Level], list[str]]] = {}
         for level, rule in self._resolve(category, wanted, region, on).items():
             threshold = rule.enrolment_threshold(level)
@@ -212,7 +218,7 @@ def _unique_keys(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dic
     for index, key in enumerate(keys):
         if any(key.value == prior.value for prior in keys[:index]):
             raise yaml.MarkedYAMLError(
-                None, None, f"duplicate key {key.value!r}", key.start_mark
+                None, None, f"字段 {key.value!r} 重复出现", key.start_mark
             )
     result: dict[Hashable, Any] = yaml.constructor.SafeConstructor.construct_mapping(
         loader, node, deep)
@@ -248,6 +254,29 @@ def _yaml_data(source: str) -> Any:
     return None
 
 
+# What a rule-file maintainer reads for each kind of pydantic error (its `type`); `{…}` from
+# its `ctx`. Field names stay as written in the YAML: they are what the maintainer must fix.
+_PROBLEMS = {
+    "extra_forbidden": "未知字段", "missing": "缺少此字段",
+    "string_type": "应为文本（数字形式的文本请加引号）",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "不能超过 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不符（应符合 {pattern}）",
+    "int_type": "应为整数", "int_parsing": "应为整数", "int_from_float": "应为整数",
+    "float_type": "应为数字", "float_parsing": "应为数字", "finite_number": "应为有限的数字",
+    "bool_type": "应为 true 或 false", "bool_parsing": "应为 true 或 false",
+    "greater_than": "应大于 {gt:g}", "greater_than_equal": "应不小于 {ge:g}",
+    "less_than": "应小于 {lt:g}", "less_than_equal": "应不大于 {le:g}",
+    "enum": "应为以下之一：{expected}", "literal_error": "应为以下之一：{expected}",
+    "date_type": "应为日期，写作 YYYY-MM-DD（不加引号，不带时间）",
+    "date_parsing": "应为日期，写作 YYYY-MM-DD（不加引号，不带时间）",
+    "date_from_datetime_inexact": "应为日期，写作 YYYY-MM-DD（不加引号，不带时间）",
+    "list_type": "应为列表", "tuple_type": "应为列表", "too_short": "至少要有 {min_length} 项",
+    "too_long": "不能超过 {max_length} 项", "dict_type": "应为映射（字段: 值）",
+    "model_type": "应为映射（字段: 值）", "model_attributes_type": "应为映射（字段: 值）",
+}
+
+
 def _describe(error: Any, data: dict[str, Any]) -> str | None:
     loc, where = list(error["loc"]), ""
     if len(loc) >= 2 and loc[0] in ("rules", "requirements") and isinstance(loc[1], int):
@@ -256,13 +285,18 @@ def _describe(error: Any, data: dict[str, Any]) -> str | None:
             return None  # an echo of the file's own jurisdiction error
         raw = data[key][index]
         rule_id = raw.get("id") if isinstance(raw, dict) else None
-        noun = "rule" if key == "rules" else "requirement"
-        where = f"{noun} {rule_id!r} ({key}[{index}])" if rule_id else f"{key}[{index}]"
+        noun = "规则" if key == "rules" else "设施要求"
+        where = f"{noun} {rule_id!r}（{key}[{index}]）" if rule_id else f"{key}[{index}]"
     message, kind = str(error["msg"]).removeprefix("Value error, "), error["type"]
-    message = {"extra_forbidden": "unknown field", "missing": "missing field"}.get(kind, message)
+    ctx = dict(error.get("ctx") or {})
+    if "expected" in ctx:  # "'a', 'b' or 'c'"
+        ctx["expected"] = str(ctx["expected"]).replace(" or ", "、").replace(", ", "、")
+    if kind in _PROBLEMS:
+        with contextlib.suppress(KeyError, IndexError, ValueError, TypeError):
+            message = _PROBLEMS[kind].format(**ctx)
     if kind in ("enum", "string_pattern_mismatch"):
-        message += f", got {error['input']!r}"
-    return ": ".join(part for part in (where, ".".join(map(str, loc)), message) if part)
+        message += f"，实际为 {error['input']!r}"
+    return "：".join(part for part in (where, ".".join(map(str, loc)), message) if part)
 
 
 def load_rule_file(path: Path) -> RuleFile:
@@ -270,19 +304,20 @@ def load_rule_file(path: Path) -> RuleFile:
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError(f"{path}: cannot read rule file: {exc}", file=str(path)) from None
+        raise RuleError(f"{path}：无法读取规则文件（应为 UTF-8 编码的文本）：{exc}",
+                        file=str(path)) from None
     try:
         data = _yaml_data(source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        where = f"（第 {mark.line + 1} 行第 {mark.column + 1} 列）" if mark else ""
         detail = getattr(exc, "problem", None) or exc
-        raise RuleError(f"{path}: invalid YAML{where}: {detail}", file=str(path)) from None
+        raise RuleError(f"{path}：YAML 格式有误{where}：{detail}", file=str(path)) from None
     problem = None
     if not isinstance(data, dict):
-        problem = "expected a mapping with jurisdiction, name, version and rules"
+        problem = "文件内容应为映射，含 jurisdiction、name、version 和 rules 等字段"
     elif "source" in data:
-        problem = "source: unknown field"
+        problem = "source：未知字段"
     else:
         for key in ("rules", "requirements"):
             entries = data.get(key)
@@ -290,25 +325,25 @@ def load_rule_file(path: Path) -> RuleFile:
                 continue
             for index, raw in enumerate(entries):
                 if isinstance(raw, dict) and ("jurisdiction" in raw or "area" in raw):
-                    problem = f"{key}[{index}]: jurisdiction and area: set once, at file level"
+                    problem = f"{key}[{index}]：jurisdiction 和 area 只在文件顶层写一次"
                 elif isinstance(raw, dict):
                     entries[index] = {**raw, "jurisdiction": data.get("jurisdiction"),
                                       "area": data.get("name")}
     if problem or not isinstance(data, dict):
-        raise RuleError(f"{path}: {problem}", file=str(path))
+        raise RuleError(f"{path}：{problem}", file=str(path))
     try:
         return RuleFile.model_validate({**data, "source": str(path)})
     except pydantic.ValidationError as exc:
         problems = [p for e in exc.errors() if (p := _describe(e, data))]
-        detail = f"{path}: " + "; ".join(problems)
+        detail = f"{path}：" + "；".join(problems)
         raise RuleError(detail, file=str(path), problems=problems) from None
 
 
 def load_rule_set(rules_dir: Path) -> RuleSet:
     """Load every ``*.yaml`` / ``*.yml`` file of a directory into one validated rule set."""
     if not rules_dir.is_dir():
-        raise RuleError(f"{rules_dir}: not a directory of rule files", file=str(rules_dir))
+        raise RuleError(f"{rules_dir}：规则文件目录不存在或不是目录", file=str(rules_dir))
     paths = sorted(p for p in rules_dir.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
     if not paths:
-        raise RuleError(f"{rules_dir}: no rule files (*.yaml, *.yml)", file=str(rules_dir))
+        raise RuleError(f"{rules_dir}：目录中没有规则文件（*.yaml、*.yml）", file=str(rules_dir))
     return RuleSet(files=tuple(load_rule_file(p) for p in paths))

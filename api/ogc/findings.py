@@ -51,5 +51,5 @@ def finding_item(session: Session, finding_id: int, *, scope: Scope) -> dict[str
     """One finding in scope (NotFound otherwise)."""
     row = session.execute(_select(scope, None).where(Finding.id == finding_id)).mappings().first()
     if row is None:
-        raise NotFound(f"no finding {finding_id}")
+        raise NotFound(f"问题 {finding_id} 不存在")
     return as_item(row)

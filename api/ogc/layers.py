@@ -49,7 +49,7 @@ class Layer:
 
 def _int_id(feature_id: str) -> int:
     if not feature_id.isdigit() or len(feature_id) > 18:
-        raise NotFound(f"no feature {feature_id}")
+        raise NotFound(f"要素 {feature_id} 不存在")
     return int(feature_id)
 
 

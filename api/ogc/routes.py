@@ -34,7 +34,7 @@ CollectionId = Annotated[str, Path(max_length=40, pattern=r"^[a-z_]+$")]
 def _layer(collection_id: str) -> Layer:
     layer = LAYERS.get(collection_id)
     if layer is None:
-        raise NotFound(f"no collection {collection_id!r}; collections: {', '.join(LAYERS)}")
+        raise NotFound(f"图层「{collection_id}」不存在；可用图层：{'、'.join(LAYERS)}")
     return layer
 
 

@@ -132,6 +132,6 @@ def find_zone(zones: list[Zone], zone_id: str) -> Zone:
     for zone in zones:
         if zone.id == zone_id:
             return zone
-    raise NotFound(f"no zone {zone_id}")
+    raise NotFound(f"保护范围 {zone_id} 不存在")
 
 

@@ -19,6 +19,6 @@ def get_asset(name: str, settings: SettingsDep) -> FileResponse:
     try:
         path = asset_path(name, settings)
     except FileNotFoundError:
-        raise NotFound(f"no asset {name}") from None
+        raise NotFound(f"没有这个静态文件：{name}") from None
     return FileResponse(path, media_type=media_type(path),
                         headers={"Cache-Control": "public, max-age=86400"})

@@ -29,15 +29,15 @@ def readyz(request: Request) -> dict[str, Any]:
     engine = getattr(request.app.state, "engine", None)
     head = getattr(request.app.state, "migration_head", None)
     if engine is None:
-        raise DatabaseUnavailable("the database is not connected")
+        raise DatabaseUnavailable("尚未连接数据库")
     try:
         with engine.connect() as conn:
             current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except SQLAlchemyError:
-        raise DatabaseUnavailable("the database is not reachable or not migrated") from None
+        raise DatabaseUnavailable("数据库无法连接或尚未建表") from None
     if current != head:
-        raise DatabaseUnavailable(f"the database is at migration {current}, the code at {head}: "
-                                  f"run 'zoneguard db migrate'")
+        raise DatabaseUnavailable(f"数据库结构版本为 {current}，程序要求 {head}："
+                                  "请运行 zoneguard db migrate")
     return {"status": "ready", "migration": current}
 
 

@@ -33,7 +33,7 @@ def start_scan(
     scan_id = starter(region=body.region, full=body.full, actor=key.actor)
     scan = session.get(Scan, scan_id)
     if scan is None:
-        raise NotFound(f"scan {scan_id} is not visible yet")
+        raise NotFound(f"排查 {scan_id} 尚不可见，请稍后查询")
     session.refresh(scan)
     response.headers["Location"] = f"/api/v1/scans/{scan_id}"
     return _out(scan)
@@ -57,5 +57,5 @@ def get_scan(
     """One scan record."""
     scan = session.get(Scan, scan_id)
     if scan is None:
-        raise NotFound(f"no scan {scan_id}")
+        raise NotFound(f"排查 {scan_id} 不存在")
     return _out(scan)

@@ -35,7 +35,7 @@ def tile(
 ) -> Response:
     """A tile of premises (layer `premises`), aggregated per cell below zoom 15."""
     if layer != "premises":
-        raise NotFound(f"no tile layer {layer}; layers: premises")
+        raise NotFound(f"瓦片图层「{layer}」不存在；可用图层：premises")
     region, allowed = key.scope.narrow(region, category)
     chosen = _split(categories)
     if chosen is not None and allowed is not None:

@@ -160,10 +160,8 @@ async def case_act(
     try:
         await run_in_threadpool(run)
     except ZoneGuardError as exc:
-        message = exc.detail.replace(f"{principal.role.value} 角色",
-                                     f"“{principal.role_label}”角色")
         return await run_in_threadpool(partial(
-            _case_page, request, session, login, finding_id, settings, error=message,
+            _case_page, request, session, login, finding_id, settings, error=exc.detail,
             status_code=exc.status, values=values))
     return RedirectResponse(f"/findings/{finding_id}?done={action}", status_code=303)
 

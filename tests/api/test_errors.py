@@ -45,7 +45,7 @@ def test_unknown_and_revoked_keys_are_401(
     assert client.get("/api/v1/rules", params={"api_key": new.token}).status_code == 200
     app.state.key_cache.clear()
     response = client.get("/api/v1/rules", headers={"Authorization": f"Bearer {new.token}"})
-    assert response.status_code == 401 and "revoked" in response.json()["detail"]
+    assert response.status_code == 401 and "已被吊销" in response.json()["detail"]
 
 
 def test_key_cache_forgets_keys_after_its_ttl(session: Session) -> None:
@@ -69,9 +69,12 @@ def test_unknown_route_is_404_and_wrong_method_405(client: TestClient) -> None:
     missing = client.get("/api/v1/nothing-here")
     assert missing.status_code == 404 and missing.headers["content-type"] == PROBLEM
     assert missing.json()["type"] == "urn:zoneguard:problem:not-found"
+    assert missing.json()["title"] == "未找到"
+    assert missing.json()["detail"] == "没有这个地址：/api/v1/nothing-here"
     wrong = client.delete("/healthz")
     assert wrong.status_code == 405
     assert wrong.json()["type"] == "urn:zoneguard:problem:method-not-allowed"
+    assert wrong.json()["detail"] == "/healthz 不接受 DELETE 请求"
 
 
 def test_validation_error_lists_fields(client: TestClient, admin: dict[str, str]) -> None:
@@ -83,6 +86,21 @@ def test_validation_error_lists_fields(client: TestClient, admin: dict[str, str]
     fields = {tuple(e["loc"]) for e in body["errors"]}
     assert ("body", "category") in fields and ("body", "location", "lon") in fields
     assert ("body", "location", "lat") in fields
+    # People read the detail: Chinese, field by field; machines read `errors`.
+    assert body["title"] == "输入无效"
+    assert body["detail"].startswith("请求内容有误：")
+    assert "请求内容 location.lon：应为数字" in body["detail"]
+    assert "请求内容 location.lat：必须填写" in body["detail"]
+
+
+def test_validation_errors_read_in_chinese_with_their_limits(
+        client: TestClient, admin: dict[str, str]) -> None:
+    response = client.get("/api/v1/findings", headers=admin, params={"limit": "0"})
+    assert response.status_code == 422
+    assert "查询参数 limit：应不小于 1" in response.json()["detail"]
+    bad_json = client.post("/api/v1/screenings", headers={**admin, "Content-Type":
+                           "application/json"}, content=b"{not json")
+    assert bad_json.status_code == 422 and "不是有效的 JSON" in bad_json.json()["detail"]
 
 
 def test_request_id_is_echoed_or_generated(client: TestClient) -> None:

@@ -74,7 +74,7 @@ def test_scan_while_another_holds_the_lock_fails_clearly(db: Engine) -> None:
         result = runner.invoke(app, ["scan"])
         other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
     assert result.exit_code == 1
-    assert "running" in _flat(result.stderr) and "--wait" in _flat(result.stderr)
+    assert "正在进行" in _flat(result.stderr) and "--wait" in _flat(result.stderr)
     assert "Traceback" not in result.output
 
 
@@ -112,7 +112,7 @@ def test_finding_show_and_act(db: Engine) -> None:
     assert described["loop"] == ["排查", "上报", "交办", "整改", "验收", "销号"]
     assert "区文旅局" in _ok("finding", "show", str(fid))
     missing = runner.invoke(app, ["finding", "show", "999999"])
-    assert missing.exit_code == 1 and "does not exist" in _flat(missing.stderr)
+    assert missing.exit_code == 1 and "问题 999999 不存在" in _flat(missing.stderr)
 
 
 def test_schedule_once_runs_a_nightly_scan_and_skips_when_one_is_running(db: Engine) -> None:
@@ -124,7 +124,7 @@ def test_schedule_once_runs_a_nightly_scan_and_skips_when_one_is_running(db: Eng
         conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
     assert "skipped" in skipped
     bad = runner.invoke(app, ["schedule", "--once", "--cron", "61 * * * *"])
-    assert bad.exit_code == 1 and "invalid cron expression" in _flat(bad.stderr)
+    assert bad.exit_code == 1 and "定时表达式「61 * * * *」" in _flat(bad.stderr)
 
 
 def test_the_schedule_fires_on_the_cron_and_survives_a_failed_run(

@@ -89,7 +89,7 @@ def test_foreign_files_in_the_home_are_not_touched(tmp_path: Path) -> None:
     home = tmp_path / "home"
     (home / "pg").mkdir(parents=True)
     (home / "pg" / "notes.txt").write_text("mine")
-    with pytest.raises(DatabaseUnavailable, match="not a ZoneGuard cluster.*move them away"):
+    with pytest.raises(DatabaseUnavailable, match="不是.*的 ZoneGuard 数据库：请把它们移走"):
         EmbeddedCluster(home).up()
     assert (home / "pg" / "notes.txt").read_text() == "mine"
 
@@ -113,7 +113,7 @@ def test_cli_status_says_where_the_data_lives_and_destroy_asks_first(tmp_path: P
         assert f"port:        {state.port}" in status.stdout
 
         refused = _cli(home, "destroy", stdin="n\n")
-        assert refused.returncode == 1 and "nothing deleted" in refused.stdout
+        assert refused.returncode == 1 and "未删除任何数据" in refused.stdout
         assert EmbeddedCluster(home).status().running
 
         gone = _cli(home, "destroy", "--yes")

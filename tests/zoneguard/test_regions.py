@@ -59,5 +59,5 @@ def test_check_names_every_accepted_length() -> None:
     for good in ("11", "1101", "110101", "110101001", "110101001001"):
         assert regions.check(good) == good
     for bad in ("1", "110", "11010", "1101010", "11010100101", "abcdef"):
-        with pytest.raises(ValidationError, match="9 or 12 digits"):
+        with pytest.raises(ValidationError, match="或 9、12 位数字"):
             regions.check(bad)

@@ -304,7 +304,7 @@ def test_memoised_resolution_equals_a_fresh_one(
         oracle.memo.clear()  # resolved from the rule files, not from an earlier answer
         assert bundled.applicable(**args, enrolment=enrolment) == \
             oracle.applicable(**args, enrolment=enrolment)
-    with pytest.raises(ValidationError, match="negative"):  # never answered from the memo
+    with pytest.raises(ValidationError, match="不能为负数"):  # never answered from the memo
         bundled.applicable(**args, enrolment=-1)
 
 def test_bad_arguments(bundled: RuleSet) -> None:
@@ -313,7 +313,7 @@ def test_bad_arguments(bundled: RuleSet) -> None:
     for region in ["4", "44a", "４４", "4401061", ""]:
         with pytest.raises(ValidationError, match="GB/T 2260"):
             bundled.applicable(category="lottery", levels=SCHOOL, region=region, on=TODAY)
-    with pytest.raises(ValidationError, match="negative"):
+    with pytest.raises(ValidationError, match="不能为负数"):
         bundled.applicable(category="lottery", levels=SCHOOL, region=None, on=TODAY, enrolment=-1)
 
 
@@ -369,17 +369,17 @@ INVALID_FILES = {
     "unknown rule field": (
         replaced("    distance_kind: statutory\n",
                  "    distance_kind: statutory\n    distanse_m: 100\n"),
-        ["'cn.x'", "distanse_m", "unknown field"],
+        ["'cn.x'", "distanse_m", "未知字段"],
     ),
     "unknown file field": (
         file_text(head="jurisdiction: CN\nauthor: me"),
-        ["author", "unknown field"],
+        ["author", "未知字段"],
     ),
     "unknown level": (
         replaced("[primary, secondary]", "[primary, college]"),
         ["'cn.x'", "protects", "'college'"],
     ),
-    "no level": (replaced("[primary, secondary]", "[]"), ["protects", "at least 1"]),
+    "no level": (replaced("[primary, secondary]", "[]"), ["protects", "至少要有 1 项"]),
     "unknown metric": (
         replaced("metric: boundary", "metric: crow"),
         ["'cn.x'", "metric", "'crow'"],
@@ -396,23 +396,24 @@ INVALID_FILES = {
     "bad rule id": (replaced("id: cn.x", "id: CN X"), ["id", "'CN X'"]),
     "zero distance": (
         replaced("distance_m: 200", "distance_m: 0"),
-        ["'cn.x'", "distance_m", "greater than 0"],
+        ["'cn.x'", "distance_m", "应大于 0"],
     ),
     "negative distance": (
         replaced("distance_m: 200", "distance_m: -5"),
-        ["distance_m", "greater than 0"],
+        ["distance_m", "应大于 0"],
     ),
-    "boolean distance": (replaced("distance_m: 200", "distance_m: true"), ["distance_m", "number"]),
-    "text distance": (replaced("distance_m: 200", "distance_m: '200'"), ["distance_m", "number"]),
+    "boolean distance": (replaced("distance_m: 200", "distance_m: true"),
+                         ["distance_m", "应为数字"]),
+    "text distance": (replaced("distance_m: 200", "distance_m: '200'"), ["distance_m", "应为数字"]),
     "infinite distance": (replaced("distance_m: 200", "distance_m: .inf"), ["distance_m"]),
-    "missing distance": (replaced("    distance_m: 200\n", ""), ["distance_m", "missing field"]),
+    "missing distance": (replaced("    distance_m: 200\n", ""), ["distance_m", "缺少此字段"]),
     "missing citations": (
         replaced("    citations: [{authority: test, title: test, confidence: C}]\n", ""),
-        ["citations", "missing field"]),
+        ["citations", "缺少此字段"]),
     "distance without kind": (replaced("    distance_kind: statutory\n", ""),
                               ["distance_kind", "statutory or a default"]),
     "citation without confidence": (replaced(", confidence: C}", "}"),
-                                    ["citations.0.confidence", "missing field"]),
+                                    ["citations.0.confidence", "缺少此字段"]),
     "citation title in brackets": (replaced("title: test,", "title: 《test》,"),
                                    ["without 《》"]),
     "effective_to before effective_from": (
@@ -423,7 +424,7 @@ INVALID_FILES = {
     ),
     "date-time instead of date": (
         replaced("effective_from: 2000-01-01", "effective_from: 2000-01-01 10:00:00"),
-        ["effective_from", "date"],
+        ["effective_from", "应为日期"],
     ),
     "number instead of date": (
         replaced("effective_from: 2000-01-01", "effective_from: 2000"),
@@ -451,7 +452,7 @@ INVALID_FILES = {
     ),
     "source in a file": (
         file_text(head="jurisdiction: CN\nsource: elsewhere"),
-        ["source", "unknown field"],
+        ["source", "未知字段"],
     ),
     "3-digit jurisdiction": (file_text(head="jurisdiction: 440"), ["jurisdiction", "440"]),
     "lettered jurisdiction": (file_text(head="jurisdiction: GD"), ["jurisdiction", "'GD'"]),
@@ -460,23 +461,23 @@ INVALID_FILES = {
     "empty rules": (file_text(rule_text=" []"), ["rules", "at least 1"]),
     "no rules": ("jurisdiction: CN\nname: test\nversion: '1'\n", ["rules", "missing field"]),
     "unquoted float version": (file_text().replace("version: '1'", "version: 2026.1"), ["version"]),
-    "empty file": ("# nothing here\n", ["expected a mapping"]),
-    "list document": ("- a\n- b\n", ["expected a mapping"]),
+    "empty file": ("# nothing here\n", ["文件内容应为映射"]),
+    "list document": ("- a\n- b\n", ["文件内容应为映射"]),
     "YAML syntax error": (
         "jurisdiction: CN\nname: test\nversion: '1'\nrules:\n  - id: [unclosed\n",
-        ["invalid YAML at line 6", "column 1"],  # PyYAML notices at the end of the stream
+        ["YAML 格式有误（第 6 行", "第 1 列"],  # PyYAML notices at the end of the stream
     ),
     "YAML mapping in a scalar": (
         replaced("distance_kind: statutory", "distance_kind: see: art. 9"),
-        ["invalid YAML at line 11", "mapping values are not allowed"],
+        ["YAML 格式有误（第 11 行", "mapping values are not allowed"],
     ),
     "YAML tab indentation": (
         "jurisdiction: CN\nname: test\n\tversion: '1'\n",
-        ["invalid YAML at line 3"],
+        ["YAML 格式有误（第 3 行"],
     ),
     "duplicate key": (
         replaced("distance_m: 200", "distance_m: 200\n    distance_m: 100"),
-        ["invalid YAML at line 9", "duplicate key 'distance_m'"],
+        ["YAML 格式有误（第 9 行", "字段 'distance_m' 重复出现"],
     ),
 }
 
@@ -507,8 +508,8 @@ def test_all_problems_of_a_file_are_reported(tmp_path: Path) -> None:
     (tmp_path / "cn.yaml").write_text(file_text(bad), encoding="utf-8")
     with pytest.raises(RuleError) as caught:
         load_rule_set(tmp_path)
-    assert "rule 'cn.x' (rules[0]): distance_m" in str(caught.value)
-    assert "rule 'cn.y' (rules[1]): metric" in str(caught.value)
+    assert "规则 'cn.x'（rules[0]）：distance_m" in str(caught.value)
+    assert "规则 'cn.y'（rules[1]）：metric" in str(caught.value)
 
 
 def test_duplicate_rule_id_across_files(tmp_path: Path) -> None:
@@ -573,16 +574,16 @@ def test_rules_that_do_not_overlap_are_accepted(tmp_path: Path) -> None:
 
 def test_empty_or_missing_directory(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("not a rule file", encoding="utf-8")
-    with pytest.raises(RuleError, match="no rule files") as caught:
+    with pytest.raises(RuleError, match="没有规则文件") as caught:
         load_rule_set(tmp_path)
     assert str(tmp_path) in str(caught.value)
-    with pytest.raises(RuleError, match="not a directory"):
+    with pytest.raises(RuleError, match="不是目录"):
         load_rule_set(tmp_path / "missing")
 
 
 def test_unreadable_encoding(tmp_path: Path) -> None:
     (tmp_path / "cn.yaml").write_bytes("name: 全国".encode("gbk"))
-    with pytest.raises(RuleError, match="cannot read"):
+    with pytest.raises(RuleError, match="无法读取规则文件"):
         load_rule_set(tmp_path)
 
 

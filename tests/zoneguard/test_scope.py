@@ -38,7 +38,7 @@ def test_a_school_outside_the_scope_is_not_found(session: Session) -> None:
         "ST_SetSRID(ST_MakePoint(112.9, 28.2), 4326), 'point')"))
     assert school_by_code(session, "SC-1", scope=Scope(region_prefix="43"))["region"] == "430111"
     assert school_by_code(session, "SC-1")["code"] == "SC-1"
-    with pytest.raises(NotFound, match="no school with code SC-1"):
+    with pytest.raises(NotFound, match="学校代码为「SC-1」的学校不存在或不在您的权限范围内"):
         school_by_code(session, "SC-1", scope=BUREAU)
 
 
@@ -46,7 +46,7 @@ def test_a_finding_outside_the_scope_is_not_found(session: Session) -> None:
     city = build_city(session)
     assert finding_scope(session, city.cafe_finding, Scope(region_prefix=REGION[:4]))[0] \
         == "internet_cafe"
-    with pytest.raises(NotFound, match=f"no finding {city.cafe_finding}"):
+    with pytest.raises(NotFound, match=f"问题 {city.cafe_finding} 不存在"):
         finding_scope(session, city.cafe_finding, Scope(categories=frozenset({"lottery"})))
     with pytest.raises(NotFound):
         finding_scope(session, city.cafe_finding, Scope(region_prefix="43"))

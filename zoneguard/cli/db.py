@@ -112,8 +112,8 @@ def destroy(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask")) -
 
     cfg = settings()
     if cfg.database_url:
-        raise ValidationError("ZONEGUARD_DATABASE_URL is set: the external database is not "
-                              "managed by ZoneGuard and is not deleted")
+        raise ValidationError("已设置 ZONEGUARD_DATABASE_URL（使用外部数据库）：外部数据库"
+                              "不由 ZoneGuard 管理，不会被删除")
     cluster = cluster_for(cfg)
     current = cluster.status()
     if not current.initialised and not current.data_dir.exists():
@@ -122,7 +122,7 @@ def destroy(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask")) -
     if not yes and not typer.confirm(
             f"Delete the embedded database in {current.data_dir} (every school, premises and "
             "finding in it)?", default=False):
-        console.print("nothing deleted")
+        console.print("未删除任何数据")
         raise typer.Exit(1)
     for copy in replicas(cluster):  # a replica of a deleted primary would stream from nothing
         copy.destroy()

@@ -24,8 +24,8 @@ def _replica(number: int) -> ReplicaCluster:
 
     cfg = settings()
     if cfg.database_url:
-        raise ValidationError("ZONEGUARD_DATABASE_URL is set: replicate the external server "
-                              "with its own tools and list them in ZONEGUARD_READ_DATABASE_URLS")
+        raise ValidationError("已设置 ZONEGUARD_DATABASE_URL（使用外部数据库）：请用该数据库"
+                              "服务器自带的工具建立只读副本，并填入 ZONEGUARD_READ_DATABASE_URLS")
     return ReplicaCluster(cluster_for(cfg), number)
 
 
@@ -79,7 +79,7 @@ def status(json_output: bool = typer.Option(False, "--json", help="Print JSON"))
                     for r in found for s in [r.status()]])
         return
     if not found:
-        console.print("no replica (zoneguard db replica up)")
+        console.print("没有只读副本（可用 zoneguard db replica up 创建）")
         raise typer.Exit(3)
     for replica in found:
         _show(replica)

@@ -79,7 +79,7 @@ def coverage_report(region: str | None = typer.Option(None, "--region"), out: Pa
 def _period_code(month: str | None, quarter: str | None, year: str | None) -> str | None:
     given = [v for v in (month, quarter, year) if v is not None]
     if len(given) > 1:
-        raise ValidationError("--month, --quarter and --year exclude each other")
+        raise ValidationError("--month、--quarter、--year 只能选用其中一个")
     return given[0] if given else None
 
 
@@ -89,7 +89,7 @@ def _day(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValidationError(f"{option} must be a date such as 2026-11-01") from None
+        raise ValidationError(f"{option} 应为日期，如 2026-11-01（填写的是「{value}」）") from None
 
 
 @report_app.command("period")
@@ -116,9 +116,9 @@ def period_report(
                             _day(end, "--to"))
     suffix = None if out is None else out.suffix.lower()
     if suffix not in (None, ".xlsx", ".pdf"):
-        raise ValidationError("--out must end in .xlsx or .pdf")
+        raise ValidationError("--out 的文件名应以 .xlsx 或 .pdf 结尾")
     if out is None and not as_json:
-        raise ValidationError("give --out FILE.xlsx|.pdf or --json")
+        raise ValidationError("请用 --out 指定输出文件（.xlsx 或 .pdf），或加 --json 输出数据")
     with open_session() as session:
         report = build_report(session, period, region=region, categories=category or None,
                               timezone=settings().timezone)
@@ -147,12 +147,13 @@ def export_command(
                                " XLSX is always Chinese"),
 ) -> None:
     """Export findings or a registry as CSV, XLSX, GeoJSON or GeoPackage (EPSG:4326)."""
-    from zoneguard.reports.exports import FORMATS, WHAT, write_export
+    from zoneguard.reports.exports import FORMATS, SHEET_NAMES, WHAT, write_export
 
     if what not in WHAT:
-        raise ValidationError(f"export what? one of {', '.join(WHAT)}")
+        known = "、".join(f"{name}（{SHEET_NAMES[name]}）" for name in WHAT)
+        raise ValidationError(f"不能导出「{what}」：可选 {known}")
     if fmt not in FORMATS:
-        raise ValidationError(f"--format must be one of {', '.join(FORMATS)}")
+        raise ValidationError(f"--format「{fmt}」不支持：可选 {'、'.join(FORMATS)}")
     with open_session() as session:
         n = write_export(session, what, fmt, out, labels=labels, region=region,
                          categories=category or None)
@@ -167,7 +168,7 @@ def _write_record(html: str, out: Path) -> None:
     elif out.suffix.lower() in (".html", ".htm"):
         out.write_text(html, encoding="utf-8")
     else:
-        raise ValidationError("--out must end in .html or .pdf")
+        raise ValidationError("--out 的文件名应以 .html 或 .pdf 结尾")
     console.print(f"wrote {out}", highlight=False)
 
 

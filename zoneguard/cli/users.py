@@ -28,7 +28,7 @@ def read_password() -> str:
         return value
     line = sys.stdin.readline()
     if not line:
-        raise ValidationError("no password on standard input")
+        raise ValidationError("标准输入中没有密码")
     return line.rstrip("\r\n")
 
 

@@ -170,7 +170,7 @@ class EmbeddedCluster:
                        "-w", "-t", "60"], cwd=current.data_dir.parent,
             )
             if result.returncode != 0 and live_pid(current.data_dir) is not None:
-                raise DatabaseUnavailable(f"could not stop the cluster: {result.stderr.strip()}")
+                raise DatabaseUnavailable(f"无法停止内置数据库：{result.stderr.strip()}")
             return self.status()
 
     def destroy(self) -> Path:
@@ -208,8 +208,8 @@ class EmbeddedCluster:
             shutil.rmtree(found.data_dir, ignore_errors=True)
             return
         raise DatabaseUnavailable(
-            f"{found.data_dir} holds files that are not a ZoneGuard cluster of {self.home}; "
-            "move them away and retry"
+            f"{found.data_dir} 中的文件不是 {self.home} 的 ZoneGuard 数据库："
+            "请把它们移走后重试"
         )
 
     def _make_dirs(self, user: ServerUser) -> tuple[Path, Path, Path]:
@@ -219,7 +219,7 @@ class EmbeddedCluster:
         base.mkdir(parents=True, exist_ok=True)
         if data_dir.exists() and any(data_dir.iterdir()):
             raise DatabaseUnavailable(
-                f"{data_dir} exists but is not a PostgreSQL cluster; move it away and retry"
+                f"{data_dir} 已存在，但不是 PostgreSQL 数据目录：请把它移走后重试"
             )
         for path in (data_dir, socket_dir):
             path.mkdir(parents=True, exist_ok=True)
@@ -250,7 +250,8 @@ class EmbeddedCluster:
         finally:
             pwfile.unlink(missing_ok=True)
         if result.returncode != 0:
-            raise DatabaseUnavailable(f"initdb failed: {result.stderr.strip()[-2000:]}")
+            raise DatabaseUnavailable(
+                f"初始化数据库失败（initdb）：{result.stderr.strip()[-2000:]}")
         with open(data_dir / "postgresql.conf", "a") as conf:
             conf.write(
                 "\n# ZoneGuard embedded cluster\n"
@@ -290,7 +291,7 @@ class EmbeddedCluster:
             time.sleep(1.0)
             clear_stale_pid(data_dir)
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-        raise DatabaseUnavailable(f"the embedded PostgreSQL did not start: {last_error}\n{tail}")
+        raise DatabaseUnavailable(f"内置 PostgreSQL 数据库未能启动：{last_error}\n{tail}")
 
     def _ensure_database(self) -> None:
         state = self._state()

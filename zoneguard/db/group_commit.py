@@ -51,7 +51,7 @@ class GroupCommit(Generic[T]):
     async def submit(self, item: T) -> None:
         """Store `item` with the next batch; return once that batch committed (else raise)."""
         if self._closed:
-            raise DatabaseUnavailable("the writer is stopped (the server is shutting down)")
+            raise DatabaseUnavailable("写入服务已停止（系统正在关闭），请稍后重试")
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         self._pending.append((item, done))

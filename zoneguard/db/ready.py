@@ -19,5 +19,5 @@ def ready_engine(settings: Settings, *, migrate: bool = True) -> Engine:
             upgrade(engine)
     except OperationalError as exc:
         engine.dispose()
-        raise DatabaseUnavailable(f"cannot reach the database: {exc.orig}") from None
+        raise DatabaseUnavailable(f"无法连接数据库：{exc.orig}") from None
     return engine

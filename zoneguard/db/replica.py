@@ -39,7 +39,7 @@ class ReplicaCluster(EmbeddedCluster):
 
     def __init__(self, primary: EmbeddedCluster, number: int = 1) -> None:
         if not 1 <= number <= MAX_REPLICAS:
-            raise DatabaseUnavailable(f"replica number must be 1 to {MAX_REPLICAS}")
+            raise DatabaseUnavailable(f"只读副本编号应为 1 到 {MAX_REPLICAS}（填写的是 {number}）")
         name = "replica" if number == 1 else f"replica-{number}"
         super().__init__(primary.home / name, server_user=primary.server_user_name)
         self.primary = primary
@@ -49,8 +49,7 @@ class ReplicaCluster(EmbeddedCluster):
     def _primary_conninfo(self) -> str:
         status = self.primary.status()
         if not status.running or status.port is None:
-            raise DatabaseUnavailable("the embedded primary is not running: start it first "
-                                      "(zoneguard db up)")
+            raise DatabaseUnavailable("内置数据库（主库）未运行：请先用 zoneguard db up 启动")
         return _conninfo(status.socket_dir, status.port)
 
     def _drop_slot(self) -> None:
@@ -72,7 +71,7 @@ class ReplicaCluster(EmbeddedCluster):
             shutil.rmtree(data_dir, ignore_errors=True)  # a half copy: the next `up` retries
             self._drop_slot()
             raise DatabaseUnavailable(
-                f"pg_basebackup failed: {result.stderr.strip()[-2000:]}")
+                f"复制主库数据失败（pg_basebackup）：{result.stderr.strip()[-2000:]}")
         with open(data_dir / "postgresql.conf", "a") as conf:
             conf.write(REPLICA_CONF.format(socket_dir=socket_dir))
         state = self.primary._state()
@@ -116,7 +115,7 @@ def replica_url(replica: ReplicaCluster, database: str) -> str:
     """SQLAlchemy URL of `database` on a running replica (Unix socket)."""
     status = replica.status()
     if not status.running:
-        raise DatabaseUnavailable(f"replica {replica.number} is not running "
-                                  f"(zoneguard db replica up --number {replica.number})")
+        raise DatabaseUnavailable(f"只读副本 {replica.number} 未运行（可用 zoneguard db replica "
+                                  f"up --number {replica.number} 启动）")
     return (f"postgresql+psycopg://{DB_USER}@/{database}?host={status.socket_dir}"
             f"&port={status.port}")

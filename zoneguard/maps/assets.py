@@ -30,7 +30,7 @@ CSS = ("leaflet/leaflet.css", "markercluster/MarkerCluster.css",
        "markercluster/MarkerCluster.Default.css", "zoneguard/zg-map.css")
 JS = ("leaflet/leaflet.js", "markercluster/leaflet.markercluster.js", "zoneguard/zg-map.js")
 TILES_JS = "vectorgrid/Leaflet.VectorGrid.bundled.min.js"
-SETUP_HINT = "bash scripts/assets.sh {dir} (scripts/setup.sh runs it)"
+SETUP_HINT = "bash scripts/assets.sh {dir}（scripts/setup.sh 会运行它）"
 _URL_IN_CSS = re.compile(r"url\((['\"]?)(images/[A-Za-z0-9_.-]+)\1\)")
 
 
@@ -39,7 +39,7 @@ class AssetsMissing(ZoneGuardError):
 
     status = 503
     type = "urn:zoneguard:problem:assets-missing"
-    title = "Map libraries not installed"
+    title = "地图组件未安装"
 
 
 def assets_dir(settings: Settings | None = None) -> Path:
@@ -58,7 +58,7 @@ def asset_path(name: str, settings: Settings | None = None) -> Path:
     elif package in _PACKAGES:
         root = assets_dir(settings) / _PACKAGES[package]
         if not root.is_dir():
-            raise AssetsMissing(f"{package} is not installed in {assets_dir(settings)}: run "
+            raise AssetsMissing(f"地图组件 {package} 未安装在 {assets_dir(settings)}：请运行 "
                                 + SETUP_HINT.format(dir=assets_dir(settings)))
     else:
         raise FileNotFoundError(name)

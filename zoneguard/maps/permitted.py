@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from zoneguard import regions
 from zoneguard.errors import ValidationError
 from zoneguard.evaluation import reach_m
+from zoneguard.labels import category_label
 from zoneguard.maps import data, layers, style
 from zoneguard.maps.basemaps import basemap_for
 from zoneguard.maps.city import school_overlay
@@ -42,15 +43,16 @@ def permitted_map(
     region, _ = scope.narrow(region, [category])
     rules = rule_set or current_rule_set(settings)
     if category not in rules.categories():
-        known = ", ".join(sorted(rules.categories()))
-        raise ValidationError(f"unknown category {category!r}; the rules name: {known}")
+        known = "、".join(f"{c}（{category_label(c)}）" for c in sorted(rules.categories()))
+        raise ValidationError(f"现行规则中没有「{category}」这一场所类别：可选 {known}")
     day = on or local_today(settings.timezone)
     reach = reach_m(rules, category) + settings.review_margin_m \
         + settings.point_school_radius_m
     extent = check_bbox(bbox) if bbox is not None else data.region_extent(
         session, region=region, pad_m=reach)
     if extent is None:
-        raise ValidationError("the region has no schools or premises: give a bbox")
+        where = regions.full_name(region) if region else "所选范围"
+        raise ValidationError(f"{where}内没有学校或场所，无法确定地图范围：请指定地图范围（bbox）")
     schools = data.schools_near_box(session, bbox=extent, reach_m=reach, on=day)
     if region is not None:  # a region's map shows that region's schools only, box or not
         schools = [s for s in schools if str(s["region"] or "").startswith(region)]

@@ -29,7 +29,8 @@ def screening_record(session: Session, screening_id: int,
     record = session.get(ScreeningRecord, screening_id)
     if record is None or (scope is not None and not scope.allows(
             category=record.category, region=record.region)):
-        raise NotFound(f"no screening {screening_id}")
+        outside = "" if scope is None or scope.unrestricted else "或不在您的权限范围内"
+        raise NotFound(f"选址筛查记录 {screening_id} 不存在{outside}")
     return record
 
 

@@ -64,7 +64,8 @@ SELECT ST_AsMVT(cells, 'premises', {EXTENT}, 'geom', 'fid') FROM cells
 def check_tile(z: int, x: int, y: int) -> None:
     """Raise ValidationError unless z/x/y names a tile of the Web Mercator grid."""
     if not 0 <= z <= MAX_ZOOM or not (0 <= x < 2**z and 0 <= y < 2**z):
-        raise ValidationError(f"no tile {z}/{x}/{y}: zoom 0–{MAX_ZOOM}, x and y 0–2^zoom−1")
+        raise ValidationError(f"没有瓦片 {z}/{x}/{y}：缩放级别应为 0–{MAX_ZOOM}，"
+                              "x、y 应为 0 到 2^缩放级别−1")
 
 
 def tile_centre(z: int, x: int, y: int) -> tuple[float, float]:

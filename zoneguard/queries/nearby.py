@@ -83,7 +83,8 @@ def school_by_code(session: Session, code: str, scope: Scope | None = None) -> d
     """The school with this code, GeoJSON geometry (NotFound if none or outside `scope`)."""
     row = session.execute(text(_SCHOOL), {"code": code}).mappings().first()
     if row is None or (scope is not None and not scope.allows_region(row["region"])):
-        raise NotFound(f"no school with code {code}")
+        outside = "" if scope is None or scope.unrestricted else "或不在您的权限范围内"
+        raise NotFound(f"学校代码为「{code}」的学校不存在{outside}")
     out = dict(row)
     out["geometry"] = json.loads(out["geometry"])
     return out

@@ -67,7 +67,8 @@ def frame(session: Session, what: str, *, region: str | None = None,
           categories: Sequence[str] | None = None) -> gpd.GeoDataFrame:
     """The rows of `what` (findings, schools, premises) as a GeoDataFrame in EPSG:4326."""
     if what not in _QUERIES:
-        raise ValidationError(f"cannot export {what!r}; choose one of {', '.join(WHAT)}")
+        known = "、".join(f"{name}（{SHEET_NAMES[name]}）" for name in WHAT)
+        raise ValidationError(f"不能导出「{what}」：可选 {known}")
     result = session.execute(text(_QUERIES[what]), {
         "region": region, "categories": None if categories is None else list(categories)})
     rows = [dict(r) for r in result.mappings()]
@@ -131,13 +132,17 @@ def _xlsx(gdf: gpd.GeoDataFrame, what: str) -> bytes:
 DATE_COLUMNS = frozenset({"deadline", "opened_on", "closed_on", "issued_on", "expires_on"})
 
 
+def _unknown_format(fmt: str) -> ValidationError:
+    return ValidationError(f"不支持的导出格式「{fmt}」：可选 {'、'.join(FORMATS)}")
+
+
 def encode(gdf: gpd.GeoDataFrame, what: str, fmt: str, labels: str = "en") -> bytes:
     """A frame as bytes in `fmt` (csv, xlsx, geojson, gpkg; `what` names the layer).
 
     XLSX always has Chinese headers and labels; the others only with `labels="zh"`.
     """
     if fmt not in FORMATS:
-        raise ValidationError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        raise _unknown_format(fmt)
     check_labels(labels)
     if fmt == "xlsx":
         return _xlsx(gdf, what)
@@ -157,7 +162,7 @@ def export_bytes(session: Session, what: str, fmt: str, labels: str = "en",
                  **filters: Any) -> bytes:
     """One export (findings, schools, premises) as bytes in `fmt`."""
     if fmt not in FORMATS:
-        raise ValidationError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        raise _unknown_format(fmt)
     check_labels(labels)
     return encode(frame(session, what, **filters), what, fmt, labels)
 

@@ -72,4 +72,4 @@ def export(rows: list[dict[str, Any]], fmt: str, labels: str = "en") -> str:
         return to_csv(rows, labels)
     if fmt == "geojson":
         return to_geojson(rows, labels)
-    raise ValidationError(f"unknown format {fmt!r}; one of json, csv, geojson")
+    raise ValidationError(f"不支持的导出格式「{fmt}」：可选 json、csv、geojson")

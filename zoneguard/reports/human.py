@@ -138,6 +138,7 @@ def humanise(columns: Sequence[str], rows: Iterable[Sequence[Any]], what: str | 
 def check_labels(labels: str) -> str:
     """`en` (stable codes, the default for machine formats) or `zh` (for people)."""
     if labels not in LABELS:
-        raise ValidationError(f"labels must be one of {', '.join(LABELS)}")
+        raise ValidationError(f"labels 参数「{labels}」无效：应为 en（英文代码，供程序读取）"
+                              "或 zh（中文，供人阅读）")
     return labels
 

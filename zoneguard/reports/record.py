@@ -229,7 +229,8 @@ def finding_scope(session: Session, finding_id: int,
         "SELECT p.category, NULLIF(p.region, '') FROM finding f JOIN premises p "
         "ON p.id = f.premises_id WHERE f.id = :id"), {"id": finding_id}).first()
     if row is None or (scope is not None and not scope.allows(category=row[0], region=row[1])):
-        raise NotFound(f"no finding {finding_id}")
+        outside = "" if scope is None or scope.unrestricted else "或不在您的权限范围内"
+        raise NotFound(f"问题 {finding_id} 不存在{outside}")
     return str(row[0]), row[1]
 
 
@@ -242,7 +243,7 @@ def finding_record_html(session: Session, *, finding_id: int,
     """
     row = session.execute(text(_FINDING), {"id": finding_id}).mappings().first()
     if row is None:
-        raise NotFound(f"no finding {finding_id}")
+        raise NotFound(f"问题 {finding_id} 不存在")
     school = _schools(session, [row["school_id"]])[row["school_id"]]
     line = json.loads(row["line"])["coordinates"] if row["line"] else None
     basis, jurisdiction = row["basis"], row["jurisdiction"]
@@ -277,7 +278,8 @@ def chromium_path() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise PdfUnavailable("PDF printing needs Chromium (Debian: apt-get install chromium)")
+    raise PdfUnavailable("本机未安装 Chromium 浏览器，无法生成 PDF：请系统管理员安装"
+                         "（Debian：apt-get install chromium）")
 
 
 def html_to_pdf(html: str, *, timeout_s: float = 60.0) -> bytes:
@@ -293,7 +295,7 @@ def html_to_pdf(html: str, *, timeout_s: float = 60.0) -> bytes:
                  f"--print-to-pdf={pdf}", page.as_uri()],
                 check=True, capture_output=True, timeout=timeout_s)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            raise PdfUnavailable(f"Chromium could not print the record: {exc}") from None
+            raise PdfUnavailable(f"Chromium 未能打印该记录，PDF 生成失败：{exc}") from None
         if not pdf.is_file():
-            raise PdfUnavailable("Chromium wrote no PDF")
+            raise PdfUnavailable("Chromium 没有生成 PDF 文件")
         return pdf.read_bytes()

@@ -32,7 +32,7 @@ class GeocoderUnavailable(ZoneGuardError):
 
     status = 503
     type = "urn:zoneguard:problem:geocoder-unavailable"
-    title = "Geocoder unavailable"
+    title = "地址解析服务不可用"
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def current_rule_set(settings: Settings) -> RuleSet:
     directory = settings.effective_rules_dir
     stamp = _stamp(directory)
     if stamp is None:
-        raise RuleError(f"rules directory {directory} does not exist (ZONEGUARD_RULES_DIR)")
+        raise RuleError(f"规则文件目录 {directory} 不存在（ZONEGUARD_RULES_DIR）")
     cached = _cache.get(directory)
     if cached is not None and cached[0] == stamp:
         return cached[1]

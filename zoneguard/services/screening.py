@@ -82,14 +82,16 @@ class ScreeningResult:
 def _to_wgs84(xy: XY, crs: str, what: str) -> XY:
     try:
         spec = parse_crs(crs)
-    except CrsError as exc:
-        raise CrsProblem(str(exc)) from None
+    except CrsError:
+        raise CrsProblem(f"无法识别的坐标系「{crs}」：应为 wgs84、cgcs2000、gcj02、bd09 或 "
+                         "EPSG:代码（二维的地理或投影坐标系）") from None
     if not all(math.isfinite(v) for v in xy):
-        raise ValidationError(f"{what} coordinates must be numbers, got {xy}")
+        raise ValidationError(f"{what}坐标应为有效数字，收到的是（{xy[0]}, {xy[1]}）")
     lon, lat = to_wgs84([xy[0]], [xy[1]], spec)
     out = (float(lon[0]), float(lat[0]))
     if not (-180 <= out[0] <= 180 and -90 <= out[1] <= 90) or not all(map(math.isfinite, out)):
-        raise ValidationError(f"{what} ({xy[0]}, {xy[1]}) in {spec.name} is not a valid position")
+        raise ValidationError(f"{what}坐标（{xy[0]}, {xy[1]}）按坐标系 {spec.name} 换算后"
+                              "不是有效的经纬度：请核对坐标和坐标系")
     return out
 
 
@@ -151,15 +153,15 @@ def screen(
     cfg = settings
     rules = rule_set or current_rule_set(cfg)
     if category not in rules.categories():
-        known = ", ".join(sorted(rules.categories()))
-        raise ValidationError(f"unknown category {category!r}; the rules name: {known}")
+        known = "、".join(f"{c}（{category_label(c)}）" for c in sorted(rules.categories()))
+        raise ValidationError(f"现行规则中没有「{category}」这一场所类别：可选 {known}")
     if scope is not None:
         region, _ = scope.narrow(region, [category])
     if region is not None:
         regions.check(region)
     day = on or local_today(cfg.timezone)
-    pt = _to_wgs84(point, crs, "location")
-    door = _to_wgs84(entrance, crs, "entrance") if entrance is not None else pt
+    pt = _to_wgs84(point, crs, "场所位置")
+    door = _to_wgs84(entrance, crs, "入口") if entrance is not None else pt
     _check_entrance(pt, door, cfg.max_entrance_m)
     reach = reach_m(rules, category)
     result = ScreeningResult(Verdict.ALLOWED, category, pt, door, region, day, rules.version)

@@ -30,10 +30,10 @@ def test_commands_report_missing_rows_without_a_traceback(engine, tmp_path):
     runner = CliRunner()
     result = runner.invoke(app, ["report", "school", "no-such-school", "--out",
                                  str(tmp_path / "x.xlsx")])
-    assert result.exit_code == 1 and "no school with code no-such-school" in result.output
+    assert result.exit_code == 1 and "学校代码为「no-such-school」的学校不存在" in result.output
     result = runner.invoke(app, ["record", "finding", "987654321", "--out",
                                  str(tmp_path / "x.txt")])
     assert result.exit_code == 1
     result = runner.invoke(app, ["export", "users", "--format", "csv", "--out",
                                  str(tmp_path / "u.csv")])
-    assert result.exit_code == 1 and "export what?" in result.output
+    assert result.exit_code == 1 and "不能导出「users」" in result.output

@@ -172,7 +172,7 @@ def test_a_file_over_the_limit_or_empty_is_refused_while_reading(
 
 def test_uploads_are_scoped_and_need_a_role_that_reports(
         session: Session, cfg: Settings, finding: int) -> None:
-    with pytest.raises(Forbidden, match="viewer 角色不能上传证据材料"):
+    with pytest.raises(Forbidden, match="“只读”角色不能上传证据材料"):
         upload(session, cfg, finding, jpeg(), who=VIEWER)
     with pytest.raises(NotFound, match="不在您的权限范围内"):
         upload(session, cfg, finding, jpeg(), scope=Scope(categories=frozenset({"tobacco"})))

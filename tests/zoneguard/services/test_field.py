@@ -153,8 +153,8 @@ def test_a_field_measurement_outside_the_distance_lets_acceptance_pass(
     ({"instrument": "  "}, ValidationError, "须填写测量仪器"),
     ({"distance_m": -1.0}, ValidationError, "测量距离须在"),
     ({"distance_m": float("nan")}, ValidationError, "测量距离须在"),
-    ({"who": Who("key:9:grid", Role.GRID)}, Forbidden, "grid 角色不能记录现场测量"),
-    ({"who": Who("key:9:viewer", Role.VIEWER)}, Forbidden, "viewer 角色不能记录现场测量"),
+    ({"who": Who("key:9:grid", Role.GRID)}, Forbidden, "“网格员”角色不能记录现场测量"),
+    ({"who": Who("key:9:viewer", Role.VIEWER)}, Forbidden, "“只读”角色不能记录现场测量"),
     ({"scope": Scope(region_prefix="44")}, NotFound, "不在您的权限范围内"),
 ])
 def test_a_bad_measurement_is_refused_and_changes_nothing(

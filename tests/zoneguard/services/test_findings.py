@@ -81,9 +81,9 @@ def test_paging_keeps_the_total(session: Session, ids: dict[str, int]) -> None:
 
 
 def test_unknown_filter_values_are_refused(session: Session) -> None:
-    with pytest.raises(ValidationError, match="unknown state"):
+    with pytest.raises(ValidationError, match="未知的办理状态「closed_ish」"):
         list_findings(session, state="closed_ish")
-    with pytest.raises(ValidationError, match="unknown verdict"):
+    with pytest.raises(ValidationError, match="未知的测距结论「bad」"):
         list_findings(session, verdict="bad")
 
 
@@ -122,7 +122,7 @@ def test_geojson_draws_the_measured_line_or_the_premises(
 
 
 def test_an_unknown_format_is_refused() -> None:
-    with pytest.raises(ValidationError, match="format"):
+    with pytest.raises(ValidationError, match="不支持的导出格式「xlsx」"):
         export([], "xlsx")
 
 

@@ -35,7 +35,7 @@ def test_wrong_secret_unknown_prefix_and_garbage_are_refused(session: Session) -
         verify_key(session, f"zg_{prefix}_{'A' * 43}")
     with pytest.raises(Unauthorized):
         verify_key(session, f"zg_{'0' * 12}_{new.token.split('_', 2)[2]}")
-    with pytest.raises(Unauthorized, match="malformed"):
+    with pytest.raises(Unauthorized, match="格式不对"):
         verify_key(session, "Bearer nonsense")
 
 
@@ -43,7 +43,7 @@ def test_revoked_key_is_refused_and_revocation_is_audited(session: Session) -> N
     new = create_key(session, role="governance", name="office")
     revoked = revoke_key(session, new.info.id, actor="tester")
     assert revoked.revoked_at is not None
-    with pytest.raises(Unauthorized, match="revoked"):
+    with pytest.raises(Unauthorized, match="已被吊销"):
         verify_key(session, new.token)
     actions = session.scalars(select(AuditLog.action).where(
         AuditLog.entity == "api_key", AuditLog.entity_id == str(new.info.id))).all()
@@ -56,9 +56,9 @@ def test_revoked_key_is_refused_and_revocation_is_audited(session: Session) -> N
 def test_bureau_key_needs_categories_and_valid_region(session: Session) -> None:
     with pytest.raises(ValidationError, match="categories"):
         create_key(session, role="bureau", name="b")
-    with pytest.raises(ValidationError, match="region"):
+    with pytest.raises(ValidationError, match="行政区划代码"):
         create_key(session, role="bureau", name="b", categories=["tobacco"], region_prefix="43A")
-    with pytest.raises(ValidationError, match="role"):
+    with pytest.raises(ValidationError, match="未知的角色"):
         create_key(session, role="root", name="b")
 
 
@@ -93,7 +93,7 @@ def test_cli_creates_lists_and_revokes_keys(engine: Engine) -> None:
         revoked = runner.invoke(app, ["keys", "revoke", str(key["id"])])
         assert revoked.exit_code == 0 and "revoked" in revoked.stdout
         with Session(engine) as check:
-            with pytest.raises(Unauthorized, match="revoked"):
+            with pytest.raises(Unauthorized, match="已被吊销"):
                 verify_key(check, key["token"])
         refused = runner.invoke(app, ["keys", "create", "--role", "bureau"])
         assert refused.exit_code == 1 and "categories" in refused.output

@@ -186,7 +186,7 @@ def test_a_school_reads_only_its_own_findings(
     reported = act(session, mine.id, action="report", caller=school, scope=school.scope,
                    today=TODAY, settings=settings)
     assert reported.state == "reported"
-    with pytest.raises(Forbidden, match="school 角色不能交办"):
+    with pytest.raises(Forbidden, match="“学校”角色不能交办"):
         act(session, mine.id, action="assign", caller=school, assignee="城管局",
             scope=school.scope, today=TODAY, settings=settings)
 
@@ -212,13 +212,13 @@ def test_a_grid_workers_stall_report_reaches_xiaohao(
                    settings=settings, **kw).state  # type: ignore[arg-type]
 
     assert step(grid, "report") == "reported"
-    with pytest.raises(Forbidden, match="grid 角色不能交办"):
+    with pytest.raises(Forbidden, match="“网格员”角色不能交办"):
         step(grid, "assign", assignee="城管局")
     assert step(office, "assign", assignee="城管局") == "assigned"
     assert step(bureau, "start") == "rectifying"
     _evidence(session, case, bureau.actor)
     assert step(bureau, "submit", comment="摊点已劝离，设置禁摆标识") == "to_accept"
-    with pytest.raises(Forbidden, match="bureau 角色不能验收"):
+    with pytest.raises(Forbidden, match="“业务主管部门”角色不能验收"):
         step(bureau, "accept")
     assert step(checker, "accept") == "accepted"
     assert step(office, "close") == "closed"

@@ -45,10 +45,10 @@ def test_a_removed_file_is_noticed_through_the_directory(tmp_path: Path) -> None
 
 
 def test_a_missing_directory_is_a_rule_error(tmp_path: Path) -> None:
-    with pytest.raises(RuleError, match="does not exist"):
+    with pytest.raises(RuleError, match="规则文件目录 .* 不存在"):
         current_rule_set(Settings(rules_dir=tmp_path / "nowhere"))
     (tmp_path / "file.yaml").write_text("x: 1\n", encoding="utf-8")
-    with pytest.raises(RuleError, match="does not exist"):
+    with pytest.raises(RuleError, match="规则文件目录 .* 不存在"):
         current_rule_set(Settings(rules_dir=tmp_path / "file.yaml"))
 
 

@@ -245,9 +245,11 @@ def test_a_second_scan_cannot_run_while_one_holds_the_lock(
         session: Session, cfg: Settings, engine: Engine) -> None:
     with engine.connect() as running:
         assert running.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar()
-        with pytest.raises(ScanRunning, match="running"):
-            run_scan(session, trigger="manual", settings=cfg, region=SCOPE)
-        running.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+        try:
+            with pytest.raises(ScanRunning, match="另一次扫描正在进行"):
+                run_scan(session, trigger="manual", settings=cfg, region=SCOPE)
+        finally:  # a pooled connection keeps a session lock: never leave it to the next test
+            running.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
     assert session.execute(text("SELECT count(*) FROM scan")).scalar_one() == 0
 
 
@@ -351,7 +353,7 @@ def test_a_killed_scan_leaves_the_findings_and_the_next_scan_marks_it_failed(
         with db.connect() as conn:
             running = conn.execute(text("SELECT id FROM scan WHERE status = 'running'")).all()
         assert len(running) == 1
-        with pytest.raises(ScanRunning, match=f"scan {running[0].id} "):
+        with pytest.raises(ScanRunning, match=f"扫描 {running[0].id}（"):
             run_scan(db, trigger="manual", settings=cfg)
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)

@@ -93,7 +93,7 @@ def test_an_order_makes_the_case_red_until_lifted(session: Session) -> None:
 
 
 @pytest.mark.parametrize(("change", "error", "message"), [
-    ({"caller": BUREAU}, Forbidden, "bureau 角色不能挂牌督办"),
+    ({"caller": BUREAU}, Forbidden, "“业务主管部门”角色不能挂牌督办"),
     ({"deadline": TODAY - timedelta(days=1)}, ValidationError, "早于今天"),
     ({"requirements": "整改"}, ValidationError, "督办要求"),
     ({"office": " "}, ValidationError, "督办单位"),

@@ -32,10 +32,10 @@ def test_bad_accounts_are_refused(session: Session) -> None:
     create_user(session, username="a1", password=PASSWORD, role="viewer")
     with pytest.raises(Conflict):
         create_user(session, username="A1", password=PASSWORD, role="viewer")
-    for kwargs, match in (({"username": "x"}, "username"),
-                          ({"password": "short"}, "at least"),
-                          ({"password": "aaaaaaaaaaaaa"}, "too simple"),
-                          ({"role": "root"}, "unknown role"),
+    for kwargs, match in (({"username": "x"}, "用户名"),
+                          ({"password": "short"}, "至少"),
+                          ({"password": "aaaaaaaaaaaaa"}, "过于简单"),
+                          ({"role": "root"}, "未知的角色"),
                           ({"role": "bureau"}, "categories")):
         args = {"username": "b2", "password": PASSWORD, "role": "viewer", **kwargs}
         with pytest.raises(ValidationError, match=match):
@@ -61,7 +61,7 @@ def test_cli_creates_lists_resets_and_disables_users(engine: Engine) -> None:
         assert "password" not in listed.stdout and "argon2" not in listed.stdout
         again = runner.invoke(app, ["users", "create", "cli_user", "--role", "viewer"],
                               input=PASSWORD + "\n")
-        assert again.exit_code == 1 and "already exists" in again.output
+        assert again.exit_code == 1 and "已存在" in again.output
         reset = runner.invoke(app, ["users", "reset-password", "cli_user"],
                               input="another passphrase 2\n")
         assert reset.exit_code == 0, reset.output
@@ -74,7 +74,7 @@ def test_cli_creates_lists_resets_and_disables_users(engine: Engine) -> None:
             assert check_password(check, "cli_user", "another passphrase 2") is None
         empty = runner.invoke(app, ["users", "create", "cli_user2", "--role", "viewer"],
                               input="")
-        assert empty.exit_code == 1 and "no password" in empty.output
+        assert empty.exit_code == 1 and "没有密码" in empty.output
     finally:
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM audit_log WHERE entity = 'user' AND entity_id IN "

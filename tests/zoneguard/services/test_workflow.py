@@ -125,7 +125,7 @@ def test_the_rectifier_cannot_accept_or_close_its_own_case(
     _close_premises(session, premises)
     with pytest.raises(Forbidden, match="整改人员不能验收自己整改的问题"):
         _act(session, cfg, finding, "accept", rectifier)
-    with pytest.raises(Forbidden, match="bureau 角色不能验收"):
+    with pytest.raises(Forbidden, match="“业务主管部门”角色不能验收"):
         _act(session, cfg, finding, "accept", BUREAU)
     _act(session, cfg, finding, "accept", CHECKER)
     with pytest.raises(Forbidden, match="整改人员不能销号"):
@@ -196,7 +196,7 @@ def test_an_invalid_action_names_the_allowed_ones_and_changes_nothing(
         _act(session, cfg, finding, "accept", CHECKER)
     with pytest.raises(ValidationError, match="未知操作"):
         _act(session, cfg, finding, "exempt", ZONGZHI)
-    with pytest.raises(Forbidden, match="viewer 角色不能上报"):
+    with pytest.raises(Forbidden, match="“只读”角色不能上报"):
         _act(session, cfg, finding, "report", VIEWER)
     with pytest.raises(ValidationError, match="交办需指定责任单位"):
         _act(session, cfg, finding, "report", BUREAU)

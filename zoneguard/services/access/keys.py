@@ -125,13 +125,14 @@ def check_scope(role: Role, categories: list[str] | None, region_prefix: str | N
         raise ValidationError("网格员角色须指定所辖区划（--region 区划代码前缀）")
     for category in categories or []:
         if not _CATEGORY.fullmatch(category):
-            raise ValidationError(f"category {category!r} is not a category name")
+            raise ValidationError(f"类别「{category}」不是有效的类别代码（小写字母、数字和下划线）")
     if categories is not None and not categories:
-        raise ValidationError("give at least one category, or none for every category")
+        raise ValidationError("--categories 至少写一个类别；不写则为全部类别")
     if region_prefix is not None and not _REGION.fullmatch(region_prefix):
-        raise ValidationError(f"region {region_prefix!r} is not a 2, 4 or 6-digit GB/T 2260 code")
+        raise ValidationError(f"行政区划代码「{region_prefix}」格式不对："
+                              "应为 2、4 或 6 位数字（GB/T 2260）")
     if role is Role.BUREAU and categories is None:
-        raise ValidationError("a bureau role must name its categories (--categories)")
+        raise ValidationError("业务主管部门角色须指定所管类别（--categories）")
 
 
 def school_id_of(session: Session, code: str | None) -> int | None:
@@ -161,10 +162,10 @@ def create_key(
     try:
         wanted = Role(role)
     except ValueError:
-        known = ", ".join(r.value for r in Role)
-        raise ValidationError(f"unknown role {role!r}; roles: {known}") from None
+        known = "、".join(r.value for r in Role)
+        raise ValidationError(f"未知的角色「{role}」：可选 {known}") from None
     if not name.strip():
-        raise ValidationError("a key needs a name")
+        raise ValidationError("密钥须有名称")
     cats = sorted(set(categories)) if categories is not None else None
     check_scope(wanted, cats, region_prefix, school)
     school_id = school_id_of(session, school)
@@ -194,7 +195,7 @@ def revoke_key(session: Session, key_id: int, *, actor: str = "cli") -> KeyInfo:
     """Revoke a key at once; revoking twice keeps the first time."""
     row = session.get(ApiKey, key_id)
     if row is None:
-        raise NotFound(f"no API key {key_id}")
+        raise NotFound(f"访问密钥 {key_id} 不存在")
     before = _info(row).as_dict()
     if row.revoked_at is None:
         row.revoked_at = session.scalar(select(func.now()))
@@ -208,15 +209,15 @@ def verify_key(session: Session, token: str) -> KeyInfo:
     """Return the live key a token names, or raise Unauthorized."""
     match = _TOKEN.fullmatch(token.strip())
     if match is None:
-        raise Unauthorized("malformed API key (expected zg_<prefix>_<secret>)")
+        raise Unauthorized("访问密钥格式不对（应为 zg_<前缀>_<密钥>）")
     prefix, secret = match.groups()
     # A Core select (not the ORM): this runs on every request.
     row = session.execute(select(*_KEY_COLUMNS).where(ApiKey.prefix == prefix)).first()
     expected = row.secret_hash if row is not None else _digest("0" * 12, "")
     if not hmac.compare_digest(expected, _digest(prefix, secret)) or row is None:
-        raise Unauthorized("unknown API key")
+        raise Unauthorized("访问密钥无效")
     if row.revoked_at is not None:
-        raise Unauthorized("this API key has been revoked")
+        raise Unauthorized("该访问密钥已被吊销")
     return _info(row)
 
 
@@ -242,14 +243,14 @@ def verify_page_token(session: Session, token: str, *, now: float) -> KeyInfo:
     """Return the live key a page token stands for, or raise Unauthorized (also when expired)."""
     match = _PAGE_TOKEN.fullmatch(token.strip())
     if match is None:
-        raise Unauthorized("malformed page token")
+        raise Unauthorized("页面令牌格式不对")
     prefix, expires, mac = match.group(1), int(match.group(2)), match.group(3)
     row = session.execute(select(*_KEY_COLUMNS).where(ApiKey.prefix == prefix)).first()
     expected = _page_mac(row.secret_hash if row is not None else "", prefix, expires)
     if not hmac.compare_digest(expected, mac) or row is None:
-        raise Unauthorized("unknown page token")
+        raise Unauthorized("页面令牌无效")
     if expires < now:
-        raise Unauthorized("the page token has expired: open the page with the key again")
+        raise Unauthorized("页面令牌已过期：请用访问密钥重新打开页面")
     if row.revoked_at is not None:
-        raise Unauthorized("this API key has been revoked")
+        raise Unauthorized("该访问密钥已被吊销")
     return _info(row)

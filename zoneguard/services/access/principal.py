@@ -58,5 +58,5 @@ def key_principal(info: KeyInfo) -> Principal:
 def check_role(principal: Principal, roles: frozenset[Role]) -> Principal:
     """The one permission check of keys and people: Forbidden unless the role is allowed."""
     if principal.role not in roles:
-        raise Forbidden(f"the {principal.role.value} role may not do this")
+        raise Forbidden(f"“{ROLE_LABELS[principal.role]}”角色无权进行此操作")
     return principal

@@ -71,19 +71,19 @@ def user_info(row: Any) -> UserInfo:
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise ValidationError(f"the password must have at least {MIN_PASSWORD} characters")
+        raise ValidationError(f"密码至少 {MIN_PASSWORD} 个字符")
     if len(password) > MAX_PASSWORD:
-        raise ValidationError(f"the password must have at most {MAX_PASSWORD} characters")
+        raise ValidationError(f"密码不能超过 {MAX_PASSWORD} 个字符")
     if len(set(password)) < 4:
-        raise ValidationError("the password is too simple (fewer than 4 different characters)")
+        raise ValidationError("密码过于简单（不同字符少于 4 个）")
 
 
 def normal_username(username: str) -> str:
     """The stored form of a username (trimmed, lower case); ValidationError when malformed."""
     name = username.strip().lower()
     if not USERNAME.fullmatch(name):
-        raise ValidationError(f"username {username!r} must be 2-64 of a-z 0-9 . _ - "
-                              "(starting with a letter or digit)")
+        raise ValidationError(f"用户名「{username}」不合要求：须为 2–64 个小写字母、数字或 . _ -，"
+                              "以字母或数字开头")
     return name
 
 
@@ -100,17 +100,17 @@ def create_user(
     try:
         wanted = Role(role)
     except ValueError:
-        known = ", ".join(r.value for r in Role)
-        raise ValidationError(f"unknown role {role!r}; roles: {known}") from None
+        known = "、".join(r.value for r in Role)
+        raise ValidationError(f"未知的角色「{role}」：可选 {known}") from None
     cats = sorted(set(categories)) if categories is not None else None
     check_scope(wanted, cats, region_prefix, school)
     school_id = school_id_of(session, school)
     shown = (display_name or name).strip()
     if not shown or len(shown) > 64:
-        raise ValidationError("the display name must have 1-64 characters")
+        raise ValidationError("显示名称须为 1–64 个字符")
     _check_password(password)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
-        raise Conflict(f"user {name} already exists")
+        raise Conflict(f"用户 {name} 已存在")
     row = User(username=name, display_name=shown, password_hash=hasher().hash(password),
                role=wanted.value, categories=cats, region_prefix=region_prefix,
                school_id=school_id)
@@ -131,7 +131,7 @@ def list_users(session: Session) -> list[UserInfo]:
 def _row(session: Session, username: str) -> User:
     row = session.scalar(select(User).where(User.username == normal_username(username)))
     if row is None:
-        raise NotFound(f"no user {username}")
+        raise NotFound(f"用户 {username} 不存在")
     return row
 
 

@@ -30,7 +30,7 @@ class LoginFailed(Unauthorized):
     """Wrong username or password (which one is not said)."""
 
     type = "urn:zoneguard:problem:login-failed"
-    title = "Login failed"
+    title = "登录失败"
 
 
 class LoginLocked(Unauthorized):
@@ -38,7 +38,7 @@ class LoginLocked(Unauthorized):
 
     status = 429
     type = "urn:zoneguard:problem:login-locked"
-    title = "Too many failed logins"
+    title = "登录失败次数过多"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from zoneguard.labels import EVIDENCE_TYPE_LABELS
 from zoneguard.models import Evidence, Finding, Premises, School
 from zoneguard.services.access.audit import audit
 from zoneguard.services.access.keys import Scope
+from zoneguard.services.access.principal import ROLE_LABELS
 from zoneguard.services.cases.findings import scoped
 from zoneguard.services.cases.flow import REPORT
 from zoneguard.services.cases.workflow import Caller
@@ -158,7 +159,7 @@ def may_upload(session: Session, finding_id: int, *, caller: Caller,
                scope: Scope | None) -> Finding:
     """The case, if the caller may add evidence to it (checked before a byte is read)."""
     if caller.role not in REPORT:
-        raise Forbidden(f"{caller.role.value} 角色不能上传证据材料")
+        raise Forbidden(f"“{ROLE_LABELS[caller.role]}”角色不能上传证据材料")
     return reachable(session, finding_id, scope)
 
 

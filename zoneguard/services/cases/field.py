@@ -22,6 +22,7 @@ from zoneguard.evaluation import classify
 from zoneguard.models import Evidence, FieldMeasurement, FindingEvent
 from zoneguard.services.access.audit import audit
 from zoneguard.services.access.keys import Scope
+from zoneguard.services.access.principal import ROLE_LABELS
 from zoneguard.services.cases.evidence import reachable
 from zoneguard.services.cases.workflow import Caller
 from zoneguard.services.rulesets import current_rule_set
@@ -77,7 +78,7 @@ def record_measurement(
 ) -> FieldMeasurement:
     """Record a field measurement of a case; sets its field distance and verdict."""
     if caller.role not in MEASURE_ROLES:
-        raise Forbidden(f"{caller.role.value} 角色不能记录现场测量")
+        raise Forbidden(f"“{ROLE_LABELS[caller.role]}”角色不能记录现场测量")
     method, instrument = method.strip(), instrument.strip()
     _check(distance_m, method, instrument, measured_on, today)
     people = _measurers(measurers)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from zoneguard.domain import ACTIVE_STATES, CLOSED_STATES, RED_CARD_DAYS, FindingState, Verdict
 from zoneguard.errors import NotFound, ValidationError
-from zoneguard.labels import STATE_LABELS
+from zoneguard.labels import STATE_LABELS, VERDICT_LABELS
 from zoneguard.models import (
     Evidence,
     Finding,
@@ -70,9 +70,11 @@ def _columns(today: date) -> list[Any]:
     ]
 
 
-def _check(name: str, value: str | None, allowed: list[str]) -> None:
+def _check(name: str, value: str | None, allowed: dict[str, str]) -> None:
+    """Refuse a filter value outside `allowed` (code → name), listing codes with names."""
     if value is not None and value not in allowed:
-        raise ValidationError(f"unknown {name} {value!r}; one of {', '.join(allowed)}")
+        known = "、".join(f"{code}（{label.split('（')[0]}）" for code, label in allowed.items())
+        raise ValidationError(f"未知的{name}「{value}」：可选 {known}")
 
 
 def _filtered(
@@ -81,8 +83,9 @@ def _filtered(
     existing: bool | None = None, expiring_within_days: int | None = None,
     lookback: bool = False,
 ) -> Select[Any]:
-    _check("state", state, [s.value for s in FindingState] + ["active", "closed"])
-    _check("verdict", verdict, [v.value for v in Verdict])
+    _check("办理状态", state, {**{s.value: STATE_LABELS[s.value] for s in FindingState},
+                           "active": "全部未办结", "closed": "全部已办结"})
+    _check("测距结论", verdict, {v.value: VERDICT_LABELS[v.value] for v in Verdict})
     if state == "active":
         query = query.where(Finding.state.in_([s.value for s in OPEN_STATES]))
     elif state == "closed":
@@ -176,9 +179,9 @@ def list_findings(
     problems whose review day has come (closed ones too), soonest first.
     """
     if offset < 0 or (limit is not None and limit < 0):
-        raise ValidationError("limit and offset must not be negative")
+        raise ValidationError("分页参数 limit、offset 不能为负数")
     if expiring_within_days is not None and expiring_within_days < 0:
-        raise ValidationError("expiring_within_days must not be negative")
+        raise ValidationError("到期天数（expiring_within_days）不能为负数")
     day = today or local_today(HOUSE_TIMEZONE)
     where = partial(_filtered, state=state, verdict=verdict, category=category, region=region,
                     school=school, overdue=overdue, scope=scope, today=day, existing=existing,
@@ -207,8 +210,8 @@ def get_finding(session: Session, finding_id: int, scope: Scope | None = None,
                     scope).where(Finding.id == finding_id)
     row = session.execute(query).first()
     if row is None:
-        raise NotFound(f"finding {finding_id} does not exist" +
-                       ("" if scope is None or scope.unrestricted else " in your scope"))
+        raise NotFound(f"问题 {finding_id} 不存在" +
+                       ("" if scope is None or scope.unrestricted else "或不在您的权限范围内"))
     data = _row(row)
     events = session.scalars(select(FindingEvent).where(FindingEvent.finding_id == finding_id)
                              .order_by(FindingEvent.at, FindingEvent.id)).all()

@@ -129,7 +129,8 @@ def school_risk_by_id(session: Session, school_id: int, *, today: date,
     """One school's risk (NotFound when there is no such school or it is outside `scope`)."""
     found = school_risks(session, today=today, scope=scope, school_id=school_id)
     if not found:
-        raise NotFound(f"no school {school_id}")
+        outside = "" if scope is None or scope.unrestricted else "或不在您的权限范围内"
+        raise NotFound(f"学校（编号 {school_id}）不存在{outside}")
     return found[0]
 
 

@@ -18,6 +18,7 @@ from zoneguard.labels import STATE_LABELS
 from zoneguard.models import Finding, FindingEvent, Interview, SupervisionOrder
 from zoneguard.services.access.audit import audit
 from zoneguard.services.access.keys import Scope
+from zoneguard.services.access.principal import ROLE_LABELS
 from zoneguard.services.cases.evidence import reachable
 from zoneguard.services.cases.flow import GOVERN
 from zoneguard.services.cases.workflow import Caller
@@ -27,7 +28,7 @@ MIN_TEXT = 4  # characters of requirements and summaries
 
 def _governs(caller: Caller, what: str) -> None:
     if caller.role not in GOVERN:
-        raise Forbidden(f"{caller.role.value} 角色不能{what}：须由综治办或管理员办理")
+        raise Forbidden(f"“{ROLE_LABELS[caller.role]}”角色不能{what}：须由综治办或管理员办理")
 
 
 def _text(value: str | None, name: str, *, least: int = 1, most: int = 500) -> str:

@@ -20,6 +20,7 @@ from zoneguard.labels import STATE_LABELS
 from zoneguard.models import Evidence, FieldMeasurement, Finding, FindingEvent, Premises, School
 from zoneguard.services.access.audit import audit
 from zoneguard.services.access.keys import Scope
+from zoneguard.services.access.principal import ROLE_LABELS
 from zoneguard.services.cases.findings import scoped
 from zoneguard.services.cases.flow import (
     BY_CODE,
@@ -76,7 +77,7 @@ def _action(finding: Finding, code: str, caller: Caller) -> Action:
             f"可进行的操作：{options}",
             state=state.value, allowed=[a.code for a in actions_from(state)])
     if caller.role not in action.roles:
-        raise Forbidden(f"{caller.role.value} 角色不能{action.label}")
+        raise Forbidden(f"“{ROLE_LABELS[caller.role]}”角色不能{action.label}")
     return action
 
 

@@ -38,7 +38,7 @@ def _point(lon: float, lat: float) -> str:
 
 def _check_region(region: str | None, scope: Scope | None) -> None:
     if region is not None and not regions.CODE.fullmatch(region):
-        raise ValidationError(f"region {region!r} 不是行政区划代码")
+        raise ValidationError(f"「{region}」不是行政区划代码")
     if scope is not None and not scope.allows_region(region):
         raise Forbidden(f"区划 {region or '（无）'} 不在您的权限范围内")
 

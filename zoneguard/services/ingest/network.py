@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from spatial.crs import CrsSpec, geometries_to_wgs84, parse_crs
 from spatial.errors import CrsError
 from spatial.network import Network, NetworkSource, build_network, lines_source, read_osm
+from zoneguard import regions
 from zoneguard.errors import Conflict, CrsProblem, ImportProblem
 from zoneguard.imports import CRS_FORMS, readers
 from zoneguard.imports.intake import check_region, file_sha256
@@ -22,6 +23,21 @@ from zoneguard.imports.report import FileUnusable
 from zoneguard.models import ImportRecord
 
 _SAME_REGION = "region IS NOT DISTINCT FROM :region"
+# The English words of `spatial.network.exclusion` reasons; the OSM tags stay as written.
+_REASON_WORDS = (("no highway tag", "无 highway 标签"), (" without foot access", "（不允许步行）"),
+                 (" without foot=yes|designated", "（未标 foot=yes|designated）"),
+                 (" with sidewalk=no", "（sidewalk=no）"))
+
+
+def _excluded(report: dict[str, Any]) -> str:
+    """The excluded ways of a network report for people: reason and count, or 无."""
+    parts = []
+    for reason, count in (report.get("excluded") or {}).items():
+        words = str(reason)
+        for english, chinese in _REASON_WORDS:
+            words = words.replace(english, chinese)
+        parts.append(f"{words} {count} 条")
+    return "、".join(parts) or "无"
 
 
 @dataclass
@@ -65,12 +81,12 @@ def import_network(
     network = build_network(source)
     if not network.edges:
         raise ImportProblem(f"{path.name} 中没有可步行的道路（已排除："
-                            f"{network.report['excluded']}）", report=network.report)
+                            f"{_excluded(network.report)}）", report=network.report)
     existing = session.execute(text(f"SELECT count(*) FROM network_edge WHERE {_SAME_REGION}"),
                                {"region": region}).scalar_one()
     if existing and not replace:
-        raise Conflict(f"区划 {region or '（未指定）'} 已有 {existing} 条边的步行路网；"
-                       "如要替换，请加 --replace")
+        where = f"区划 {regions.labelled(region)} " if region else "未指定区划的范围"
+        raise Conflict(f"{where}已有 {existing} 条边的步行路网；如要替换，请加 --replace")
     if existing:
         session.execute(text(f"DELETE FROM network_edge WHERE {_SAME_REGION}"), {"region": region})
         session.execute(text(f"DELETE FROM network_vertex WHERE {_SAME_REGION}"),

@@ -33,10 +33,10 @@ def check_bbox(bbox: BBox) -> BBox:
     """Validate a WGS 84 lon/lat box (minx, miny, maxx, maxy); raise ValidationError."""
     minx, miny, maxx, maxy = bbox
     if not all(math.isfinite(v) for v in bbox):
-        raise ValidationError("bbox values must be finite numbers")
+        raise ValidationError("bbox 的值须为有限的数字")
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise ValidationError("bbox must be minlon,minlat,maxlon,maxlat within -180..180, -90..90"
-                              " (boxes across the antimeridian are not supported)")
+        raise ValidationError("bbox 须为 最小经度,最小纬度,最大经度,最大纬度，经度在 -180 至 180、"
+                              "纬度在 -90 至 90 之间（不支持跨 180 度经线的范围）")
     return bbox
 
 
@@ -93,5 +93,5 @@ def to_wgs84(geom: Any, crs: str) -> Any:
         raise CrsProblem(str(exc)) from None
     coords = shapely.get_coordinates(out)
     if not (len(coords) and (abs(coords[:, 0]) <= 180).all() and (abs(coords[:, 1]) <= 90).all()):
-        raise ValidationError(f"coordinates in {crs} do not give valid longitudes and latitudes")
+        raise ValidationError(f"按坐标系 {crs} 换算后的经纬度无效")
     return out

@@ -13,8 +13,10 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from spatial.measure import schools_near
+from zoneguard import regions
 from zoneguard.domain import PremisesStatus
 from zoneguard.errors import Conflict, Forbidden, NotFound, ValidationError
+from zoneguard.labels import category_label
 from zoneguard.models import Premises
 from zoneguard.services.access.audit import audit
 from zoneguard.services.access.keys import UNRESTRICTED, Scope
@@ -91,7 +93,7 @@ def get_premises(
     where = [Premises.id == premises_id, *premises_filters(scope=scope)]
     row = session.execute(_premises_select().where(*where)).mappings().first()
     if row is None:
-        raise NotFound(f"no premises {premises_id}")
+        raise NotFound(f"场所 {premises_id} 不存在")
     return as_item(row)
 
 
@@ -103,7 +105,7 @@ def _point(xy: Any, crs: str) -> WKBElement:
     try:
         x, y = float(xy[0]), float(xy[1])
     except (TypeError, ValueError, IndexError, KeyError):
-        raise ValidationError("a position is a pair of numbers") from None
+        raise ValidationError("位置须为两个数字（经度、纬度）") from None
     return WKBElement(shapely.to_wkb(to_wgs84(Point(x, y), crs)), srid=4326)
 
 
@@ -115,22 +117,22 @@ def _apply_premises(row: Premises, values: Mapping[str, Any], crs: str,
         elif key in _PREMISES_FIELDS:
             setattr(row, key, "" if key == "region" and value is None else value)
         elif key != "crs":
-            raise ValidationError(f"premises have no field {key!r}")
+            raise ValidationError(f"场所没有字段「{key}」")
     if "location" in values or "entrance" in values:
         row.source_crs = crs
     if categories is not None and row.category not in categories:
-        raise ValidationError(f"unknown category {row.category!r}; the rules name: "
-                              f"{', '.join(sorted(categories))}")
+        raise ValidationError(f"未知的场所类别「{row.category}」；规则中的类别："
+                              f"{'、'.join(sorted(categories))}")
     if row.status not in {s.value for s in PremisesStatus}:
-        raise ValidationError(f"unknown status {row.status!r}")
+        raise ValidationError(f"未知的经营状态「{row.status}」")
     if row.location is None or not (row.licence_no or "").strip() or not (row.name or "").strip():
-        raise ValidationError("premises need a location, a licence number and a name")
+        raise ValidationError("场所须有位置、许可证号和名称")
 
 
 def _check_scope(session: Session, row: Premises, scope: Scope) -> None:
     if not scope.allows(category=row.category, region=row.region or None):
-        raise Forbidden(f"premises of {row.category} in region {row.region or '(none)'} are "
-                        f"outside this key's scope")
+        where = regions.labelled(row.region) or "无"
+        raise Forbidden(f"{category_label(row.category)}场所（区划 {where}）不在您的权限范围内")
     if scope.region_prefix is not None:  # and its place: not where only others' schools are
         from zoneguard.services.screening import check_location_in_scope
 
@@ -144,8 +146,9 @@ def _duplicate(session: Session, row: Premises) -> None:
                                      Premises.licence_no == row.licence_no,
                                      Premises.region == row.region, Premises.id != (row.id or 0))
     if session.scalar(same) is not None:
-        raise Conflict(f"licence {row.licence_no!r} of {row.category} in region "
-                       f"{row.region or '(none)'} exists")
+        where = regions.labelled(row.region) or "无"
+        raise Conflict(f"区划 {where} 已有{category_label(row.category)}"
+                       f"许可证号「{row.licence_no}」的场所")
 
 
 def create_premises(

@@ -53,7 +53,7 @@ def school_filters(
         where.append(region_clause(School.region, region))
     if level:
         if level not in {lv.value for lv in Level}:
-            raise ValidationError(f"unknown level {level!r}")
+            raise ValidationError(f"未知的学段「{level}」")
         where.append(School.levels.contains([level]))
     if q:
         pattern = like_pattern(q)
@@ -79,7 +79,7 @@ def get_school(session: Session, school_id: int, *, scope: Scope = UNRESTRICTED)
     where = [School.id == school_id, *school_filters(scope=scope)]
     row = session.execute(_school_select().where(*where)).mappings().first()
     if row is None:
-        raise NotFound(f"no school {school_id}")
+        raise NotFound(f"学校 {school_id} 不存在")
     return as_item(row)
 
 
@@ -87,14 +87,14 @@ def _school_shape(geometry: Mapping[str, Any], crs: str) -> tuple[Any, Any, str]
     try:
         geom = shape(geometry)
     except (ValueError, TypeError, KeyError, AttributeError, IndexError):
-        raise ValidationError("geometry is not a valid GeoJSON geometry") from None
+        raise ValidationError("geometry 不是有效的 GeoJSON 几何") from None
     if geom.is_empty or not isinstance(geom, Point | Polygon | MultiPolygon):
-        raise ValidationError("a school geometry is a Point, Polygon or MultiPolygon")
+        raise ValidationError("学校的几何须为点、面或多面（Point、Polygon、MultiPolygon）")
     geom = to_wgs84(geom, crs)
     if isinstance(geom, Point):
         return None, WKBElement(shapely.to_wkb(geom), srid=4326), "point"
     if not geom.is_valid:
-        raise ValidationError(f"invalid campus polygon: {shapely.is_valid_reason(geom)}")
+        raise ValidationError(f"校园范围面无效：{shapely.is_valid_reason(geom)}")
     multi = MultiPolygon([geom]) if isinstance(geom, Polygon) else geom
     point = multi.point_on_surface()
     return (WKBElement(shapely.to_wkb(multi), srid=4326),
@@ -112,17 +112,17 @@ def _apply_school(row: School, values: Mapping[str, Any], crs: str) -> None:
         elif key in _SCHOOL_FIELDS:
             setattr(row, key, value)
         elif key != "crs":
-            raise ValidationError(f"schools have no field {key!r}")
+            raise ValidationError(f"学校没有字段「{key}」")
     if not row.levels or any(lv not in {x.value for x in Level} for lv in row.levels):
-        raise ValidationError(f"levels must be among {', '.join(x.value for x in Level)}")
+        raise ValidationError(f"学段须为以下之一：{'、'.join(x.value for x in Level)}")
     if not (row.code or "").strip() or not (row.name or "").strip():
-        raise ValidationError("a school needs a code and a name")
+        raise ValidationError("学校须有代码和名称")
 
 
 def create_school(session: Session, *, values: Mapping[str, Any], actor: str) -> dict[str, Any]:
     """Add a school (`geometry` GeoJSON in `crs`, default EPSG:4326); audited."""
     if session.scalar(select(School.id).where(School.code == values.get("code"))) is not None:
-        raise Conflict(f"a school with code {values.get('code')!r} exists")
+        raise Conflict(f"学校代码「{values.get('code')}」已存在")
     row = School(levels=[])
     _apply_school(row, values, str(values.get("crs") or "EPSG:4326"))
     session.add(row)
@@ -142,7 +142,7 @@ def patch_school(
     assert row is not None
     if "code" in changes and changes["code"] != row.code and session.scalar(
             select(School.id).where(School.code == changes["code"])) is not None:
-        raise Conflict(f"a school with code {changes['code']!r} exists")
+        raise Conflict(f"学校代码「{changes['code']}」已存在")
     _apply_school(row, changes, str(changes.get("crs") or "EPSG:4326"))
     row.updated_at = func.now()
     session.flush()

@@ -81,20 +81,21 @@ def _acquire(conn: Connection, *, wait: bool, xact: bool) -> None:
     running = conn.execute(text(
         "SELECT id, started_at FROM scan WHERE status = 'running' ORDER BY id DESC LIMIT 1"
     )).first()
-    which = f"scan {running.id} (started {running.started_at:%Y-%m-%d %H:%M:%S %Z})" \
-        if running is not None else "another scan"
-    raise ScanRunning(f"{which} is running and holds the scan lock; wait for it to finish "
-                      f"or run with --wait")
+    which = f"扫描 {running.id}（{running.started_at:%Y-%m-%d %H:%M:%S %Z} 开始）" \
+        if running is not None else "另一次扫描"
+    raise ScanRunning(f"{which}正在进行，占用着扫描锁：请等它结束后再试，"
+                      "或在命令行加 --wait 排队等待")
 
 
 def _validate(trigger: ScanTrigger | str, region: str | None) -> ScanTrigger:
     if region is not None and not regions.CODE.fullmatch(region):
-        raise ValidationError(f"region {region!r} is not a GB/T 2260 code (2, 4 or 6 digits)")
+        raise ValidationError(f"行政区划代码「{region}」格式不对：应为 2、4 或 6 位数字"
+                              "（GB/T 2260），或 9、12 位数字（统计用区划代码）")
     try:
         return ScanTrigger(trigger)
     except ValueError:
-        known = ", ".join(t.value for t in ScanTrigger)
-        raise ValidationError(f"unknown scan trigger {trigger!r}; one of {known}") from None
+        known = "、".join(t.value for t in ScanTrigger)
+        raise ValidationError(f"未知的扫描触发方式「{trigger}」：可选 {known}") from None
 
 
 def _start_row(conn: Connection, trigger: ScanTrigger, region: str | None, rules: RuleSet) -> int:
@@ -198,8 +199,8 @@ def run_scan(
     fill = _distributed(cfg, scheduler)
     if isinstance(db, Session):
         if fill is not None:
-            raise ValidationError("a distributed scan runs on an engine, not in a session: "
-                                  "its read replicas see only committed data")
+            raise ValidationError("分布式扫描只能在数据库引擎上运行，不能在会话中运行："
+                                  "只读副本只看得到已提交的数据")
         db.flush()
         conn = db.connection()
         _acquire(conn, wait=wait, xact=True)

@@ -42,14 +42,15 @@ def zone(timezone: str) -> ZoneInfo:
     try:
         return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"unknown time zone {timezone!r} (ZONEGUARD_TIMEZONE)") from None
+        raise ValidationError(f"未知的时区「{timezone}」（ZONEGUARD_TIMEZONE），"
+                              "应写作 Asia/Shanghai 这样的时区名") from None
 
 
 def next_run(cron: str, after: datetime) -> datetime:
     """The first fire time of `cron` strictly after `after` (an aware datetime, same zone)."""
     if not croniter.is_valid(cron):
-        raise ValidationError(f"invalid cron expression {cron!r} (ZONEGUARD_SCAN_CRON); "
-                              f"five fields: minute hour day-of-month month day-of-week")
+        raise ValidationError(f"定时表达式「{cron}」（ZONEGUARD_SCAN_CRON）无效：应为 5 段，"
+                              "依次为 分 时 日 月 星期，如「0 2 * * *」（每天 2:00）")
     fire: datetime = croniter(cron, after).get_next(datetime)
     return fire
 
