@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from http import HTTPStatus
@@ -17,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from zoneguard.db.errors import translate as translate_db_error
 from zoneguard.errors import DatabaseUnavailable, ValidationError, ZoneGuardError
+from zoneguard.field_problems import describe
 
 __all__ = ["install_error_handlers", "problem_response", "translate_db_error"]
 
@@ -116,44 +116,12 @@ async def _database_handler(request: Request, exc: Exception) -> JSONResponse:
 
 _WHERE = {"body": "请求内容", "query": "查询参数", "path": "地址参数", "header": "请求头",
           "cookie": "Cookie"}
-# What a person reads for each kind of pydantic error (its `type`); `{…}` from its `ctx`.
-_FIELD_PROBLEMS = {
-    "missing": "必须填写", "extra_forbidden": "不是可接受的字段",
-    "string_type": "应为文本", "string_too_short": "至少 {min_length} 个字符",
-    "string_too_long": "不能超过 {max_length} 个字符",
-    "string_pattern_mismatch": "格式不符", "int_type": "应为整数", "int_parsing": "应为整数",
-    "int_from_float": "应为整数", "float_type": "应为数字", "float_parsing": "应为数字",
-    "finite_number": "应为有限的数字", "bool_type": "应为 true 或 false",
-    "bool_parsing": "应为 true 或 false", "greater_than": "应大于 {gt}",
-    "greater_than_equal": "应不小于 {ge}", "less_than": "应小于 {lt}",
-    "less_than_equal": "应不大于 {le}", "literal_error": "应为以下之一：{expected}",
-    "enum": "应为以下之一：{expected}", "date_type": "应为日期（YYYY-MM-DD）",
-    "date_parsing": "应为日期（YYYY-MM-DD）",
-    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
-    "date_from_datetime_inexact": "应为日期（YYYY-MM-DD）",
-    "datetime_type": "应为日期时间", "datetime_parsing": "应为日期时间",
-    "list_type": "应为列表", "too_short": "至少 {min_length} 项",
-    "too_long": "不能超过 {max_length} 项",
-    "dict_type": "应为对象", "model_type": "应为对象", "model_attributes_type": "应为对象",
-    "json_invalid": "不是有效的 JSON", "json_type": "不是有效的 JSON",
-}
-
-
 def _field_problem(err: Any) -> str:
     """One pydantic error in words: where it is and what is wrong (in Chinese)."""
     loc = [str(part) for part in err.get("loc", ())]
     where = _WHERE.get(loc[0], loc[0]) if loc else "请求"
     field = ".".join(loc[1:])
-    ctx = dict(err.get("ctx") or {})
-    if "expected" in ctx:  # "'a', 'b' or 'c'"
-        ctx["expected"] = str(ctx["expected"]).replace(" or ", "、").replace(", ", "、")
-    kind = str(err.get("type", ""))
-    what = "格式不符"
-    if kind in ("value_error", "assertion_error") and "error" in ctx:
-        what = str(ctx["error"])  # the validator's own words
-    elif kind in _FIELD_PROBLEMS:
-        with contextlib.suppress(KeyError, IndexError, ValueError):
-            what = _FIELD_PROBLEMS[kind].format(**ctx)
+    what = describe(err) or "格式不符"
     return f"{where} {field}：{what}" if field else f"{where}：{what}"
 
 

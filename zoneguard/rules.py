@@ -5,7 +5,6 @@ Format in data/rules/README.md; the model of one rule is in `zoneguard.rule_mode
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
@@ -23,6 +22,7 @@ from zoneguard import regions
 from zoneguard.citations import Citation, Code, Confidence, Count, Text
 from zoneguard.domain import Level
 from zoneguard.errors import RuleError, ValidationError
+from zoneguard.field_problems import describe
 from zoneguard.labels import LEVEL_LABELS
 from zoneguard.requirements import Per, Requirement
 from zoneguard.rule_model import (
@@ -254,26 +254,20 @@ def _yaml_data(source: str) -> Any:
     return None
 
 
-# What a rule-file maintainer reads for each kind of pydantic error (its `type`); `{…}` from
-# its `ctx`. Field names stay as written in the YAML: they are what the maintainer must fix.
-_PROBLEMS = {
+# How a rule file's maintainer is told some kinds of pydantic error (the rest as everywhere:
+# `zoneguard.field_problems`). Field names stay as written in the YAML: they are what to fix.
+_RULE_FILE_WORDING = {
     "extra_forbidden": "未知字段", "missing": "缺少此字段",
     "string_type": "应为文本（数字形式的文本请加引号）",
-    "string_too_short": "至少 {min_length} 个字符",
-    "string_too_long": "不能超过 {max_length} 个字符",
     "string_pattern_mismatch": "格式不符（应符合 {pattern}）",
-    "int_type": "应为整数", "int_parsing": "应为整数", "int_from_float": "应为整数",
-    "float_type": "应为数字", "float_parsing": "应为数字", "finite_number": "应为有限的数字",
-    "bool_type": "应为 true 或 false", "bool_parsing": "应为 true 或 false",
     "greater_than": "应大于 {gt:g}", "greater_than_equal": "应不小于 {ge:g}",
     "less_than": "应小于 {lt:g}", "less_than_equal": "应不大于 {le:g}",
-    "enum": "应为以下之一：{expected}", "literal_error": "应为以下之一：{expected}",
     "date_type": "应为日期，写作 YYYY-MM-DD（不加引号，不带时间）",
     "date_parsing": "应为日期，写作 YYYY-MM-DD（不加引号，不带时间）",
     "date_from_datetime_inexact": "应为日期，写作 YYYY-MM-DD（不加引号，不带时间）",
-    "list_type": "应为列表", "tuple_type": "应为列表", "too_short": "至少要有 {min_length} 项",
-    "too_long": "不能超过 {max_length} 项", "dict_type": "应为映射（字段: 值）",
-    "model_type": "应为映射（字段: 值）", "model_attributes_type": "应为映射（字段: 值）",
+    "too_short": "至少要有 {min_length} 项",
+    "dict_type": "应为映射（字段: 值）", "model_type": "应为映射（字段: 值）",
+    "model_attributes_type": "应为映射（字段: 值）",
 }
 
 
@@ -287,13 +281,9 @@ def _describe(error: Any, data: dict[str, Any]) -> str | None:
         rule_id = raw.get("id") if isinstance(raw, dict) else None
         noun = "规则" if key == "rules" else "设施要求"
         where = f"{noun} {rule_id!r}（{key}[{index}]）" if rule_id else f"{key}[{index}]"
-    message, kind = str(error["msg"]).removeprefix("Value error, "), error["type"]
-    ctx = dict(error.get("ctx") or {})
-    if "expected" in ctx:  # "'a', 'b' or 'c'"
-        ctx["expected"] = str(ctx["expected"]).replace(" or ", "、").replace(", ", "、")
-    if kind in _PROBLEMS:
-        with contextlib.suppress(KeyError, IndexError, ValueError, TypeError):
-            message = _PROBLEMS[kind].format(**ctx)
+    kind = error["type"]
+    message = describe(error, _RULE_FILE_WORDING) or \
+        str(error["msg"]).removeprefix("Value error, ")
     if kind in ("enum", "string_pattern_mismatch"):
         message += f"，实际为 {error['input']!r}"
     return "：".join(part for part in (where, ".".join(map(str, loc)), message) if part)
