@@ -37,7 +37,7 @@ def settings() -> Settings:
     try:
         return get_settings()
     except SettingsError as exc:
-        err_console.print(f"[red]error:[/red] invalid configuration: {exc}")
+        err_console.print(f"[red]错误：[/red]配置无效：{exc}")
         raise typer.Exit(2) from None
 
 
@@ -49,16 +49,16 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except ZoneGuardError as exc:
-            err_console.print(f"[red]error:[/red] {exc.detail}", highlight=False)
+            err_console.print(f"[red]错误：[/red]{exc.detail}", highlight=False)
             raise typer.Exit(1) from None
         except OSError as exc:  # unreadable input, unwritable output, full disk
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            err_console.print(f"[red]错误：[/red]{exc}", highlight=False)
             raise typer.Exit(1) from None
         except Exception as exc:
             translated = database_error(exc)
             if translated is None:
                 raise
-            err_console.print(f"[red]error:[/red] {translated.detail}", highlight=False)
+            err_console.print(f"[red]错误：[/red]{translated.detail}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper
