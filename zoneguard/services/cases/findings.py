@@ -26,8 +26,6 @@ from zoneguard.services.access.keys import Scope
 from zoneguard.settings import local_today
 
 OPEN_STATES = ACTIVE_STATES
-# Callers pass `today` from their settings' zone; this is only the default of the domain.
-HOUSE_TIMEZONE = "Asia/Shanghai"
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 
 
@@ -182,7 +180,7 @@ def list_findings(
         raise ValidationError("分页参数 limit、offset 不能为负数")
     if expiring_within_days is not None and expiring_within_days < 0:
         raise ValidationError("到期天数（expiring_within_days）不能为负数")
-    day = today or local_today(HOUSE_TIMEZONE)
+    day = today or local_today()  # callers pass `today` in their settings' zone
     where = partial(_filtered, state=state, verdict=verdict, category=category, region=region,
                     school=school, overdue=overdue, scope=scope, today=day, existing=existing,
                     expiring_within_days=expiring_within_days, lookback=lookback)
@@ -205,7 +203,7 @@ def list_findings(
 def get_finding(session: Session, finding_id: int, scope: Scope | None = None,
                 today: date | None = None) -> dict[str, Any]:
     """One finding with its school, premises and workflow events (oldest first)."""
-    day = today or local_today(HOUSE_TIMEZONE)
+    day = today or local_today()
     query = scoped(_joined(select(*_columns(day)).select_from(Finding)),
                     scope).where(Finding.id == finding_id)
     row = session.execute(query).first()
