@@ -16,9 +16,9 @@ from zoneguard.domain import Level
 def _as_code(value: Any) -> Any:
     code = str(value) if type(value) is int else value
     if not isinstance(code, str) or not re.fullmatch(r"CN|[0-9]{2}|[0-9]{4}|[0-9]{6}", code):
-        raise ValueError(f"must be CN or a 2, 4 or 6-digit GB/T 2260 code, got {value!r}")
+        raise ValueError(f"应为 CN 或 2、4、6 位 GB/T 2260 行政区划代码，实际为 {value!r}")
     if code.endswith("00"):
-        raise ValueError(f"write {code.rstrip('0')!r} for {code!r}: drop trailing 00 pairs")
+        raise ValueError(f"{code!r} 应写作 {code.rstrip('0')!r}：去掉末尾成对的 00")
     return code
 
 
@@ -51,7 +51,7 @@ class Citation(BaseModel):
     @classmethod
     def _bare_title(cls, value: str) -> str:
         if value.startswith("《") or value.endswith("》"):
-            raise ValueError("write the title without 《》")
+            raise ValueError("标题不要带书名号《》")
         return value
 
     def display(self) -> str:
@@ -89,7 +89,8 @@ class Provision(BaseModel):
     def check_period(self) -> None:
         """Raise ValueError when the provision ends before it starts."""
         if self.effective_to is not None and self.effective_to < self.effective_from:
-            raise ValueError(f"effective_to {self.effective_to} is before {self.effective_from}")
+            raise ValueError(f"effective_to {self.effective_to} 早于 "
+                             f"effective_from {self.effective_from}")
 
     def in_force(self, on: date) -> bool:
         """Tell whether the provision is effective on a day (both ends inclusive)."""

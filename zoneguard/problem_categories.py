@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from zoneguard.errors import CatalogueError, ValidationError
+from zoneguard.field_problems import describe
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=60)]
@@ -64,7 +65,7 @@ class Catalogue(BaseModel):
         seen: set[str] = set()
         for index, category in enumerate(self.categories):
             if category.code in seen:
-                raise ValueError(f"categories[{index}]: duplicate code {category.code!r}")
+                raise ValueError(f"categories[{index}]：类别代码 {category.code!r} 重复")
             seen.add(category.code)
         return self
 
@@ -104,7 +105,7 @@ def _duplicate(node: yaml.Node | None) -> str | None:
         keys = [k for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
         for index, key in enumerate(keys):
             if any(key.value == prior.value for prior in keys[:index]):
-                return f"line {key.start_mark.line + 1}: duplicate key {key.value!r}"
+                return f"第 {key.start_mark.line + 1} 行：字段 {key.value!r} 重复出现"
         children: list[yaml.Node] = [v for _, v in node.value]
     elif isinstance(node, yaml.SequenceNode):
         children = list(node.value)
@@ -115,11 +116,11 @@ def _duplicate(node: yaml.Node | None) -> str | None:
 
 def _message(error: Any, root: yaml.Node | None) -> str:
     loc = tuple(error["loc"])
-    kind, message = error["type"], str(error["msg"]).removeprefix("Value error, ")
-    message = {"extra_forbidden": "unknown field", "missing": "missing field"}.get(kind, message)
+    message = describe(error, {"extra_forbidden": "未知字段", "missing": "缺少此字段"}) or \
+        str(error["msg"]).removeprefix("Value error, ")
     line = _line(root, loc)
     where = ".".join(map(str, loc))
-    return ": ".join(p for p in (f"line {line}" if line else "", where, message) if p)
+    return "：".join(p for p in (f"第 {line} 行" if line else "", where, message) if p)
 
 
 def load_catalogue(path: Path) -> Catalogue:
@@ -127,26 +128,25 @@ def load_catalogue(path: Path) -> Catalogue:
     try:
         body = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"{path}: cannot read problem categories: {exc}",
-                             file=str(path)) from None
+        raise CatalogueError(f"{path}：无法读取问题类别文件：{exc}", file=str(path)) from None
     try:
         root = yaml.compose(body, Loader=yaml.SafeLoader)
         data = yaml.safe_load(body)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        where = f"（第 {mark.line + 1} 行第 {mark.column + 1} 列）" if mark else ""
         detail = getattr(exc, "problem", None) or exc
-        raise CatalogueError(f"{path}: invalid YAML{where}: {detail}", file=str(path)) from None
+        raise CatalogueError(f"{path}：YAML 格式有误{where}：{detail}", file=str(path)) from None
     if (repeated := _duplicate(root)) is not None:
-        raise CatalogueError(f"{path}: {repeated}", file=str(path))
+        raise CatalogueError(f"{path}：{repeated}", file=str(path))
     if not isinstance(data, dict):
-        raise CatalogueError(f"{path}: expected a mapping with version and categories",
+        raise CatalogueError(f"{path}：文件内容应为映射，含 version 和 categories 字段",
                              file=str(path))
     try:
         return Catalogue.model_validate({**data, "source": str(path)})
     except pydantic.ValidationError as exc:
         problems = [_message(e, root) for e in exc.errors()]
-        raise CatalogueError(f"{path}: " + "; ".join(problems), file=str(path),
+        raise CatalogueError(f"{path}：" + "；".join(problems), file=str(path),
                              problems=problems) from None
 
 
@@ -160,6 +160,5 @@ def catalogue(path: Path) -> Catalogue:
     try:
         mtime = path.stat().st_mtime_ns
     except OSError as exc:
-        raise CatalogueError(f"{path}: cannot read problem categories: {exc}",
-                             file=str(path)) from None
+        raise CatalogueError(f"{path}：无法读取问题类别文件：{exc}", file=str(path)) from None
     return _cached(path, mtime)

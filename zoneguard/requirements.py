@@ -49,12 +49,12 @@ class Requirement(Provision):
 
         kinds = facility_kinds()
         if self.kind not in kinds:
-            raise ValueError(f"kind: unknown facility kind {self.kind!r}; one of "
-                             f"{', '.join(kinds)} (data/facility_kinds.yaml)")
+            raise ValueError(f"kind：未知的设施种类 {self.kind!r}；可选 "
+                             f"{'、'.join(kinds)}（见 data/facility_kinds.yaml）")
         self.check_period()
         if self.camera_covers_gate and not kinds[self.kind].camera:
-            raise ValueError(f"camera_covers_gate: {self.kind} is not a camera kind")
+            raise ValueError(f"camera_covers_gate：{self.kind} 不是摄像头类设施")
         if self.camera_covers_gate and self.per is Per.SCHOOL:
-            raise ValueError("camera_covers_gate: needs per main_gate or each_gate")
+            raise ValueError("camera_covers_gate：per 须为 main_gate 或 each_gate")
         return self
 

@@ -62,13 +62,13 @@ class Rule(Provision):
         self.check_period()
         stray = sorted(set(self.min_enrolment_by_level or {}) - set(self.protects))
         if stray:
-            raise ValueError(f"min_enrolment_by_level names levels not protected: {stray}")
+            raise ValueError(f"min_enrolment_by_level 列出了本规则不保护的学段：{stray}")
         if self.distance_m is not None and self.distance_kind is None:
-            raise ValueError("distance_kind: say whether the distance is statutory or a default")
+            raise ValueError("distance_kind：须说明距离是法定的（statutory）还是默认的（default）")
         if self.distance_m is None and self.distance_kind is not None:
-            raise ValueError("distance_kind: only a rule with a distance has one")
+            raise ValueError("distance_kind：只有规定了距离的规则才有此字段")
         if self.distance_m is not None and self.review_within_m is not None:
-            raise ValueError("review_within_m: only for a rule without a distance")
+            raise ValueError("review_within_m：只用于没有规定距离的规则")
         return self
 
     @property
@@ -104,8 +104,8 @@ class RuleFile(BaseModel):
     @pydantic.model_validator(mode="after")
     def _not_empty(self) -> RuleFile:
         if not self.rules and not self.requirements:
-            raise ValueError("rules: missing field: a rule file needs at least 1 rule or "
-                             "requirement")
+            raise ValueError("rules：缺少此字段：规则文件至少要有 1 条规则（rules）"
+                             "或设施要求（requirements）")
         return self
 
 

@@ -29,24 +29,23 @@ def _rule_problems(rule: Rule) -> list[str]:
     found = []
     if rule.statutory and not any(c.article and (c.text or (c.number or "").startswith("GB "))
                                   for c in rule.citations):
-        found.append("statutory distance without a citation giving the article and its text "
-                     "(a national standard's table may be cited by its article alone)")
+        found.append("法定距离没有写明条款及条文的依据"
+                     "（国家标准的表格可只写条款号）")
     if rule.statutory and all(c.confidence is Confidence.UNVERIFIED for c in rule.citations):
-        found.append("statutory distance resting only on unverified citations")
+        found.append("法定距离所依据的引文均未经核实")
     if rule.distance_m is not None and not rule.statutory and not rule.notes:
-        found.append("default distance without notes saying where the value comes from")
+        found.append("默认距离没有在 notes 中说明取值来源")
     if rule.distance_m is None and rule.review_within_m is None:
-        found.append("rule without a distance and without review_within_m: the category's "
-                     "largest distance is used as the review radius")
+        found.append("规则既没有距离也没有 review_within_m：将以该类别的最大距离作为复核半径")
     if rule.existing is ExistingPolicy.VIOLATION and not rule.statutory:
-        found.append("existing: violation on a default distance cannot stand on appeal")
+        found.append("existing: violation 用在默认距离上，复议时站不住")
     for index, citation in enumerate(rule.citations):
         shown = " ".join(filter(None, (citation.authority, citation.title, citation.number,
                                        citation.article, citation.text)))
         if _MARKER.search(shown):
-            found.append(f"citations[{index}] shows an internal marker to users: {shown[:60]!r}")
+            found.append(f"citations[{index}] 把内部标记显示给了用户：{shown[:60]!r}")
         if re.fullmatch(r"CN|[0-9]{2,6}", citation.authority):
-            found.append(f"citations[{index}].authority is a code, not an authority's name")
+            found.append(f"citations[{index}].authority 写的是代码，应写发布机关名称")
     return found
 
 

@@ -62,7 +62,7 @@ def test_bad_field_names_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(CatalogueError) as caught:
         load_catalogue(path)
     assert str(path) in caught.value.detail
-    assert "line 10: categories.1.lookback_days" in caught.value.detail
+    assert "第 10 行：categories.1.lookback_days" in caught.value.detail
 
 
 def test_unknown_field_and_bad_code_are_refused(tmp_path: Path) -> None:
@@ -70,23 +70,23 @@ def test_unknown_field_and_bad_code_are_refused(tmp_path: Path) -> None:
                   + "    colour: red\n")
     with pytest.raises(CatalogueError) as caught:
         load_catalogue(path)
-    assert "line 3: categories.0.code" in caught.value.detail
-    assert "line 7: categories.0.colour: unknown field" in caught.value.detail
+    assert "第 3 行：categories.0.code" in caught.value.detail
+    assert "第 7 行：categories.0.colour：未知字段" in caught.value.detail
 
 
 def test_duplicate_codes_and_keys_are_refused(tmp_path: Path) -> None:
     twice = GOOD + GOOD.split("categories:\n")[1]
-    with pytest.raises(CatalogueError, match="duplicate code 'street_vendor'"):
+    with pytest.raises(CatalogueError, match="类别代码 'street_vendor' 重复"):
         load_catalogue(_write(tmp_path, twice))
-    with pytest.raises(CatalogueError, match="line 6: duplicate key 'unit'"):
+    with pytest.raises(CatalogueError, match="第 6 行：字段 'unit' 重复出现"):
         load_catalogue(_write(tmp_path, GOOD.replace("    lookback_days", "    unit: x\n"
                                                       "    lookback_days")))
 
 
 def test_broken_yaml_and_missing_file_are_named(tmp_path: Path) -> None:
-    with pytest.raises(CatalogueError, match=r"invalid YAML at line 3, column 3"):
+    with pytest.raises(CatalogueError, match=r"YAML 格式有误（第 3 行第 3 列）"):
         load_catalogue(_write(tmp_path, "version: 1\ncategories: [\n  - {"))
-    with pytest.raises(CatalogueError, match="cannot read"):
+    with pytest.raises(CatalogueError, match="无法读取问题类别文件"):
         catalogue(tmp_path / "absent.yaml")
-    with pytest.raises(CatalogueError, match="expected a mapping"):
+    with pytest.raises(CatalogueError, match="文件内容应为映射"):
         load_catalogue(_write(tmp_path, "- a\n- b\n"))

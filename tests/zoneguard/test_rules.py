@@ -411,16 +411,16 @@ INVALID_FILES = {
         replaced("    citations: [{authority: test, title: test, confidence: C}]\n", ""),
         ["citations", "缺少此字段"]),
     "distance without kind": (replaced("    distance_kind: statutory\n", ""),
-                              ["distance_kind", "statutory or a default"]),
+                              ["distance_kind", "法定的（statutory）还是默认的（default）"]),
     "citation without confidence": (replaced(", confidence: C}", "}"),
                                     ["citations.0.confidence", "缺少此字段"]),
     "citation title in brackets": (replaced("title: test,", "title: 《test》,"),
-                                   ["without 《》"]),
+                                   ["不要带书名号《》"]),
     "effective_to before effective_from": (
         replaced(
             "effective_from: 2000-01-01", "effective_from: 2000-01-01\n    effective_to: 1999-12-31"
         ),
-        ["'cn.x'", "effective_to 1999-12-31 is before 2000-01-01"],
+        ["'cn.x'", "effective_to 1999-12-31 早于 effective_from 2000-01-01"],
     ),
     "date-time instead of date": (
         replaced("effective_from: 2000-01-01", "effective_from: 2000-01-01 10:00:00"),
@@ -458,8 +458,8 @@ INVALID_FILES = {
     "lettered jurisdiction": (file_text(head="jurisdiction: GD"), ["jurisdiction", "'GD'"]),
     "padded province code": (file_text(head="jurisdiction: '440000'"), ["jurisdiction", "'44'"]),
     "padded city code": (file_text(head="jurisdiction: 440100"), ["jurisdiction", "'4401'"]),
-    "empty rules": (file_text(rule_text=" []"), ["rules", "at least 1"]),
-    "no rules": ("jurisdiction: CN\nname: test\nversion: '1'\n", ["rules", "missing field"]),
+    "empty rules": (file_text(rule_text=" []"), ["rules", "至少要有 1 条规则"]),
+    "no rules": ("jurisdiction: CN\nname: test\nversion: '1'\n", ["rules", "缺少此字段"]),
     "unquoted float version": (file_text().replace("version: '1'", "version: 2026.1"), ["version"]),
     "empty file": ("# nothing here\n", ["文件内容应为映射"]),
     "list document": ("- a\n- b\n", ["文件内容应为映射"]),

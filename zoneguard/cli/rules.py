@@ -72,8 +72,9 @@ def lint_command(
     rule_set = _load(rules_dir)
     problems = lint(rule_set)
     for p in problems:
-        err_console.print(f"{Path(p.source).name}: {p.rule_id}: {p.message}", highlight=False)
+        err_console.print(f"{Path(p.source).name}: {p.rule_id}: {p.message}", highlight=False,
+                          soft_wrap=True)  # one line per problem, whatever the terminal
     if problems:
-        err_console.print(f"{len(problems)} problem(s) in {len(rule_set.rules)} rules")
+        err_console.print(f"{len(rule_set.rules)} 条规则中有 {len(problems)} 处问题")
         raise typer.Exit(1)
-    console.print(f"{len(rule_set.rules)} rules, no problems (rule set {rule_set.version})")
+    console.print(f"{len(rule_set.rules)} 条规则，没有问题（规则集 {rule_set.version}）")
