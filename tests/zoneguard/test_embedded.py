@@ -174,7 +174,7 @@ def test_a_left_behind_control_file_without_its_library_is_named(
     fake.chmod(0o755)
     (bindir / "initdb").touch()
     monkeypatch.setenv("ZONEGUARD_PG_BINDIR", str(bindir))
-    with pytest.raises(EnvironmentProblem, match="lacks pgrouting.*postgresql-15-pgrouting"):
+    with pytest.raises(EnvironmentProblem, match="缺少 pgrouting.*postgresql-15-pgrouting"):
         find_binaries()
 
 

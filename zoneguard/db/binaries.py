@@ -37,9 +37,9 @@ class PgBinaries:
 def _install_hint(version: int | None) -> str:
     ver = version or 15
     return (
-        f"install them with: apt-get install postgresql postgresql-{ver}-postgis-3 "
-        f"postgresql-{ver}-pgrouting (Debian/Ubuntu), or set ZONEGUARD_DATABASE_URL to an "
-        f"existing PostGIS server"
+        f"请安装：apt-get install postgresql postgresql-{ver}-postgis-3 "
+        f"postgresql-{ver}-pgrouting（Debian/Ubuntu），或把 ZONEGUARD_DATABASE_URL "
+        "设为已有的 PostGIS 服务器"
     )
 
 
@@ -69,13 +69,13 @@ def _candidates() -> list[tuple[int, Path, Path]]:
 def _version_of(bindir: Path) -> int:
     if not (bindir / "postgres").exists():
         raise EnvironmentProblem(
-            f"no PostgreSQL server in {bindir}; {_install_hint(None)}"
+            f"{bindir} 中没有 PostgreSQL 服务器程序；{_install_hint(None)}"
         )
     out = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True,
                          text=True, check=False).stdout
     match = re.search(r"(\d+)", out)
     if not match:
-        raise EnvironmentProblem(f"cannot tell the PostgreSQL version of {bindir}")
+        raise EnvironmentProblem(f"无法确定 {bindir} 中 PostgreSQL 的版本")
     return int(match.group(1))
 
 
@@ -96,8 +96,8 @@ def find_binaries(version: int | None = None) -> PgBinaries:
         candidates = [c for c in candidates if c[0] == version]
     if not candidates:
         raise EnvironmentProblem(
-            f"PostgreSQL server binaries{f' (version {version})' if version else ''} were not "
-            f"found; {_install_hint(version)}"
+            f"找不到 PostgreSQL 服务器程序{f'（版本 {version}）' if version else ''}；"
+            f"{_install_hint(version)}"
         )
     missing: list[str] = []
     for ver, bindir, sharedir in candidates:
@@ -109,7 +109,7 @@ def find_binaries(version: int | None = None) -> PgBinaries:
                    or (libdir.is_dir() and not any(libdir.glob(library)))]
         if not lacking:
             return PgBinaries(bindir=bindir, version=ver, sharedir=sharedir)
-        missing.append(f"PostgreSQL {ver} lacks {', '.join(lacking)}")
+        missing.append(f"PostgreSQL {ver} 缺少 {'、'.join(lacking)}")
     raise EnvironmentProblem(
-        f"{'; '.join(missing)}: {_install_hint(candidates[0][0])}"
+        f"{'；'.join(missing)}：{_install_hint(candidates[0][0])}"
     )

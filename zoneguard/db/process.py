@@ -82,12 +82,12 @@ def server_user(name: str) -> ServerUser:
         entry = pwd.getpwnam(name)
     except KeyError:
         raise EnvironmentProblem(
-            f"running as root, the embedded PostgreSQL needs an unprivileged user "
-            f"'{name}'. Install PostgreSQL (apt-get install postgresql), "
-            f"which creates it, or set ZONEGUARD_SERVER_USER to an existing user."
+            f"以 root 运行时，内置 PostgreSQL 需要一个非特权用户「{name}」："
+            "请安装 PostgreSQL（apt-get install postgresql，会创建该用户），"
+            "或把 ZONEGUARD_SERVER_USER 设为已有的用户"
         ) from None
     if entry.pw_uid == 0:
-        raise EnvironmentProblem("ZONEGUARD_SERVER_USER must not be root")
+        raise EnvironmentProblem("ZONEGUARD_SERVER_USER 不能是 root")
     return ServerUser(entry.pw_name, entry.pw_uid, entry.pw_gid)
 
 
