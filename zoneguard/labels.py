@@ -67,6 +67,12 @@ LEVEL_LABELS: dict[str, str] = {
     "higher": "高等学校",
 }
 
+#: A premises' licence status, as maps, sheets, exports and messages name it.
+PREMISES_STATUS_LABELS: dict[str, str] = {
+    "applicant": "申请中", "active": "在营", "suspended": "暂停", "revoked": "已吊销",
+    "closed": "已关闭",
+}
+
 METRIC_LABELS: dict[str, str] = {
     "boundary": "至校园边界直线距离（椭球面测地线）",
     "gate": "至最近校门直线距离（椭球面测地线）",

@@ -57,7 +57,8 @@ def test_school_with_invalid_polygon_is_422(client: TestClient, admin: dict[str,
                                                   [114, 30.01], [114, 30]]]}
     response = client.post("/api/v1/schools", headers=admin, json={
         "code": "BOW", "name": "bowtie", "levels": ["primary"], "geometry": bowtie})
-    assert response.status_code == 422 and "校园范围面无效" in response.json()["detail"]
+    assert response.status_code == 422
+    assert "校园范围面无效：边界自相交（约在经度" in response.json()["detail"]
 
 
 def test_school_filters_paginate_with_totals(

@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.table import Table
 
-from zoneguard.cli.common import console, handle_errors, open_session, print_json
+from zoneguard.cli.common import console, err_console, handle_errors, open_session, print_json
 from zoneguard.errors import ValidationError
 
 app = typer.Typer(help="Create, list and disable workbench users (roles: admin, governance, "
@@ -23,9 +23,12 @@ app = typer.Typer(help="Create, list and disable workbench users (roles: admin, 
 def read_password() -> str:
     """The new password: prompted twice without echo on a terminal, else stdin's first line."""
     if sys.stdin.isatty():
-        value: str = typer.prompt("password", hide_input=True, confirmation_prompt=True,
-                                  err=True)
-        return value
+        while True:  # click's own confirmation prompt and its mismatch error speak English
+            value: str = typer.prompt("密码", hide_input=True, err=True)
+            again: str = typer.prompt("再次输入密码", hide_input=True, err=True)
+            if value == again:
+                return value
+            err_console.print("[red]错误：[/red]两次输入的密码不一致，请重新输入", highlight=False)
     line = sys.stdin.readline()
     if not line:
         raise ValidationError("标准输入中没有密码")

@@ -29,13 +29,7 @@ CLOSED_STATES = frozenset(s.value for s in domain.CLOSED_STATES)
 
 LEVEL_LABELS = labels.LEVEL_LABELS
 METRIC_LABELS = labels.METRIC_LABELS
-STATUS_LABELS: dict[str, str] = {
-    "applicant": "申请中",
-    "active": "在营",
-    "suspended": "暂停",
-    "revoked": "已吊销",
-    "closed": "已关闭",
-}
+STATUS_LABELS = labels.PREMISES_STATUS_LABELS
 
 SCHOOL_COLOUR = "#0b3d91"
 ZONE_COLOURS = ("#d62728", "#ff7f0e", "#bcbd22", "#9467bd")

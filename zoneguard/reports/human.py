@@ -19,6 +19,7 @@ from zoneguard.labels import (
     CATEGORY_LABELS,
     LEVEL_LABELS,
     METRIC_SHORT,
+    PREMISES_STATUS_LABELS,
     STATE_LABELS,
     VERDICT_LABELS,
 )
@@ -28,8 +29,6 @@ BEIJING = "Asia/Shanghai"
 LABELS = ("en", "zh")
 TRIGGER_LABELS = {"manual": "手动", "nightly": "夜间定时", "import": "导入后", "api": "接口"}
 SCAN_STATUS_LABELS = {"running": "运行中", "succeeded": "成功", "failed": "失败"}
-PREMISES_STATUS_LABELS = {"applicant": "申请中", "active": "在营", "suspended": "暂停",
-                          "revoked": "已吊销", "closed": "已关闭"}
 PRECISION_LABELS = {"boundary": "校园边界（多边形）", "point": "仅有点位"}
 SUPERVISION_LABELS = {"red": "红牌督办", "yellow": "黄牌督办"}
 KIND_LABELS = {"scan": "测距扫描", "report": "登记问题"}

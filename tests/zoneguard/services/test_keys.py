@@ -58,7 +58,7 @@ def test_bureau_key_needs_categories_and_valid_region(session: Session) -> None:
         create_key(session, role="bureau", name="b")
     with pytest.raises(ValidationError, match="行政区划代码"):
         create_key(session, role="bureau", name="b", categories=["tobacco"], region_prefix="43A")
-    with pytest.raises(ValidationError, match="未知的角色"):
+    with pytest.raises(ValidationError, match="未知的角色「root」：可选 admin（管理员）"):
         create_key(session, role="root", name="b")
 
 

@@ -42,12 +42,13 @@ def test_a_school_key_is_bound_to_its_school(session: Session, school: int) -> N
 
 def test_school_and_grid_scopes_are_checked(session: Session, school: int) -> None:  # noqa: ARG001
     cases = (({"role": "school"}, ValidationError, "学校角色须指定所属学校"),
-             ({"role": "viewer", "school": "S1"}, ValidationError, "只有学校角色才指定所属学校"),
-             ({"role": "governance", "school": "S1"}, ValidationError, "governance 角色不能指定"),
+             ({"role": "viewer", "school": "S1"}, ValidationError, "只有学校角色才能指定所属学校"),
+             ({"role": "governance", "school": "S1"}, ValidationError,
+              "综治办（governance）角色不能指定"),
              ({"role": "school", "school": "S1", "region_prefix": "42"}, ValidationError,
               "不能再指定 --region"),
              ({"role": "grid"}, ValidationError, "网格员角色须指定所辖区划"),
-             ({"role": "school", "school": "NOPE"}, NotFound, "学校 'NOPE' 不存在"))
+             ({"role": "school", "school": "NOPE"}, NotFound, "学校代码「NOPE」不存在"))
     for kwargs, error, match in cases:
         with pytest.raises(error, match=match):
             create_key(session, name="k", **kwargs)  # type: ignore[arg-type]
@@ -104,7 +105,7 @@ def test_cli_binds_school_keys_and_users_and_refuses_misplaced_schools(engine: E
         assert made.exit_code == 0, made.output
         assert json.loads(made.stdout)["school_id"] == school
         wrong = runner.invoke(app, ["keys", "create", "--role", "viewer", "--school", "CLI-S"])
-        assert wrong.exit_code == 1 and "只有学校角色才指定所属学校" in wrong.output
+        assert wrong.exit_code == 1 and "只有学校角色才能指定所属学校" in wrong.output
         missing = runner.invoke(app, ["keys", "create", "--role", "school"])
         assert missing.exit_code == 1 and "学校角色须指定所属学校" in missing.output
         user = runner.invoke(app, ["users", "create", "cli_school", "--role", "school",
@@ -112,7 +113,7 @@ def test_cli_binds_school_keys_and_users_and_refuses_misplaced_schools(engine: E
         assert user.exit_code == 0, user.output
         refused = runner.invoke(app, ["users", "create", "cli_grid", "--role", "grid",
                                       "--school", "CLI-S"], input=PASSWORD + "\n")
-        assert refused.exit_code == 1 and "grid 角色不能指定" in refused.output
+        assert refused.exit_code == 1 and "网格员（grid）角色不能指定" in refused.output
         with engine.connect() as conn:
             assert conn.execute(text("SELECT school_id FROM users WHERE username = "
                                      "'cli_school'")).scalar_one() == school

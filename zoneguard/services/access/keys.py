@@ -27,6 +27,10 @@ from zoneguard.scope import Scope as Scope
 from zoneguard.scope import scope_for as scope_for
 from zoneguard.services.access.audit import audit
 
+# The roles in Chinese (principal.py re-exports them; defined here, where roles are checked).
+ROLE_LABELS = {Role.ADMIN: "管理员", Role.GOVERNANCE: "综治办", Role.BUREAU: "业务主管部门",
+               Role.VIEWER: "只读", Role.GRID: "网格员", Role.SCHOOL: "学校"}
+
 _TOKEN = re.compile(r"zg_([0-9a-f]{12})_([A-Za-z0-9_-]{32,128})")
 _CATEGORY = re.compile(r"[a-z][a-z0-9_]*")
 _REGION = regions.CODE
@@ -118,7 +122,8 @@ def check_scope(role: Role, categories: list[str] | None, region_prefix: str | N
     if role is Role.SCHOOL and not (school or "").strip():
         raise ValidationError("学校角色须指定所属学校（--school 学校代码）")
     if role is not Role.SCHOOL and school is not None:
-        raise ValidationError(f"只有学校角色才指定所属学校（--school），{role.value} 角色不能指定")
+        raise ValidationError(f"只有学校角色才能指定所属学校（--school）："
+                              f"{ROLE_LABELS[role]}（{role.value}）角色不能指定")
     if role is Role.SCHOOL and (categories is not None or region_prefix is not None):
         raise ValidationError("学校角色的范围就是所属学校：不能再指定 --region 或 --categories")
     if role is Role.GRID and region_prefix is None:
@@ -129,8 +134,8 @@ def check_scope(role: Role, categories: list[str] | None, region_prefix: str | N
     if categories is not None and not categories:
         raise ValidationError("--categories 至少写一个类别；不写则为全部类别")
     if region_prefix is not None and not _REGION.fullmatch(region_prefix):
-        raise ValidationError(f"行政区划代码「{region_prefix}」格式不对："
-                              "应为 2、4 或 6 位数字（GB/T 2260）")
+        raise ValidationError(f"行政区划代码「{region_prefix}」格式不对：应为 2、4 或 6 位数字"
+                              "（GB/T 2260），或 9、12 位数字（统计用区划代码）")
     if role is Role.BUREAU and categories is None:
         raise ValidationError("业务主管部门角色须指定所管类别（--categories）")
 
@@ -141,8 +146,17 @@ def school_id_of(session: Session, code: str | None) -> int | None:
         return None
     found = session.scalar(select(School.id).where(School.code == code.strip()))
     if found is None:
-        raise NotFound(f"学校 {code.strip()!r} 不存在（按学校代码查找）")
+        raise NotFound(f"学校代码「{code.strip()}」不存在：请核对学校代码")
     return int(found)
+
+
+def parse_role(role: str) -> Role:
+    """The role a value names; ValidationError listing the roles (value and name) otherwise."""
+    try:
+        return Role(role)
+    except ValueError:
+        known = "、".join(f"{r.value}（{ROLE_LABELS[r]}）" for r in Role)
+        raise ValidationError(f"未知的角色「{role}」：可选 {known}") from None
 
 
 def create_key(
@@ -159,11 +173,7 @@ def create_key(
 
     `school` is the code of the school a `school` key is bound to (required for that role).
     """
-    try:
-        wanted = Role(role)
-    except ValueError:
-        known = "、".join(r.value for r in Role)
-        raise ValidationError(f"未知的角色「{role}」：可选 {known}") from None
+    wanted = parse_role(role)
     if not name.strip():
         raise ValidationError("密钥须有名称")
     cats = sorted(set(categories)) if categories is not None else None

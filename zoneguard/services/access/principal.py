@@ -12,10 +12,8 @@ from typing import Literal
 
 from zoneguard.domain import Role
 from zoneguard.errors import Forbidden
+from zoneguard.services.access.keys import ROLE_LABELS as ROLE_LABELS  # the roles in Chinese
 from zoneguard.services.access.keys import KeyInfo, Scope, scope_for
-
-ROLE_LABELS = {Role.ADMIN: "管理员", Role.GOVERNANCE: "综治办", Role.BUREAU: "业务主管部门",
-               Role.VIEWER: "只读", Role.GRID: "网格员", Role.SCHOOL: "学校"}
 
 
 @dataclass(frozen=True)

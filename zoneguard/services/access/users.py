@@ -18,11 +18,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from zoneguard.domain import Role
 from zoneguard.errors import Conflict, NotFound, ValidationError
 from zoneguard.models import User, WebSession
 from zoneguard.services.access.audit import audit
-from zoneguard.services.access.keys import Account, account_fields, check_scope, school_id_of
+from zoneguard.services.access.keys import (
+    Account,
+    account_fields,
+    check_scope,
+    parse_role,
+    school_id_of,
+)
 from zoneguard.services.access.principal import Principal
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
@@ -97,11 +102,7 @@ def create_user(
     `school` is the code of the school a `school` user is bound to (required for that role).
     """
     name = normal_username(username)
-    try:
-        wanted = Role(role)
-    except ValueError:
-        known = "、".join(r.value for r in Role)
-        raise ValidationError(f"未知的角色「{role}」：可选 {known}") from None
+    wanted = parse_role(role)
     cats = sorted(set(categories)) if categories is not None else None
     check_scope(wanted, cats, region_prefix, school)
     school_id = school_id_of(session, school)
@@ -110,7 +111,7 @@ def create_user(
         raise ValidationError("显示名称须为 1–64 个字符")
     _check_password(password)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
-        raise Conflict(f"用户 {name} 已存在")
+        raise Conflict(f"用户名「{name}」已存在")
     row = User(username=name, display_name=shown, password_hash=hasher().hash(password),
                role=wanted.value, categories=cats, region_prefix=region_prefix,
                school_id=school_id)
@@ -131,7 +132,7 @@ def list_users(session: Session) -> list[UserInfo]:
 def _row(session: Session, username: str) -> User:
     row = session.scalar(select(User).where(User.username == normal_username(username)))
     if row is None:
-        raise NotFound(f"用户 {username} 不存在")
+        raise NotFound(f"用户「{username}」不存在")
     return row
 
 

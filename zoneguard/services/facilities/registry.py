@@ -12,7 +12,7 @@ from spatial.crs import to_wgs84
 from spatial.errors import CrsError
 from zoneguard import regions
 from zoneguard.errors import Conflict, Forbidden, NotFound, ValidationError
-from zoneguard.facility_kinds import derived_facility_code, facility_kinds, kind_code
+from zoneguard.facility_kinds import derived_facility_code, facility_kinds, kind_code, kind_name
 from zoneguard.models import Facility, School
 from zoneguard.services.access.audit import audit
 from zoneguard.services.access.keys import Scope
@@ -25,22 +25,27 @@ def _wgs84(x: float, y: float, crs: str) -> tuple[float, float]:
         return x, y
     try:
         lon, lat = to_wgs84(x, y, crs)
-    except CrsError as exc:
-        raise ValidationError(f"坐标系：{exc}") from None
+    except CrsError:
+        raise ValidationError(f"无法识别的坐标系「{crs}」：应为 wgs84、cgcs2000、gcj02、bd09 或 "
+                              "EPSG:代码（二维的地理或投影坐标系）") from None
     return float(lon), float(lat)
 
 
 def _point(lon: float, lat: float) -> str:
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ValidationError(f"经纬度超出范围：({lon}, {lat})")
+        raise ValidationError(f"经纬度（{lon}, {lat}）超出范围：经度须在 -180 至 180、纬度须在 "
+                              "-90 至 90 之间；请核对坐标和坐标系")
     return f"SRID=4326;POINT({lon!r} {lat!r})"
 
 
 def _check_region(region: str | None, scope: Scope | None) -> None:
     if region is not None and not regions.CODE.fullmatch(region):
-        raise ValidationError(f"「{region}」不是行政区划代码")
+        raise ValidationError(f"行政区划代码「{region}」格式不对：应为 2、4 或 6 位数字"
+                              "（GB/T 2260），或 9、12 位数字（统计用区划代码）")
     if scope is not None and not scope.allows_region(region):
-        raise Forbidden(f"区划 {region or '（无）'} 不在您的权限范围内")
+        if region is None:
+            raise Forbidden("未填写行政区划：您的权限限于所辖区划，请填写设施所在的行政区划代码")
+        raise Forbidden(f"区划「{regions.labelled(region)}」不在您的权限范围内")
 
 
 def as_dict(session: Session, facility: Facility) -> dict[str, Any]:
@@ -67,16 +72,16 @@ def add_facility(session: Session, *, kind: str, name: str, lon: float, lat: flo
     if not name.strip():
         raise ValidationError("设施名称不能为空")
     if (direction_deg is None) != (fov_deg is None):
-        raise ValidationError("监控摄像头的朝向（direction_deg）与视场角（fov_deg）须同时给出")
+        raise ValidationError("监控摄像头的朝向与视场角须同时给出")
     if direction_deg is not None and not facility_kinds()[kind].camera:
-        raise ValidationError(f"{kind} 不是摄像头类设施，不能设置朝向")
+        raise ValidationError(f"「{kind_name(kind)}」不是摄像头类设施，不能设置朝向和视场角")
     if direction_deg is not None and not 0 <= direction_deg < 360:
-        raise ValidationError("direction_deg 须在 0（含）到 360 度之间")
+        raise ValidationError("朝向须在 0 至 360 度之间（含 0，不含 360）")
     if fov_deg is not None and not 0 < fov_deg <= 360:
-        raise ValidationError("fov_deg 须大于 0、不超过 360 度")
+        raise ValidationError("视场角须大于 0 度、不超过 360 度")
     code = code or derived_facility_code(kind, name, lon, lat)
     if session.scalar(select(Facility.id).where(Facility.code == code)) is not None:
-        raise Conflict(f"设施编号 {code} 已存在")
+        raise Conflict(f"设施编号「{code}」已存在")
     facility = Facility(code=code, kind=kind, name=name.strip(), region=region,
                         school_id=school_id, location=_point(lon, lat),
                         direction_deg=direction_deg, fov_deg=fov_deg,

@@ -16,7 +16,7 @@ from spatial.measure import schools_near
 from zoneguard import regions
 from zoneguard.domain import PremisesStatus
 from zoneguard.errors import Conflict, Forbidden, NotFound, ValidationError
-from zoneguard.labels import category_label
+from zoneguard.labels import PREMISES_STATUS_LABELS, category_label
 from zoneguard.models import Premises
 from zoneguard.services.access.audit import audit
 from zoneguard.services.access.keys import UNRESTRICTED, Scope
@@ -34,6 +34,7 @@ from zoneguard.services.registry.common import (
 from zoneguard.settings import local_today
 
 NEARBY_M = 500.0  # the schools that place a premises in a jurisdiction (see screening)
+
 
 def _premises_select() -> Select[*tuple[Any, ...]]:
     return select(
@@ -121,10 +122,12 @@ def _apply_premises(row: Premises, values: Mapping[str, Any], crs: str,
     if "location" in values or "entrance" in values:
         row.source_crs = crs
     if categories is not None and row.category not in categories:
-        raise ValidationError(f"未知的场所类别「{row.category}」；规则中的类别："
-                              f"{'、'.join(sorted(categories))}")
+        known = "、".join(f"{c}（{category_label(c).split('（')[0]}）" for c in sorted(categories))
+        raise ValidationError(f"现行规则中没有「{row.category}」这一场所类别：可选 {known}")
     if row.status not in {s.value for s in PremisesStatus}:
-        raise ValidationError(f"未知的经营状态「{row.status}」")
+        known = "、".join(f"{s.value}（{PREMISES_STATUS_LABELS.get(s.value, s.value)}）"
+                         for s in PremisesStatus)
+        raise ValidationError(f"未知的经营状态「{row.status}」：可选 {known}")
     if row.location is None or not (row.licence_no or "").strip() or not (row.name or "").strip():
         raise ValidationError("场所须有位置、许可证号和名称")
 
@@ -147,7 +150,7 @@ def _duplicate(session: Session, row: Premises) -> None:
                                      Premises.region == row.region, Premises.id != (row.id or 0))
     if session.scalar(same) is not None:
         where = regions.labelled(row.region) or "无"
-        raise Conflict(f"区划 {where} 已有{category_label(row.category)}"
+        raise Conflict(f"区划「{where}」已有{category_label(row.category)}"
                        f"许可证号「{row.licence_no}」的场所")
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from zoneguard.domain import Level
 from zoneguard.errors import Conflict, NotFound, ValidationError
+from zoneguard.labels import LEVEL_LABELS
 from zoneguard.models import School
 from zoneguard.services.access.audit import audit
 from zoneguard.services.access.keys import UNRESTRICTED, Scope
@@ -27,6 +28,32 @@ from zoneguard.services.registry.common import (
     region_clause,
     to_wgs84,
 )
+
+# How GEOS explains an invalid polygon (shapely.is_valid_reason), in Chinese.
+_INVALID_REASONS = {
+    "Self-intersection": "边界自相交",
+    "Ring Self-intersection": "边界线在某一点与自身相接",
+    "Hole lies outside shell": "内部空洞在外边界之外",
+    "Holes are nested": "内部空洞相互嵌套",
+    "Interior is disconnected": "面被内部空洞分割成互不相连的几块",
+    "Nested shells": "多面中的一块落在另一块里面",
+    "Duplicate Rings": "有重复的边界线",
+    "Too few distinct points in geometry component": "边界的不同顶点太少",
+    "Invalid Coordinate": "有无效的坐标",
+    "Ring is not closed": "边界线首尾不闭合",
+}
+
+
+def _level_choices() -> str:
+    return "、".join(f"{code}（{name}）" for code, name in LEVEL_LABELS.items())
+
+
+def _invalid_reason(geom: Any) -> str:
+    """Why a polygon is invalid, in Chinese, with the place GEOS points at (lon lat)."""
+    reason, _, where = shapely.is_valid_reason(geom).partition("[")
+    said = _INVALID_REASONS.get(reason.strip(), reason.strip())
+    point = where.rstrip("]").split()
+    return f"{said}（约在经度 {point[0]}、纬度 {point[1]} 处）" if len(point) == 2 else said
 
 
 def _school_select() -> Select[*tuple[Any, ...]]:
@@ -53,7 +80,7 @@ def school_filters(
         where.append(region_clause(School.region, region))
     if level:
         if level not in {lv.value for lv in Level}:
-            raise ValidationError(f"未知的学段「{level}」")
+            raise ValidationError(f"未知的学段「{level}」：可选 {_level_choices()}")
         where.append(School.levels.contains([level]))
     if q:
         pattern = like_pattern(q)
@@ -87,14 +114,14 @@ def _school_shape(geometry: Mapping[str, Any], crs: str) -> tuple[Any, Any, str]
     try:
         geom = shape(geometry)
     except (ValueError, TypeError, KeyError, AttributeError, IndexError):
-        raise ValidationError("geometry 不是有效的 GeoJSON 几何") from None
+        raise ValidationError("学校的几何（geometry）不是有效的 GeoJSON") from None
     if geom.is_empty or not isinstance(geom, Point | Polygon | MultiPolygon):
         raise ValidationError("学校的几何须为点、面或多面（Point、Polygon、MultiPolygon）")
     geom = to_wgs84(geom, crs)
     if isinstance(geom, Point):
         return None, WKBElement(shapely.to_wkb(geom), srid=4326), "point"
     if not geom.is_valid:
-        raise ValidationError(f"校园范围面无效：{shapely.is_valid_reason(geom)}")
+        raise ValidationError(f"校园范围面无效：{_invalid_reason(geom)}；请重新勾绘")
     multi = MultiPolygon([geom]) if isinstance(geom, Polygon) else geom
     point = multi.point_on_surface()
     return (WKBElement(shapely.to_wkb(multi), srid=4326),
@@ -113,8 +140,11 @@ def _apply_school(row: School, values: Mapping[str, Any], crs: str) -> None:
             setattr(row, key, value)
         elif key != "crs":
             raise ValidationError(f"学校没有字段「{key}」")
-    if not row.levels or any(lv not in {x.value for x in Level} for lv in row.levels):
-        raise ValidationError(f"学段须为以下之一：{'、'.join(x.value for x in Level)}")
+    if not row.levels:
+        raise ValidationError(f"学校须至少有一个学段：可选 {_level_choices()}")
+    for level in row.levels:
+        if level not in {x.value for x in Level}:
+            raise ValidationError(f"未知的学段「{level}」：可选 {_level_choices()}")
     if not (row.code or "").strip() or not (row.name or "").strip():
         raise ValidationError("学校须有代码和名称")
 
