@@ -51,9 +51,9 @@ Float64Array = NDArray[np.float64]
 XY = tuple[Float64Array, Float64Array]
 
 ACCEPTED_FORMS = (
-    "EPSG:<code> (a 2-D geographic or projected CRS, e.g. EPSG:4326, EPSG:4490, EPSG:4547, "
-    "EPSG:32650); wgs84 / wgs-84 / crs84 / OGC:CRS84 (= EPSG:4326); cgcs2000 (= EPSG:4490); "
-    "gcj02 / gcj-02 / amap / tencent; bd09 / bd-09 / baidu"
+    "EPSG:<代码>（二维的地理或投影坐标系，如 EPSG:4326、EPSG:4490、EPSG:4547、EPSG:32650）；"
+    "wgs84 / wgs-84 / crs84 / OGC:CRS84（即 EPSG:4326）；cgcs2000（即 EPSG:4490）；"
+    "gcj02 / gcj-02 / amap / tencent（火星坐标）；bd09 / bd-09 / baidu（百度坐标）"
 )
 
 _ALIASES: dict[str, tuple[CrsKind, int | None]] = {
@@ -89,7 +89,7 @@ def parse_crs(value: str | CrsSpec) -> CrsSpec:
         return value
     if not isinstance(value, str):
         raise CrsError(
-            f"CRS must be a string, got {type(value).__name__}; accepted: {ACCEPTED_FORMS}"
+            f"坐标系应为文本，实际为 {type(value).__name__}；可用的写法：{ACCEPTED_FORMS}"
         )
     return _parse_text(value.strip())
 
@@ -104,7 +104,7 @@ def _parse_text(value: str) -> CrsSpec:
         return _epsg_spec(code, text)
     match = _EPSG_RE.fullmatch(text)
     if match is None:
-        raise CrsError(f"unknown CRS {value!r}; accepted: {ACCEPTED_FORMS}")
+        raise CrsError(f"无法识别的坐标系 {value!r}；可用的写法：{ACCEPTED_FORMS}")
     return _epsg_spec(int(match.group(1)), value)
 
 
@@ -117,11 +117,11 @@ def _epsg_spec(code: int, text: str) -> CrsSpec:
     try:
         crs = CRS.from_epsg(code)
     except CRSError as exc:
-        raise CrsError(f"unknown EPSG code in {text!r}; accepted: {ACCEPTED_FORMS}") from exc
+        raise CrsError(f"{text!r} 中的 EPSG 代码不存在；可用的写法：{ACCEPTED_FORMS}") from exc
     if crs.is_geocentric or not (crs.is_geographic or crs.is_projected):
-        raise CrsError(f"EPSG:{code} ({crs.name}) is not a geographic or projected CRS")
+        raise CrsError(f"EPSG:{code}（{crs.name}）不是地理或投影坐标系")
     if crs.is_compound or len(crs.axis_info) != 2:
-        raise CrsError(f"EPSG:{code} ({crs.name}) is not a 2-D CRS")
+        raise CrsError(f"EPSG:{code}（{crs.name}）不是二维坐标系（含高程）")
     return CrsSpec(name=f"EPSG:{code}", kind="epsg", epsg=code)
 
 

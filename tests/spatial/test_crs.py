@@ -59,16 +59,16 @@ def test_parse_crs_accepts(text: str, expected: CrsSpec) -> None:
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("mars", "accepted: EPSG:<code>"),
-        ("", "accepted:"),
-        ("EPSG:", "accepted:"),
-        ("EPSG:4326:1", "accepted:"),
-        ("ESRI:102100", "accepted:"),
-        ("EPSG:999999", "unknown EPSG code"),
-        ("EPSG:4978", "not a geographic or projected CRS"),  # geocentric
-        ("EPSG:5773", "not a geographic or projected CRS"),  # vertical (EGM96 height)
-        ("EPSG:4979", "not a 2-D CRS"),  # WGS 84 3-D
-        ("EPSG:9518", "not a 2-D CRS"),  # compound WGS 84 + EGM2008 height
+        ("mars", "无法识别的坐标系 'mars'；可用的写法：EPSG:<代码>"),
+        ("", "可用的写法："),
+        ("EPSG:", "可用的写法："),
+        ("EPSG:4326:1", "可用的写法："),
+        ("ESRI:102100", "可用的写法："),
+        ("EPSG:999999", "EPSG 代码不存在"),
+        ("EPSG:4978", "不是地理或投影坐标系"),  # geocentric
+        ("EPSG:5773", "不是地理或投影坐标系"),  # vertical (EGM96 height)
+        ("EPSG:4979", "不是二维坐标系"),  # WGS 84 3-D
+        ("EPSG:9518", "不是二维坐标系"),  # compound WGS 84 + EGM2008 height
     ],
 )
 def test_parse_crs_rejects(text: str, fragment: str) -> None:
@@ -87,7 +87,7 @@ def test_unknown_crs_message_lists_accepted_forms() -> None:
 
 
 def test_parse_crs_rejects_non_string() -> None:
-    with pytest.raises(CrsError, match="must be a string"):
+    with pytest.raises(CrsError, match="坐标系应为文本"):
         parse_crs(4326)  # type: ignore[arg-type]
 
 

@@ -82,9 +82,8 @@ class ScreeningResult:
 def _to_wgs84(xy: XY, crs: str, what: str) -> XY:
     try:
         spec = parse_crs(crs)
-    except CrsError:
-        raise CrsProblem(f"无法识别的坐标系「{crs}」：应为 wgs84、cgcs2000、gcj02、bd09 或 "
-                         "EPSG:代码（二维的地理或投影坐标系）") from None
+    except CrsError as exc:
+        raise CrsProblem(str(exc)) from None
     if not all(math.isfinite(v) for v in xy):
         raise ValidationError(f"{what}坐标应为有效数字，收到的是（{xy[0]}, {xy[1]}）")
     lon, lat = to_wgs84([xy[0]], [xy[1]], spec)

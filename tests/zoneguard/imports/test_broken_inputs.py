@@ -206,7 +206,7 @@ def test_missing_crs(tmp_path: Path) -> None:
 
 def test_unknown_crs(tmp_path: Path) -> None:
     path = write(tmp_path / "s.csv", SCHOOL_HEADER + "一小,小学,1,121.47,31.23\n")
-    assert "unknown CRS" in problem_of(path, crs="mars").detail
+    assert "无法识别的坐标系" in problem_of(path, crs="mars").detail
 
 
 def test_declared_crs_must_be_confirmed(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from spatial.crs import to_wgs84
 from spatial.errors import CrsError
 from zoneguard import regions
-from zoneguard.errors import Conflict, Forbidden, NotFound, ValidationError
+from zoneguard.errors import Conflict, CrsProblem, Forbidden, NotFound, ValidationError
 from zoneguard.facility_kinds import derived_facility_code, facility_kinds, kind_code, kind_name
 from zoneguard.models import Facility, School
 from zoneguard.services.access.audit import audit
@@ -25,9 +25,8 @@ def _wgs84(x: float, y: float, crs: str) -> tuple[float, float]:
         return x, y
     try:
         lon, lat = to_wgs84(x, y, crs)
-    except CrsError:
-        raise ValidationError(f"无法识别的坐标系「{crs}」：应为 wgs84、cgcs2000、gcj02、bd09 或 "
-                              "EPSG:代码（二维的地理或投影坐标系）") from None
+    except CrsError as exc:
+        raise CrsProblem(str(exc)) from None
     return float(lon), float(lat)
 
 

@@ -89,9 +89,8 @@ def to_wgs84(geom: Any, crs: str) -> Any:
     """Convert a shapely geometry in `crs` to WGS 84 lon/lat; raise on a bad CRS or result."""
     try:
         out = geometry_to_wgs84(geom, crs)
-    except CrsError:
-        raise CrsProblem(f"无法识别的坐标系「{crs}」：应为 wgs84、cgcs2000、gcj02、bd09 或 "
-                         "EPSG:代码（二维的地理或投影坐标系）") from None
+    except CrsError as exc:
+        raise CrsProblem(str(exc)) from None
     coords = shapely.get_coordinates(out)
     if not (len(coords) and (abs(coords[:, 0]) <= 180).all() and (abs(coords[:, 1]) <= 90).all()):
         raise ValidationError(f"按坐标系 {crs} 换算后不是有效的经纬度：请核对坐标和坐标系")
