@@ -6,6 +6,8 @@ sheet and message for people goes through these names.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 CATEGORY_LABELS: dict[str, str] = {
     "internet_cafe": "互联网上网服务营业场所",
     "entertainment": "娱乐场所（歌舞、游艺）",
@@ -79,6 +81,11 @@ METRIC_LABELS: dict[str, str] = {
     "walking": "至最近校门步行距离（路网）",
 }
 METRIC_SHORT: dict[str, str] = {"boundary": "至校园边界", "gate": "至校门", "walking": "步行至校门"}
+
+
+def choices(pairs: Iterable[tuple[str, str]]) -> str:
+    """The options of a message: `code（name）、…`, the code to type beside the name to read."""
+    return "、".join(f"{code}（{name}）" for code, name in pairs)
 
 
 def category_label(category: str) -> str:

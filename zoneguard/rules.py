@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Hashable, Iterable
+from collections.abc import Collection, Hashable, Iterable
 from datetime import date
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -23,7 +23,7 @@ from zoneguard.citations import Citation, Code, Confidence, Count, Text
 from zoneguard.domain import Level
 from zoneguard.errors import RuleError, ValidationError
 from zoneguard.field_problems import describe
-from zoneguard.labels import LEVEL_LABELS
+from zoneguard.labels import LEVEL_LABELS, category_label, choices
 from zoneguard.requirements import Per, Requirement
 from zoneguard.rule_model import (
     ORDER,
@@ -61,6 +61,13 @@ def _chain(region: str) -> tuple[str, ...]:
     code = re.sub(r"(?:00)+$", "", region[:6])  # 440100 is the city 4401, 440000 the province
     return (*[code[:n] for n in (6, 4, 2) if len(code) >= n], NATIONAL)
 
+
+
+def check_category(category: str, known: Collection[str]) -> None:
+    """Refuse a premises category outside `known` (the rules' own): list them, code and name."""
+    if category not in known:
+        named = choices((c, category_label(c)) for c in sorted(known))
+        raise ValidationError(f"现行规则中没有「{category}」这一场所类别：可选 {named}")
 
 class RuleSet(BaseModel):
     """Every loaded rule file; resolves which rules protect a school."""
@@ -106,6 +113,10 @@ class RuleSet(BaseModel):
     def categories(self) -> set[str]:
         """Return every category some rule names."""
         return {rule.category for rule in self.rules}
+
+    def check_category(self, category: str) -> None:
+        """Refuse a category no rule names (ValidationError listing those named)."""
+        check_category(category, self.categories())
 
     def max_distance_m(self, category: str | None = None) -> float:
         """Return the farthest any rule (of one category) looks; 0.0 when none is set.
@@ -172,8 +183,8 @@ class RuleSet(BaseModel):
             try:
                 wanted.append(Level(value))
             except ValueError:
-                choices = "、".join(f"{code}（{name}）" for code, name in LEVEL_LABELS.items())
-                raise ValidationError(f"未知的学段「{value}」：可选 {choices}") from None
+                raise ValidationError(f"未知的学段「{value}」：可选 "
+                                      f"{choices(LEVEL_LABELS.items())}") from None
         if enrolment is not None and enrolment < 0:
             raise ValidationError(f"在校人数不能为负数（填写的是 {enrolment}）")
         found: dict[str, tuple[Rule, set[Level], list[str]]] = {}

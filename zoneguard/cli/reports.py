@@ -147,13 +147,9 @@ def export_command(
                                " XLSX is always Chinese"),
 ) -> None:
     """Export findings or a registry as CSV, XLSX, GeoJSON or GeoPackage (EPSG:4326)."""
-    from zoneguard.reports.exports import FORMATS, SHEET_NAMES, WHAT, write_export
+    from zoneguard.reports.exports import check_request, write_export
 
-    if what not in WHAT:
-        known = "、".join(f"{name}（{SHEET_NAMES[name]}）" for name in WHAT)
-        raise ValidationError(f"不能导出「{what}」：可选 {known}")
-    if fmt not in FORMATS:
-        raise ValidationError(f"--format「{fmt}」不支持：可选 {'、'.join(FORMATS)}")
+    check_request(what, fmt, labels)
     with open_session() as session:
         n = write_export(session, what, fmt, out, labels=labels, region=region,
                          categories=category or None)

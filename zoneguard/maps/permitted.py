@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from zoneguard import regions
 from zoneguard.errors import ValidationError
 from zoneguard.evaluation import reach_m
-from zoneguard.labels import category_label
 from zoneguard.maps import data, layers, style
 from zoneguard.maps.basemaps import basemap_for
 from zoneguard.maps.city import school_overlay
@@ -42,9 +41,7 @@ def permitted_map(
     """Spec of the permitted-area map of one category in a region (or a WGS 84 box), in `scope`."""
     region, _ = scope.narrow(region, [category])
     rules = rule_set or current_rule_set(settings)
-    if category not in rules.categories():
-        known = "、".join(f"{c}（{category_label(c)}）" for c in sorted(rules.categories()))
-        raise ValidationError(f"现行规则中没有「{category}」这一场所类别：可选 {known}")
+    rules.check_category(category)
     day = on or local_today(settings.timezone)
     reach = reach_m(rules, category) + settings.review_margin_m \
         + settings.point_school_radius_m

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from zoneguard.cells import csv_text
 from zoneguard.errors import ValidationError
+from zoneguard.labels import choices
 from zoneguard.reports.human import TIME_COLUMNS, check_labels, header, human_value
 from zoneguard.reports.xlsx import table, workbook_bytes
 
@@ -66,9 +67,7 @@ WHAT = tuple(_QUERIES)
 def frame(session: Session, what: str, *, region: str | None = None,
           categories: Sequence[str] | None = None) -> gpd.GeoDataFrame:
     """The rows of `what` (findings, schools, premises) as a GeoDataFrame in EPSG:4326."""
-    if what not in _QUERIES:
-        known = "、".join(f"{name}（{SHEET_NAMES[name]}）" for name in WHAT)
-        raise ValidationError(f"不能导出「{what}」：可选 {known}")
+    _check_what(what)
     result = session.execute(text(_QUERIES[what]), {
         "region": region, "categories": None if categories is None else list(categories)})
     rows = [dict(r) for r in result.mappings()]
@@ -132,8 +131,22 @@ def _xlsx(gdf: gpd.GeoDataFrame, what: str) -> bytes:
 DATE_COLUMNS = frozenset({"deadline", "opened_on", "closed_on", "issued_on", "expires_on"})
 
 
-def _unknown_format(fmt: str) -> ValidationError:
-    return ValidationError(f"不支持的导出格式「{fmt}」：可选 {'、'.join(FORMATS)}")
+def check_request(what: str, fmt: str, labels: str = "en") -> None:
+    """Refuse an unknown layer, format or label language before anything is read."""
+    _check_what(what)
+    _check_format(fmt)
+    check_labels(labels)
+
+
+def _check_what(what: str) -> None:
+    if what not in WHAT:
+        known = choices((name, SHEET_NAMES[name]) for name in WHAT)
+        raise ValidationError(f"不能导出「{what}」：可选 {known}")
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValidationError(f"不支持的导出格式「{fmt}」：可选 {'、'.join(FORMATS)}")
 
 
 def encode(gdf: gpd.GeoDataFrame, what: str, fmt: str, labels: str = "en") -> bytes:
@@ -141,8 +154,7 @@ def encode(gdf: gpd.GeoDataFrame, what: str, fmt: str, labels: str = "en") -> by
 
     XLSX always has Chinese headers and labels; the others only with `labels="zh"`.
     """
-    if fmt not in FORMATS:
-        raise _unknown_format(fmt)
+    _check_format(fmt)
     check_labels(labels)
     if fmt == "xlsx":
         return _xlsx(gdf, what)
@@ -161,16 +173,14 @@ def encode(gdf: gpd.GeoDataFrame, what: str, fmt: str, labels: str = "en") -> by
 def export_bytes(session: Session, what: str, fmt: str, labels: str = "en",
                  **filters: Any) -> bytes:
     """One export (findings, schools, premises) as bytes in `fmt`."""
-    if fmt not in FORMATS:
-        raise _unknown_format(fmt)
-    check_labels(labels)
+    check_request(what, fmt, labels)
     return encode(frame(session, what, **filters), what, fmt, labels)
 
 
 def write_export(session: Session, what: str, fmt: str, out: Path, labels: str = "en",
                  **filters: Any) -> int:
     """Write one export to `out`; return the number of rows written."""
-    check_labels(labels)
+    check_request(what, fmt, labels)
     gdf = frame(session, what, **filters)
     out.write_bytes(encode(gdf, what, fmt, labels))
     return len(gdf)

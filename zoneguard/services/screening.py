@@ -151,9 +151,7 @@ def screen(
     """
     cfg = settings
     rules = rule_set or current_rule_set(cfg)
-    if category not in rules.categories():
-        known = "、".join(f"{c}（{category_label(c)}）" for c in sorted(rules.categories()))
-        raise ValidationError(f"现行规则中没有「{category}」这一场所类别：可选 {known}")
+    rules.check_category(category)
     if scope is not None:
         region, _ = scope.narrow(region, [category])
     if region is not None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from zoneguard import regions
 from zoneguard.domain import Role
 from zoneguard.errors import NotFound, Unauthorized, ValidationError
+from zoneguard.labels import choices
 from zoneguard.models import ApiKey, School
 from zoneguard.scope import UNRESTRICTED as UNRESTRICTED  # re-exported
 from zoneguard.scope import Scope as Scope
@@ -155,7 +156,7 @@ def parse_role(role: str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        known = "、".join(f"{r.value}（{ROLE_LABELS[r]}）" for r in Role)
+        known = choices((r.value, ROLE_LABELS[r]) for r in Role)
         raise ValidationError(f"未知的角色「{role}」：可选 {known}") from None
 
 

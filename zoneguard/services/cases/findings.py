@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from zoneguard.domain import ACTIVE_STATES, CLOSED_STATES, RED_CARD_DAYS, FindingState, Verdict
 from zoneguard.errors import NotFound, ValidationError
-from zoneguard.labels import STATE_LABELS, VERDICT_LABELS
+from zoneguard.labels import STATE_LABELS, VERDICT_LABELS, choices
 from zoneguard.models import (
     Evidence,
     Finding,
@@ -71,7 +71,7 @@ def _columns(today: date) -> list[Any]:
 def _check(name: str, value: str | None, allowed: dict[str, str]) -> None:
     """Refuse a filter value outside `allowed` (code → name), listing codes with names."""
     if value is not None and value not in allowed:
-        known = "、".join(f"{code}（{label.split('（')[0]}）" for code, label in allowed.items())
+        known = choices((code, label.split("（")[0]) for code, label in allowed.items())
         raise ValidationError(f"未知的{name}「{value}」：可选 {known}")
 
 

@@ -16,8 +16,9 @@ from spatial.measure import schools_near
 from zoneguard import regions
 from zoneguard.domain import PremisesStatus
 from zoneguard.errors import Conflict, Forbidden, NotFound, ValidationError
-from zoneguard.labels import PREMISES_STATUS_LABELS, category_label
+from zoneguard.labels import PREMISES_STATUS_LABELS, category_label, choices
 from zoneguard.models import Premises
+from zoneguard.rules import check_category
 from zoneguard.services.access.audit import audit
 from zoneguard.services.access.keys import UNRESTRICTED, Scope
 from zoneguard.services.registry.common import (
@@ -121,12 +122,11 @@ def _apply_premises(row: Premises, values: Mapping[str, Any], crs: str,
             raise ValidationError(f"场所没有字段「{key}」")
     if "location" in values or "entrance" in values:
         row.source_crs = crs
-    if categories is not None and row.category not in categories:
-        known = "、".join(f"{c}（{category_label(c).split('（')[0]}）" for c in sorted(categories))
-        raise ValidationError(f"现行规则中没有「{row.category}」这一场所类别：可选 {known}")
+    if categories is not None:
+        check_category(row.category, categories)
     if row.status not in {s.value for s in PremisesStatus}:
-        known = "、".join(f"{s.value}（{PREMISES_STATUS_LABELS.get(s.value, s.value)}）"
-                         for s in PremisesStatus)
+        known = choices((s.value, PREMISES_STATUS_LABELS.get(s.value, s.value))
+                        for s in PremisesStatus)
         raise ValidationError(f"未知的经营状态「{row.status}」：可选 {known}")
     if row.location is None or not (row.licence_no or "").strip() or not (row.name or "").strip():
         raise ValidationError("场所须有位置、许可证号和名称")

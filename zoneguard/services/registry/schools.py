@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from zoneguard.domain import Level
 from zoneguard.errors import Conflict, NotFound, ValidationError
-from zoneguard.labels import LEVEL_LABELS
+from zoneguard.labels import LEVEL_LABELS, choices
 from zoneguard.models import School
 from zoneguard.services.access.audit import audit
 from zoneguard.services.access.keys import UNRESTRICTED, Scope
@@ -45,7 +45,7 @@ _INVALID_REASONS = {
 
 
 def _level_choices() -> str:
-    return "、".join(f"{code}（{name}）" for code, name in LEVEL_LABELS.items())
+    return choices(LEVEL_LABELS.items())
 
 
 def _invalid_reason(geom: Any) -> str:
